@@ -1,0 +1,135 @@
+//! One run of `chlint check`: discover, lower, run the rules, settle where
+//! each finding points.
+
+use std::path::PathBuf;
+
+use crate::clickhouse::element::Element;
+use crate::clickhouse::load::{ConfigNote, Workspace};
+use crate::discover::discover;
+use crate::finding::Finding;
+use crate::model::Server;
+use crate::rules::{check_notes, check_server, server_notes};
+use crate::source::{SourceId, Span};
+
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub files_scanned: usize,
+    /// Problems that stop chlint from doing its job on a named path.
+    pub errors: Vec<String>,
+    /// Where secret values are written: never printed.
+    pub secret_spans: Vec<Span>,
+}
+
+pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
+    let discovery = discover(ws, paths);
+    let mut findings = Vec::new();
+    let mut secret_spans = Vec::new();
+    for server in &discovery.servers {
+        let mut found = check_server(server);
+        let notes: Vec<ConfigNote> = server_notes(server).cloned().collect();
+        found.extend(notes.iter().filter_map(|n| check_notes(n, &mut ws.sources)));
+        for mut f in found {
+            if settle(&mut f, server, ws) {
+                findings.push(f);
+            }
+        }
+        collect_secrets(&server.config.root, &mut secret_spans);
+        if let Some(u) = &server.users_config {
+            collect_secrets(&u.root, &mut secret_spans);
+        }
+    }
+    for note in &discovery.file_notes {
+        findings.extend(check_notes(note, &mut ws.sources));
+    }
+    // A file shared by trees (conf.d) or servers is reported once.
+    let mut unique: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings {
+        if !unique
+            .iter()
+            .any(|u| u.code == f.code && u.primary == f.primary && u.message == f.message)
+        {
+            unique.push(f);
+        }
+    }
+    unique.sort_by_key(|f| {
+        let loc = ws.sources.locate(f.primary);
+        (loc.file, loc.line, loc.column, f.code)
+    });
+    Report {
+        findings: unique,
+        files_scanned: discovery.files_scanned,
+        errors: discovery.errors,
+        secret_spans,
+    }
+}
+
+/// Point a finding at a repository file: a fact from the shipped defaults
+/// gives way to the first related location in a real file. Returns false
+/// when nothing in the repository can be blamed.
+fn settle(f: &mut Finding, server: &Server, ws: &Workspace) -> bool {
+    let builtin = |s: &Span| ws.sources.is_builtin(*s);
+    if builtin(&f.primary) {
+        let Some(i) = f.related.iter().position(|r| !builtin(&r.span)) else {
+            match first_real_file(server, ws) {
+                Some(source) => f.primary = Span::new(source, 0, 0),
+                None => return false,
+            }
+            f.related.retain(|r| !builtin(&r.span));
+            annotate_defaults(f, server);
+            return true;
+        };
+        f.primary = f.related.remove(i).span;
+    }
+    f.related.retain(|r| !builtin(&r.span));
+    annotate_defaults(f, server);
+    true
+}
+
+fn annotate_defaults(f: &mut Finding, server: &Server) {
+    if server.uses_defaults() && f.note.is_none() {
+        f.note = Some(format!(
+            "no main file for this folder: checked as overrides of the shipped {}",
+            server.assumed.join(" and ")
+        ));
+    }
+}
+
+fn first_real_file(server: &Server, ws: &Workspace) -> Option<SourceId> {
+    server
+        .config
+        .files
+        .iter()
+        .chain(server.users_config.iter().flat_map(|u| u.files.iter()))
+        .copied()
+        .find(|s| !ws.sources.get(*s).is_builtin())
+}
+
+/// Elements whose value is a secret (or a hash of one).
+const SECRET_ELEMENTS: [&str; 14] = [
+    "password",
+    "password_sha256_hex",
+    "password_double_sha1_hex",
+    "password_scram_sha256_hex",
+    "password_bcrypt_hash",
+    "secret",
+    "identity",
+    "secret_access_key",
+    "account_key",
+    "connection_string",
+    "key",
+    "key_hex",
+    "server_side_encryption_customer_key_base64",
+    "privateKeyPassphrase",
+];
+
+fn collect_secrets(root: &Element, out: &mut Vec<Span>) {
+    root.walk(&mut |e| {
+        if SECRET_ELEMENTS.contains(&e.name.as_str()) {
+            for n in &e.children {
+                if let crate::clickhouse::element::Node::Text(t) = n {
+                    out.push(t.span);
+                }
+            }
+        }
+    });
+}

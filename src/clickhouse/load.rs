@@ -1,0 +1,410 @@
+//! Reading configuration files (each once) and building one effective tree:
+//! the main file, its merge files in ClickHouse's order, then substitutions.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::element::Element;
+use super::merge::{merge, Flavor, MergeError, MergeNote};
+use super::substitute::{substitute, Context, SubstNote};
+use super::yaml_map::{yaml_to_element, YamlNote};
+use crate::source::{SourceFile, SourceId, SourceKind, SourceMap, Span};
+use crate::syntax::{self, Limits, ParseError};
+
+/// Files larger than this are not parsed (a configuration is kilobytes).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
+/// Something about one file or one merge that rules may report.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConfigNote {
+    Invalid {
+        source: SourceId,
+        error: ParseError,
+    },
+    Unreadable {
+        path: PathBuf,
+        message: String,
+    },
+    Yaml(YamlNote),
+    /// A merge file whose root is not `<clickhouse>`/`<yandex>` under a main
+    /// file whose root is.
+    RootMismatch {
+        span: Span,
+        root: String,
+    },
+    MergeFailed(MergeError),
+    Merge(MergeNote),
+    Subst(SubstNote),
+}
+
+#[derive(Clone, Debug)]
+enum FileEntry {
+    Parsed {
+        source: SourceId,
+        root: Element,
+        notes: Vec<ConfigNote>,
+    },
+    Failed(ConfigNote),
+}
+
+/// One effective configuration tree.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub root: Element,
+    /// The main file, `None` when the shipped defaults stand in for it.
+    pub main: Option<SourceId>,
+    /// Every file that contributed, in merge order.
+    pub files: Vec<SourceId>,
+    pub notes: Vec<ConfigNote>,
+}
+
+/// The base of a tree: a file, or shipped defaults.
+pub enum Base<'a> {
+    File(&'a Path),
+    Builtin { name: &'a str, text: &'a str },
+}
+
+/// All files of one run; each is read and parsed at most once.
+pub struct Workspace {
+    pub sources: SourceMap,
+    pub limits: Limits,
+    pub flavor: Flavor,
+    pub max_file_size: u64,
+    /// Variables for `from_env`, only when given explicitly.
+    pub env: Option<HashMap<String, String>>,
+    files: HashMap<PathBuf, FileEntry>,
+    builtins: HashMap<String, Element>,
+}
+
+impl Default for Workspace {
+    fn default() -> Workspace {
+        Workspace {
+            sources: SourceMap::default(),
+            limits: Limits::default(),
+            flavor: Flavor::Modern,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            env: None,
+            files: HashMap::new(),
+            builtins: HashMap::new(),
+        }
+    }
+}
+
+/// Decode a file's bytes: UTF-8 with or without BOM, UTF-16 with a BOM.
+pub fn decode(bytes: &[u8]) -> Result<String, String> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return String::from_utf8(rest.to_vec()).map_err(|_| "invalid UTF-8".to_string());
+    }
+    let utf16 = |rest: &[u8], le: bool| -> Result<String, String> {
+        if !rest.len().is_multiple_of(2) {
+            return Err("odd number of bytes for UTF-16".into());
+        }
+        let units = rest.chunks(2).map(|c| {
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        });
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .map_err(|_| "invalid UTF-16".to_string())
+    };
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        return utf16(rest, true);
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        return utf16(rest, false);
+    }
+    if bytes.contains(&0) {
+        return Err("binary file (contains NUL bytes)".into());
+    }
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| "not UTF-8 text (only UTF-8 and UTF-16 with a BOM are read)".into())
+}
+
+/// XML or YAML, the way ClickHouse decides (ConfigProcessor::parseConfig).
+pub fn is_yaml(path: &Path, text: &str) -> bool {
+    match extension(path).as_str() {
+        "xml" => false,
+        "yaml" | "yml" => true,
+        _ => !text.trim_start().starts_with('<'),
+    }
+}
+
+fn extension(path: &Path) -> String {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default()
+}
+
+/// Parse text as a ClickHouse configuration file.
+pub fn parse_config(
+    source: SourceId,
+    text: &str,
+    yaml: bool,
+    limits: &Limits,
+) -> Result<(Element, Vec<ConfigNote>), ParseError> {
+    let root_span = Span::new(source, 0, 0);
+    if !yaml {
+        return Ok((syntax::xml::parse(source, text, limits)?, Vec::new()));
+    }
+    let docs = syntax::yaml::parse_documents(source, text, limits)?;
+    let Some(doc) = docs.first() else {
+        return Ok((Element::new("clickhouse", root_span), Vec::new()));
+    };
+    let conv = yaml_to_element(doc, root_span)?;
+    Ok((
+        conv.root,
+        conv.notes.into_iter().map(ConfigNote::Yaml).collect(),
+    ))
+}
+
+impl Workspace {
+    /// Read a file once; later calls return the same result.
+    fn entry(&mut self, path: &Path) -> &FileEntry {
+        if !self.files.contains_key(path) {
+            let entry = self.read(path);
+            self.files.insert(path.to_path_buf(), entry);
+        }
+        &self.files[path]
+    }
+
+    fn read(&mut self, path: &Path) -> FileEntry {
+        let unreadable = |message: String| {
+            FileEntry::Failed(ConfigNote::Unreadable {
+                path: path.to_path_buf(),
+                message,
+            })
+        };
+        match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => return unreadable("not a regular file".into()),
+            Ok(m) if m.len() > self.max_file_size => {
+                return unreadable(format!(
+                    "larger than {} bytes, not read (see --max-file-size)",
+                    self.max_file_size
+                ))
+            }
+            Err(e) => return unreadable(e.to_string()),
+            Ok(_) => {}
+        }
+        let text = match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| decode(&b))
+        {
+            Ok(t) => t,
+            Err(e) => return unreadable(e),
+        };
+        let yaml = is_yaml(path, &text);
+        self.add_text(path.to_path_buf(), text, yaml, SourceKind::File)
+    }
+
+    /// Register text that did not come from a plain file read (stdin, an
+    /// embedded document) under a path.
+    pub fn insert_text(&mut self, path: PathBuf, text: String) {
+        let yaml = is_yaml(&path, &text);
+        let entry = self.add_text(path.clone(), text, yaml, SourceKind::File);
+        self.files.insert(path, entry);
+    }
+
+    fn add_text(&mut self, path: PathBuf, text: String, yaml: bool, kind: SourceKind) -> FileEntry {
+        let source = SourceId(self.sources.len() as u32);
+        let result = parse_config(source, &text, yaml, &self.limits);
+        let added = self.sources.add(SourceFile::new(path, text, kind));
+        debug_assert_eq!(added, source);
+        match result {
+            Ok((root, notes)) => FileEntry::Parsed {
+                source,
+                root,
+                notes,
+            },
+            Err(error) => FileEntry::Failed(ConfigNote::Invalid { source, error }),
+        }
+    }
+
+    fn builtin(&mut self, name: &str, text: &str) -> Element {
+        if let Some(e) = self.builtins.get(name) {
+            return e.clone();
+        }
+        let source = self.sources.add(SourceFile::new(
+            PathBuf::from(format!("<shipped {name}>")),
+            text.to_string(),
+            SourceKind::Builtin,
+        ));
+        let root = syntax::xml::parse(source, text, &self.limits).expect("shipped defaults parse");
+        self.builtins.insert(name.to_string(), root.clone());
+        root
+    }
+
+    /// The root element of a file, if it parses (used for classification).
+    pub fn root_of(&mut self, path: &Path) -> Option<&Element> {
+        match self.entry(path) {
+            FileEntry::Parsed { root, .. } => Some(root),
+            FileEntry::Failed(_) => None,
+        }
+    }
+
+    /// The note that explains why a file could not be used, if it could not.
+    pub fn failure_of(&mut self, path: &Path) -> Option<ConfigNote> {
+        match self.entry(path) {
+            FileEntry::Failed(n) => Some(n.clone()),
+            FileEntry::Parsed { .. } => None,
+        }
+    }
+
+    /// Build the effective tree from a base and its merge files (already in
+    /// ClickHouse's order), then apply substitutions. A main file that cannot
+    /// be used fails the whole tree, as it fails the server.
+    pub fn load_tree(
+        &mut self,
+        base: Base,
+        merge_files: &[PathBuf],
+        dir: &Path,
+    ) -> Result<Loaded, ConfigNote> {
+        let mut notes = Vec::new();
+        let mut files = Vec::new();
+        let (mut root, main) = match base {
+            Base::Builtin { name, text } => (self.builtin(name, text), None),
+            Base::File(path) => match self.entry(path).clone() {
+                FileEntry::Parsed {
+                    source,
+                    root,
+                    notes: file_notes,
+                } => {
+                    notes.extend(file_notes);
+                    files.push(source);
+                    (root, Some(source))
+                }
+                FileEntry::Failed(note) => return Err(note),
+            },
+        };
+        let main_is_ch = is_clickhouse_root(&root.name);
+        for path in merge_files {
+            let (source, other, file_notes) = match self.entry(path) {
+                FileEntry::Parsed {
+                    source,
+                    root,
+                    notes,
+                } => (*source, root.clone(), notes.clone()),
+                FileEntry::Failed(note) => {
+                    notes.push(note.clone());
+                    continue;
+                }
+            };
+            notes.extend(file_notes);
+            if main_is_ch && !is_clickhouse_root(&other.name) && self.flavor == Flavor::Modern {
+                notes.push(ConfigNote::RootMismatch {
+                    span: other.span,
+                    root: other.name.clone(),
+                });
+                continue;
+            }
+            files.push(source);
+            let mut merge_notes = Vec::new();
+            if let Err(e) = merge(&mut root, &other, self.flavor, &mut merge_notes) {
+                notes.push(ConfigNote::MergeFailed(e));
+            }
+            notes.extend(merge_notes.into_iter().map(ConfigNote::Merge));
+        }
+        let include = self.include_file(&root, dir);
+        if let Some((source, _)) = &include {
+            files.push(*source);
+        }
+        let env = self.env.clone();
+        let ctx = Context {
+            include: include.as_ref().map(|(_, e)| e),
+            env: env.as_ref(),
+        };
+        let mut subst_notes = Vec::new();
+        substitute(&mut root, &ctx, &mut subst_notes);
+        notes.extend(subst_notes.into_iter().map(ConfigNote::Subst));
+        Ok(Loaded {
+            root,
+            main,
+            files,
+            notes,
+        })
+    }
+
+    /// The file `<include_from>` names, when the repository has it.
+    fn include_file(&mut self, root: &Element, dir: &Path) -> Option<(SourceId, Element)> {
+        let named = root.child("include_from")?;
+        if named.is_external() {
+            return None;
+        }
+        let path = resolve_in_dir(dir, &named.value())?;
+        match self.entry(&path) {
+            FileEntry::Parsed { source, root, .. } => Some((*source, root.clone())),
+            FileEntry::Failed(_) => None,
+        }
+    }
+}
+
+pub fn is_clickhouse_root(name: &str) -> bool {
+    name == "clickhouse" || name == "yandex"
+}
+
+/// Where a path written in a config lives in the repository: relative to the
+/// config's folder; an absolute path under the server's config folder, or
+/// whose file sits next to the config, maps to that file. Paths outside the
+/// repository are never read.
+pub fn resolve_in_dir(dir: &Path, written: &str) -> Option<PathBuf> {
+    let written = written.trim();
+    if written.is_empty() {
+        return None;
+    }
+    let p = Path::new(written);
+    let mut candidates = Vec::new();
+    if p.is_relative() {
+        candidates.push(dir.join(p));
+    } else {
+        for prefix in ["/etc/clickhouse-server/", "/etc/clickhouse-keeper/"] {
+            if let Some(rest) = written.strip_prefix(prefix) {
+                candidates.push(dir.join(rest));
+            }
+        }
+        if let Some(name) = p.file_name() {
+            candidates.push(dir.join(name));
+        }
+        if p.starts_with(dir) || (dir.is_absolute() && p.starts_with(dir)) {
+            candidates.push(p.to_path_buf());
+        }
+        if let Ok(abs) = dir.canonicalize() {
+            if p.starts_with(&abs) {
+                candidates.push(p.to_path_buf());
+            }
+        }
+    }
+    candidates.into_iter().find(|c| c.is_file())
+}
+
+/// The files ClickHouse merges into `main` (ConfigProcessor::getConfigMergeFiles):
+/// direct entries of `<stem>.d/` and `conf.d/` beside it, with a known
+/// extension and a name not starting with `.`, sorted as full path strings.
+pub fn merge_files(dir: &Path, stem: &str, flavor: Flavor) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for sub in [format!("{stem}.d"), "conf.d".to_string()] {
+        let Ok(entries) = std::fs::read_dir(dir.join(&sub)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ext = extension(&path);
+            let known = match flavor {
+                Flavor::Modern => matches!(ext.as_str(), "xml" | "conf" | "yaml" | "yml"),
+                Flavor::Legacy => matches!(ext.as_str(), "xml" | "conf"),
+            };
+            if known && !name.starts_with('.') && path.is_file() {
+                out.push(path);
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        a.as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.as_os_str().as_encoded_bytes())
+    });
+    out.dedup();
+    out
+}

@@ -1,0 +1,343 @@
+//! ClickHouse's merge of one configuration file into the accumulated tree
+//! (ConfigProcessor::mergeRecursive): elements pair up by identity (name and
+//! non-control attributes) in document order, `remove` and `replace` act on
+//! one match each, everything else recurses.
+
+use super::element::{Element, Node};
+use crate::source::Span;
+
+/// Which server's merge to reproduce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Flavor {
+    /// Current ClickHouse (what chlint checks against).
+    #[default]
+    Modern,
+    /// ClickHouse 18.x: attributes of a merged element are not copied, YAML
+    /// files are not merged, and a foreign root element is merged anyway.
+    Legacy,
+}
+
+/// Something the merge saw that a rule may care about.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MergeNote {
+    /// A later file overrode only some of several same-named leaf elements.
+    PartialOverride {
+        name: String,
+        overriding: Vec<Span>,
+        surviving: Vec<Span>,
+    },
+}
+
+/// Fatal for the server: it refuses to start.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MergeError {
+    pub message: String,
+    pub span: Span,
+}
+
+pub fn merge(
+    target: &mut Element,
+    source: &Element,
+    flavor: Flavor,
+    notes: &mut Vec<MergeNote>,
+) -> Result<(), MergeError> {
+    // Only text directly under the target goes; its elements are merged.
+    target.children.retain(|n| matches!(n, Node::Element(_)));
+
+    let mut matched = vec![false; target.children.len()];
+    let mut removed = vec![false; target.children.len()];
+    let mut appended: Vec<Node> = Vec::new();
+    let mut pairing = Pairing::default();
+
+    for child in &source.children {
+        let child = match child {
+            Node::Text(t) => {
+                appended.push(Node::Text(t.clone()));
+                continue;
+            }
+            Node::Element(e) => e,
+        };
+        let remove = child.has_attr("remove");
+        let replace = child.has_attr("replace");
+        if remove && replace {
+            return Err(MergeError {
+                message: format!(
+                    "both `remove` and `replace` are set on <{}>: ClickHouse refuses to start",
+                    child.name
+                ),
+                span: child.span,
+            });
+        }
+        let identity = child.identity();
+        let found = target.children.iter().enumerate().position(|(i, n)| {
+            !matched[i] && matches!(n, Node::Element(t) if t.identity() == identity)
+        });
+        pairing.record(child, found.is_some(), remove);
+        let Some(i) = found else {
+            if !remove {
+                appended.push(Node::Element(strip_merge_attrs(child)));
+            }
+            continue;
+        };
+        matched[i] = true;
+        let Node::Element(existing) = &mut target.children[i] else {
+            unreachable!("position() matched an element");
+        };
+        if remove {
+            removed[i] = true;
+        } else if replace {
+            let mut copy = child.clone();
+            if flavor == Flavor::Legacy {
+                copy.remove_attr("replace");
+            }
+            copy.overridden = existing.overridden.clone();
+            copy.overridden.push(existing.span);
+            *existing = copy;
+        } else {
+            if flavor == Flavor::Modern {
+                if !child.children.is_empty() {
+                    for a in ["incl", "from_zk", "from_env"] {
+                        existing.remove_attr(a);
+                    }
+                }
+                for a in &child.attrs {
+                    existing.set_attr(a.clone());
+                }
+            }
+            if !child.has_element_children() {
+                existing.overridden.push(existing.span);
+                existing.span = child.span;
+            }
+            merge(existing, child, flavor, notes)?;
+        }
+    }
+
+    pairing.note_partial_overrides(target, &matched, notes);
+
+    let mut index = 0;
+    target.children.retain(|_| {
+        index += 1;
+        !removed[index - 1]
+    });
+    target.children.extend(appended);
+    Ok(())
+}
+
+/// What one source file did to each identity of leaf element under one parent.
+#[derive(Default)]
+struct Pairing {
+    // (identity, overriding spans, count of removals)
+    groups: Vec<(IdentityKey, Vec<Span>, usize)>,
+}
+
+type IdentityKey = (String, Vec<(String, String)>);
+
+impl Pairing {
+    fn record(&mut self, child: &Element, matched: bool, remove: bool) {
+        if child.has_element_children() || !matched {
+            return;
+        }
+        let identity = child.identity();
+        let entry = match self.groups.iter_mut().position(|g| g.0 == identity) {
+            Some(i) => &mut self.groups[i],
+            None => {
+                self.groups.push((identity, Vec::new(), 0));
+                self.groups.last_mut().expect("just pushed")
+            }
+        };
+        if remove {
+            entry.2 += 1;
+        } else {
+            entry.1.push(child.span);
+        }
+    }
+
+    /// Leaf elements that the file set some of, and left others of in place.
+    fn note_partial_overrides(
+        &self,
+        target: &Element,
+        matched: &[bool],
+        notes: &mut Vec<MergeNote>,
+    ) {
+        for (identity, overriding, _) in &self.groups {
+            if overriding.is_empty() {
+                continue;
+            }
+            let surviving: Vec<Span> = target
+                .children
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| match n {
+                    Node::Element(e) if !matched[i] && &e.identity() == identity => Some(e.span),
+                    _ => None,
+                })
+                .collect();
+            if !surviving.is_empty() {
+                notes.push(MergeNote::PartialOverride {
+                    name: identity.0.clone(),
+                    overriding: overriding.clone(),
+                    surviving,
+                });
+            }
+        }
+    }
+}
+
+/// An appended element loses nested `replace` attributes and nested elements
+/// marked `remove` (there is nothing for them to act on).
+fn strip_merge_attrs(element: &Element) -> Element {
+    let mut copy = element.clone();
+    strip_in_place(&mut copy);
+    copy
+}
+
+fn strip_in_place(element: &mut Element) {
+    element.remove_attr("replace");
+    element
+        .children
+        .retain(|n| !matches!(n, Node::Element(e) if e.has_attr("remove")));
+    for child in element.elements_mut() {
+        strip_in_place(child);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceId;
+    use crate::syntax::{xml, Limits};
+
+    fn parse(id: u32, s: &str) -> Element {
+        xml::parse(SourceId(id), s, &Limits::default()).unwrap()
+    }
+
+    fn merged(base: &str, overlays: &[&str]) -> (Element, Vec<MergeNote>) {
+        let mut root = parse(0, base);
+        let mut notes = Vec::new();
+        for (i, o) in overlays.iter().enumerate() {
+            merge(
+                &mut root,
+                &parse(i as u32 + 1, o),
+                Flavor::Modern,
+                &mut notes,
+            )
+            .unwrap();
+        }
+        (root, notes)
+    }
+
+    fn values(root: &Element, name: &str) -> Vec<String> {
+        root.children_named(name).map(|e| e.value()).collect()
+    }
+
+    #[test]
+    fn repeated_scalars_pair_up_in_order() {
+        let (root, notes) = merged(
+            "<c><listen_host>::</listen_host><listen_host>0.0.0.0</listen_host></c>",
+            &["<c><listen_host>10.0.0.5</listen_host></c>"],
+        );
+        assert_eq!(values(&root, "listen_host"), ["10.0.0.5", "0.0.0.0"]);
+        assert!(
+            matches!(&notes[..], [MergeNote::PartialOverride { name, surviving, .. }]
+            if name == "listen_host" && surviving.len() == 1)
+        );
+    }
+
+    #[test]
+    fn remove_consumes_one_match_each() {
+        let base = "<c><listen_host>::</listen_host><listen_host>0.0.0.0</listen_host></c>";
+        for overlay in [
+            "<c><listen_host remove=\"1\"/><listen_host remove=\"1\"/><listen_host>10.0.0.5</listen_host></c>",
+            "<c><listen_host>10.0.0.5</listen_host><listen_host remove=\"1\"/></c>",
+            "<c><listen_host remove=\"1\"/><listen_host>10.0.0.5</listen_host></c>",
+        ] {
+            let (root, notes) = merged(base, &[overlay]);
+            assert_eq!(values(&root, "listen_host"), ["10.0.0.5"], "{overlay}");
+            assert!(notes.is_empty(), "{overlay}: {notes:?}");
+        }
+    }
+
+    #[test]
+    fn identity_includes_ordinary_attributes() {
+        let (root, _) = merged(
+            "<c><users><default><password></password></default></users></c>",
+            &["<c><users><default><password encrypted_by=\"AES_128_GCM_SIV\">96ab</password></default></users></c>"],
+        );
+        let user = root.find("users/default").unwrap();
+        assert_eq!(user.children_named("password").count(), 2);
+    }
+
+    #[test]
+    fn replace_and_remove_act_on_subtrees() {
+        let (root, _) = merged(
+            "<c><logger><level>trace</level><log>x</log></logger><query_log><t>q</t></query_log></c>",
+            &["<c><logger replace=\"replace\"><level>warning</level></logger><query_log remove=\"1\"/><gone remove=\"1\"/></c>"],
+        );
+        let logger = root.child("logger").unwrap();
+        assert_eq!(logger.child("level").unwrap().value(), "warning");
+        assert!(logger.child("log").is_none());
+        assert!(root.child("query_log").is_none());
+        assert!(root.child("gone").is_none());
+    }
+
+    #[test]
+    fn remove_with_replace_is_an_error() {
+        let mut root = parse(0, "<c><q/></c>");
+        let err = merge(
+            &mut root,
+            &parse(1, "<c><q remove=\"1\" replace=\"1\"/></c>"),
+            Flavor::Modern,
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("remove"));
+    }
+
+    #[test]
+    fn merged_leaf_points_at_the_file_that_decided() {
+        let (root, _) = merged(
+            "<c><http_port>8123</http_port></c>",
+            &["<c><http_port>8124</http_port></c>"],
+        );
+        let port = root.child("http_port").unwrap();
+        assert_eq!(port.value(), "8124");
+        assert_eq!(port.span.source, SourceId(1));
+        assert_eq!(port.overridden[0].source, SourceId(0));
+    }
+
+    #[test]
+    fn modern_copies_attributes_legacy_does_not() {
+        let base = "<c><users><default><password/></default></users></c>";
+        let overlay = "<c><users><default><password from_env=\"PW\"/></default></users></c>";
+        let mut modern = parse(0, base);
+        merge(
+            &mut modern,
+            &parse(1, overlay),
+            Flavor::Modern,
+            &mut Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            modern
+                .find("users/default/password")
+                .unwrap()
+                .attr("from_env"),
+            Some("PW")
+        );
+        let mut legacy = parse(0, base);
+        merge(
+            &mut legacy,
+            &parse(1, overlay),
+            Flavor::Legacy,
+            &mut Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            legacy
+                .find("users/default/password")
+                .unwrap()
+                .attr("from_env"),
+            None
+        );
+    }
+}

@@ -1,0 +1,216 @@
+//! Substitutions ClickHouse performs after merging: `incl` (from the include
+//! file), `from_env` (only when chlint is given the variable) and `from_zk`
+//! (never known here). What cannot be resolved stays marked, so the model
+//! treats it as set from outside.
+
+use std::collections::HashMap;
+
+use super::element::{Element, Node};
+use crate::source::Span;
+use crate::syntax::{xml, Limits};
+
+pub struct Context<'a> {
+    /// Root of the include file (`include_from`), when the repository has it.
+    pub include: Option<&'a Element>,
+    /// Environment given explicitly (`chlint merged --env`); never the
+    /// process environment.
+    pub env: Option<&'a HashMap<String, String>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SubstNote {
+    /// `incl` names a node the include file does not have (the element stays).
+    IncludeNotFound { name: String, span: Span },
+    /// More than one of `incl`, `from_env`, `from_zk` on one element.
+    Conflicting { span: Span },
+    /// A `from_env` value that is not valid XML content.
+    BadEnvValue { var: String, span: Span },
+}
+
+const SUBST_ATTRS: [&str; 3] = ["incl", "from_env", "from_zk"];
+
+/// Bound on substitutions per tree: included content may include again.
+const MAX_SUBSTITUTIONS: usize = 10_000;
+
+pub fn substitute(root: &mut Element, ctx: &Context, notes: &mut Vec<SubstNote>) {
+    let mut budget = MAX_SUBSTITUTIONS;
+    walk(root, ctx, notes, &mut budget);
+}
+
+enum Resolution {
+    Found(Element),
+    Missing,
+    Unknown,
+}
+
+fn resolve(e: &Element, ctx: &Context, notes: &mut Vec<SubstNote>) -> Option<Resolution> {
+    let present: Vec<&str> = SUBST_ATTRS
+        .iter()
+        .copied()
+        .filter(|a| e.has_attr(a))
+        .collect();
+    if present.len() > 1 {
+        notes.push(SubstNote::Conflicting { span: e.span });
+        return None;
+    }
+    let kind = *present.first()?;
+    let value = e.attr(kind).unwrap_or_default();
+    Some(match kind {
+        "incl" => match ctx.include {
+            None => Resolution::Missing,
+            Some(inc) => match inc.find(value) {
+                Some(node) => Resolution::Found(node.clone()),
+                None => Resolution::Missing,
+            },
+        },
+        "from_env" => match ctx.env.and_then(|env| env.get(value)) {
+            None => Resolution::Unknown,
+            Some(text) => {
+                let wrapped = format!("<from_env>{text}</from_env>");
+                match xml::parse(e.span.source, &wrapped, &Limits::default()) {
+                    Ok(mut node) => {
+                        relocate(&mut node, e.span);
+                        Resolution::Found(node)
+                    }
+                    Err(_) => {
+                        notes.push(SubstNote::BadEnvValue {
+                            var: value.to_string(),
+                            span: e.span,
+                        });
+                        return None;
+                    }
+                }
+            }
+        },
+        _ => Resolution::Unknown,
+    })
+}
+
+/// Text parsed from an environment value has no place in a file: point it at
+/// the element that asked for it.
+fn relocate(e: &mut Element, span: Span) {
+    e.span = span;
+    for n in &mut e.children {
+        match n {
+            Node::Element(c) => relocate(c, span),
+            Node::Text(t) => t.span = span,
+        }
+    }
+}
+
+fn walk(e: &mut Element, ctx: &Context, notes: &mut Vec<SubstNote>, budget: &mut usize) {
+    let mut i = 0;
+    while i < e.children.len() {
+        let Node::Element(child) = &mut e.children[i] else {
+            i += 1;
+            continue;
+        };
+        let resolution = if *budget > 0 {
+            resolve(child, ctx, notes)
+        } else {
+            None
+        };
+        if resolution.is_some() {
+            *budget = budget.saturating_sub(1);
+        }
+        let is_include = child.name == "include";
+        match resolution {
+            Some(Resolution::Found(node)) if is_include => {
+                // <include> is replaced in place by what it names; the new
+                // children are walked next.
+                e.children.splice(i..=i, node.children);
+                continue;
+            }
+            Some(Resolution::Found(node)) => {
+                if child.has_attr("replace") {
+                    child.children.clear();
+                }
+                for kind in SUBST_ATTRS {
+                    child.remove_attr(kind);
+                }
+                for a in &node.attrs {
+                    child.set_attr(a.clone());
+                }
+                child.children.extend(node.children);
+            }
+            Some(Resolution::Missing) => {
+                if child.has_attr("optional") || is_include {
+                    e.children.remove(i);
+                    continue;
+                }
+                notes.push(SubstNote::IncludeNotFound {
+                    name: child.attr("incl").unwrap_or_default().to_string(),
+                    span: child.span,
+                });
+            }
+            Some(Resolution::Unknown) | None => {}
+        }
+        if let Node::Element(child) = &mut e.children[i] {
+            walk(child, ctx, notes, budget);
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceId;
+
+    fn parse(s: &str) -> Element {
+        xml::parse(SourceId(0), s, &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn incl_appends_the_named_node_and_replace_drops_the_old_children() {
+        let inc = parse("<yandex><networks><ip>127.0.0.1/32</ip></networks></yandex>");
+        let mut root = parse(
+            "<c><networks incl=\"networks\" replace=\"replace\"><ip>::/0</ip></networks><macros incl=\"macros\" optional=\"true\"/><r incl=\"nope\"/></c>",
+        );
+        let mut notes = Vec::new();
+        let ctx = Context {
+            include: Some(&inc),
+            env: None,
+        };
+        substitute(&mut root, &ctx, &mut notes);
+        let ips: Vec<String> = root
+            .find("networks")
+            .unwrap()
+            .children_named("ip")
+            .map(|e| e.value())
+            .collect();
+        assert_eq!(ips, ["127.0.0.1/32"]);
+        assert!(
+            root.child("macros").is_none(),
+            "optional and missing: removed"
+        );
+        assert_eq!(root.child("r").unwrap().attr("incl"), Some("nope"));
+        assert!(matches!(&notes[..], [SubstNote::IncludeNotFound { name, .. }] if name == "nope"));
+    }
+
+    #[test]
+    fn from_env_is_resolved_only_when_given() {
+        let mut root = parse("<c><password from_env=\"PW\"/></c>");
+        substitute(
+            &mut root,
+            &Context {
+                include: None,
+                env: None,
+            },
+            &mut Vec::new(),
+        );
+        assert!(root.child("password").unwrap().is_external());
+        let env = HashMap::from([("PW".to_string(), "s3cret".to_string())]);
+        substitute(
+            &mut root,
+            &Context {
+                include: None,
+                env: Some(&env),
+            },
+            &mut Vec::new(),
+        );
+        let pw = root.child("password").unwrap();
+        assert_eq!(pw.value(), "s3cret");
+        assert!(!pw.is_external());
+    }
+}

@@ -1,0 +1,74 @@
+//! Printing an effective configuration as XML, as ClickHouse writes it to
+//! `preprocessed_configs/` (layout aside), optionally with each element's origin.
+
+use std::fmt::Write as _;
+
+use super::element::{Element, Node};
+use crate::source::SourceMap;
+
+pub struct Options<'a> {
+    /// Add `<!-- file:line -->` after each element's start tag.
+    pub origins: Option<&'a SourceMap>,
+}
+
+pub fn to_xml(root: &Element, options: &Options) -> String {
+    let mut out = String::new();
+    write_element(&mut out, root, 0, options);
+    out
+}
+
+fn escape(text: &str, attr: bool) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => s.push_str("&amp;"),
+            '<' => s.push_str("&lt;"),
+            '>' => s.push_str("&gt;"),
+            '"' if attr => s.push_str("&quot;"),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+fn origin(e: &Element, options: &Options) -> String {
+    match options.origins {
+        Some(sources) => {
+            let loc = sources.locate(e.span);
+            format!(" <!-- {}:{} -->", loc.file, loc.line)
+        }
+        None => String::new(),
+    }
+}
+
+fn write_element(out: &mut String, e: &Element, depth: usize, options: &Options) {
+    let indent = "    ".repeat(depth);
+    let _ = write!(out, "{indent}<{}", e.name);
+    for a in &e.attrs {
+        let _ = write!(out, " {}=\"{}\"", a.name, escape(&a.value, true));
+    }
+    if e.children.is_empty() {
+        let _ = writeln!(out, "/>{}", origin(e, options));
+        return;
+    }
+    if !e.has_element_children() {
+        let _ = writeln!(
+            out,
+            ">{}</{}>{}",
+            escape(&e.text().unwrap_or_default(), false),
+            e.name,
+            origin(e, options)
+        );
+        return;
+    }
+    let _ = writeln!(out, ">{}", origin(e, options));
+    for n in &e.children {
+        match n {
+            Node::Element(c) => write_element(out, c, depth + 1, options),
+            Node::Text(t) => {
+                let _ = writeln!(out, "{indent}    {}", escape(t.value.trim(), false));
+            }
+        }
+    }
+    let _ = writeln!(out, "{indent}</{}>", e.name);
+}

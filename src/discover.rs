@@ -1,0 +1,499 @@
+//! Finding ClickHouse configuration files and grouping them the way a server
+//! reads them: a main file with its `config.d/`/`conf.d/`, its users file with
+//! `users.d/`; override files without a main file over the shipped defaults.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::clickhouse::defaults;
+use crate::clickhouse::element::Element;
+use crate::clickhouse::load::{
+    is_clickhouse_root, merge_files, resolve_in_dir, Base, ConfigNote, Loaded, Workspace,
+};
+use crate::lower;
+use crate::model::{Server, ServerKind};
+
+/// Top-level keys that only a ClickHouse server or Keeper config has.
+const CLICKHOUSE_KEYS: [&str; 32] = [
+    "listen_host",
+    "http_port",
+    "https_port",
+    "tcp_port",
+    "tcp_port_secure",
+    "mysql_port",
+    "postgresql_port",
+    "interserver_http_port",
+    "interserver_https_port",
+    "interserver_http_host",
+    "interserver_listen_host",
+    "interserver_http_credentials",
+    "users",
+    "profiles",
+    "quotas",
+    "remote_servers",
+    "keeper_server",
+    "zookeeper",
+    "macros",
+    "storage_configuration",
+    "user_directories",
+    "users_config",
+    "openSSL",
+    "logger",
+    "max_connections",
+    "max_concurrent_queries",
+    "merge_tree",
+    "query_log",
+    "distributed_ddl",
+    "grpc_port",
+    "prometheus",
+    "include_from",
+];
+
+/// Keys that mark YAML as something else (Kubernetes, compose, Helm values).
+const FOREIGN_KEYS: [&str; 7] = [
+    "apiVersion",
+    "kind",
+    "services",
+    "image",
+    "replicaCount",
+    "version",
+    "spec",
+];
+
+/// What a run found.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub servers: Vec<Server>,
+    /// Files that could not be used at all (a main file that does not parse…).
+    pub file_notes: Vec<ConfigNote>,
+    /// ClickHouse files recognised.
+    pub files_scanned: usize,
+    /// Named paths that could not be read: chlint cannot do its job (exit 2).
+    pub errors: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    ServerMain,
+    KeeperMain,
+    UsersMain,
+    ServerFragment,
+    UsersFragment,
+    KeeperFragment,
+    /// In a `*.d` folder: merged by the main file of its parent folder.
+    MergeFile,
+}
+
+fn is_config_ext(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    matches!(ext.as_str(), "xml" | "conf" | "yaml" | "yml")
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn in_merge_dir(path: &Path) -> bool {
+    path.parent()
+        .and_then(|p| p.file_name())
+        .is_some_and(|n| n.to_string_lossy().ends_with(".d"))
+}
+
+fn has_any(root: &Element, keys: &[&str]) -> bool {
+    keys.iter().any(|k| root.child(k).is_some())
+}
+
+const USERS_KEYS: [&str; 3] = ["users", "profiles", "quotas"];
+
+/// Only users/profiles/quotas (plus harmless extras): a users file.
+fn is_users_only(root: &Element) -> bool {
+    has_any(root, &USERS_KEYS)
+        && root.elements().all(|e| {
+            USERS_KEYS.contains(&e.name.as_str())
+                || e.name == "include_from"
+                || e.name == "roles"
+                || e.name == "settings_profiles"
+        })
+}
+
+fn classify(path: &Path, root: &Element) -> Role {
+    if in_merge_dir(path) {
+        return Role::MergeFile;
+    }
+    let name = stem(path);
+    if name.starts_with("keeper_config") {
+        return Role::KeeperMain;
+    }
+    let keeper_only = root.child("keeper_server").is_some()
+        && !has_any(
+            root,
+            &[
+                "http_port",
+                "tcp_port",
+                "users",
+                "remote_servers",
+                "user_directories",
+            ],
+        );
+    if keeper_only {
+        return Role::KeeperFragment;
+    }
+    if has_any(root, &["user_directories", "users_config", "path"]) {
+        return Role::ServerMain;
+    }
+    if is_users_only(root) {
+        // A complete users file defines the profiles and quotas its users name.
+        if name.starts_with("users") && has_any(root, &["profiles"]) && has_any(root, &["quotas"]) {
+            return Role::UsersMain;
+        }
+        return Role::UsersFragment;
+    }
+    Role::ServerFragment
+}
+
+/// Is this file a ClickHouse configuration? XML by its root element, YAML by
+/// where it sits or by its keys.
+fn recognise(ws: &mut Workspace, path: &Path) -> bool {
+    if !is_config_ext(path) {
+        return false;
+    }
+    let merge_dir = in_merge_dir(path);
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let named = ["config", "users", "keeper_config"].contains(&stem(path).as_str());
+    if let Some(root) = ws.root_of(path) {
+        if is_clickhouse_root(&root.name) && root.span.end > 0 {
+            return true; // XML with a ClickHouse root
+        }
+        if root.span.end > 0 {
+            return merge_dir; // other XML: only inside a merge folder
+        }
+        // YAML (the converted root has an empty span).
+        if merge_dir || named {
+            return true;
+        }
+        if file_name.starts_with("values")
+            || file_name.contains("compose")
+            || file_name == "chart.yaml"
+        {
+            return false;
+        }
+        return has_any(root, &CLICKHOUSE_KEYS) && !has_any(root, &FOREIGN_KEYS);
+    }
+    // Unparseable: report it only when it is clearly meant for ClickHouse.
+    match ws.failure_of(path) {
+        Some(ConfigNote::Invalid { source, .. }) => {
+            let text = &ws.sources.get(source).text;
+            merge_dir || named || xml_root_name(text).is_some_and(|n| is_clickhouse_root(&n))
+        }
+        _ => false,
+    }
+}
+
+/// The name of the first element of an XML text, without parsing it all.
+fn xml_root_name(text: &str) -> Option<String> {
+    let mut rest = text;
+    loop {
+        let i = rest.find('<')?;
+        rest = &rest[i + 1..];
+        if rest.starts_with('?') || rest.starts_with('!') {
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
+            .collect();
+        return Some(name);
+    }
+}
+
+/// Walk the given paths and build every server they describe.
+pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
+    let mut out = Discovery::default();
+    let mut files: BTreeSet<PathBuf> = BTreeSet::new();
+    for path in paths {
+        if !path.exists() {
+            out.errors
+                .push(format!("{}: no such file or directory", path.display()));
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(path)
+            .hidden(false)
+            .filter_entry(|e| {
+                let n = e.file_name().to_string_lossy();
+                !(e.depth() > 0 && [".git", "target", "node_modules"].contains(&n.as_ref()))
+            })
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                    files.insert(e.into_path());
+                }
+                Ok(_) => {}
+                Err(err) => out.errors.push(err.to_string()),
+            }
+        }
+    }
+    // Folders holding configuration, with the files directly in them.
+    let mut dirs: BTreeMap<PathBuf, Vec<(PathBuf, Role)>> = BTreeMap::new();
+    for path in files {
+        if !recognise(ws, &path) {
+            continue;
+        }
+        out.files_scanned += 1;
+        let role =
+            ws.root_of(&path)
+                .map(|r| classify(&path, r))
+                .unwrap_or(if in_merge_dir(&path) {
+                    Role::MergeFile
+                } else {
+                    Role::ServerFragment
+                });
+        let dir = if role == Role::MergeFile {
+            path.parent().and_then(Path::parent)
+        } else {
+            path.parent()
+        };
+        let dir = dir.map(Path::to_path_buf).unwrap_or_default();
+        dirs.entry(dir).or_default().push((path, role));
+    }
+    for (dir, entries) in dirs {
+        group_dir(ws, &dir, &entries, &mut out);
+    }
+    out
+}
+
+fn group_dir(ws: &mut Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &mut Discovery) {
+    let of = |role: Role| -> Vec<PathBuf> {
+        entries
+            .iter()
+            .filter(|(_, r)| *r == role)
+            .map(|(p, _)| p.clone())
+            .collect()
+    };
+    // A file that fails to parse has no role of its own: report it directly,
+    // unless a group that merges it will.
+    for (path, _) in entries {
+        if let Some(note @ ConfigNote::Invalid { .. }) = ws.failure_of(path) {
+            if !in_merge_dir(path) {
+                out.file_notes.push(note);
+            }
+        }
+    }
+    let parsed = |ws: &mut Workspace, p: &PathBuf| ws.root_of(p).is_some();
+    let mut consumed_users: BTreeSet<PathBuf> = BTreeSet::new();
+    let server_mains: Vec<PathBuf> = of(Role::ServerMain)
+        .into_iter()
+        .filter(|p| parsed(ws, p))
+        .collect();
+    for main in &server_mains {
+        let merges = merge_files(dir, &stem(main), ws.flavor);
+        let Ok(config) = ws.load_tree(Base::File(main), &merges, dir) else {
+            continue;
+        };
+        let (users_config, assumed) = match users_file(&config.root) {
+            UsersSource::MainFile => (None, Vec::new()),
+            UsersSource::File(written) => match resolve_in_dir(dir, &written) {
+                Some(users_path) => {
+                    consumed_users.insert(users_path.clone());
+                    let merges = merge_files(dir, &stem(&users_path), ws.flavor);
+                    match ws.load_tree(Base::File(&users_path), &merges, dir) {
+                        Ok(tree) => (Some(tree), Vec::new()),
+                        Err(note) => {
+                            out.file_notes.push(note);
+                            continue;
+                        }
+                    }
+                }
+                None => {
+                    let merges = merge_files(dir, "users", ws.flavor);
+                    let tree = builtin_tree(ws, "users.xml", defaults::USERS_CONFIG, &merges, dir);
+                    (Some(tree), vec!["users.xml"])
+                }
+            },
+        };
+        out.servers.push(build(
+            ServerKind::Server,
+            main_label(main),
+            dir,
+            config,
+            users_config,
+            assumed,
+        ));
+    }
+    for main in of(Role::KeeperMain) {
+        let merges = merge_files(dir, &stem(&main), ws.flavor);
+        // A Keeper main file that does not parse is reported with the folder's files.
+        if let Ok(config) = ws.load_tree(Base::File(&main), &merges, dir) {
+            out.servers.push(build(
+                ServerKind::Keeper,
+                main_label(&main),
+                dir,
+                config,
+                None,
+                Vec::new(),
+            ));
+        }
+    }
+
+    // Override files without a main file: merged over the shipped defaults.
+    let users_mains: Vec<PathBuf> = of(Role::UsersMain)
+        .into_iter()
+        .filter(|p| !consumed_users.contains(p))
+        .collect();
+    let server_fragments = of(Role::ServerFragment);
+    let users_fragments = of(Role::UsersFragment);
+    let flavor = ws.flavor;
+    let has_merge_dir = |name: &str| !merge_files(dir, name, flavor).is_empty();
+    let orphan_config_d = server_mains.is_empty() && (has_merge_dir("config"));
+    let orphan_users_d =
+        server_mains.is_empty() && users_mains.is_empty() && has_merge_dir("users");
+    if !server_fragments.is_empty()
+        || !users_fragments.is_empty()
+        || !users_mains.is_empty()
+        || orphan_config_d
+        || orphan_users_d
+    {
+        let mut config_merges = server_fragments.clone();
+        if server_mains.is_empty() {
+            config_merges.extend(merge_files(dir, "config", ws.flavor));
+        }
+        let config = builtin_tree(
+            ws,
+            "config.xml",
+            defaults::SERVER_CONFIG,
+            &config_merges,
+            dir,
+        );
+        let mut assumed = vec!["config.xml"];
+        let users = match users_mains.first() {
+            Some(users_path) => {
+                let mut merges = users_fragments.clone();
+                merges.extend(merge_files(dir, &stem(users_path), ws.flavor));
+                match ws.load_tree(Base::File(users_path), &merges, dir) {
+                    Ok(tree) => tree,
+                    Err(note) => {
+                        out.file_notes.push(note);
+                        return;
+                    }
+                }
+            }
+            None => {
+                let mut merges = users_fragments.clone();
+                if server_mains.is_empty() {
+                    merges.extend(merge_files(dir, "users", ws.flavor));
+                }
+                assumed.push("users.xml");
+                builtin_tree(ws, "users.xml", defaults::USERS_CONFIG, &merges, dir)
+            }
+        };
+        let label = format!(
+            "{} (override files merged over the shipped {})",
+            crate::source::display_path(dir),
+            assumed.join(" and ")
+        );
+        out.servers.push(build(
+            ServerKind::Server,
+            label,
+            dir,
+            config,
+            Some(users),
+            assumed,
+        ));
+    }
+    let keeper_fragments = of(Role::KeeperFragment);
+    let orphan_keeper_d = of(Role::KeeperMain).is_empty() && has_merge_dir("keeper_config");
+    if !keeper_fragments.is_empty() || orphan_keeper_d {
+        let mut merges = keeper_fragments;
+        if of(Role::KeeperMain).is_empty() {
+            merges.extend(merge_files(dir, "keeper_config", ws.flavor));
+        }
+        let config = builtin_tree(
+            ws,
+            "keeper_config.xml",
+            defaults::KEEPER_CONFIG,
+            &merges,
+            dir,
+        );
+        let label = format!(
+            "{} (Keeper override files merged over the shipped keeper_config.xml)",
+            crate::source::display_path(dir)
+        );
+        out.servers.push(build(
+            ServerKind::Keeper,
+            label,
+            dir,
+            config,
+            None,
+            vec!["keeper_config.xml"],
+        ));
+    }
+}
+
+fn main_label(path: &Path) -> String {
+    crate::source::display_path(path)
+}
+
+fn builtin_tree(
+    ws: &mut Workspace,
+    name: &str,
+    text: &str,
+    merges: &[PathBuf],
+    dir: &Path,
+) -> Loaded {
+    ws.load_tree(Base::Builtin { name, text }, merges, dir)
+        .expect("a builtin base always loads")
+}
+
+enum UsersSource {
+    MainFile,
+    File(String),
+}
+
+/// Where users come from (AccessControl::addStoragesFromMainConfig).
+fn users_file(root: &Element) -> UsersSource {
+    if let Some(e) = root.child("users_config") {
+        return UsersSource::File(e.value());
+    }
+    let Some(dirs) = root.child("user_directories") else {
+        return UsersSource::MainFile;
+    };
+    for storage in dirs.elements() {
+        let name = storage.name.split('[').next().unwrap_or_default();
+        if name == "users_xml" || name == "users_config" {
+            if let Some(p) = storage.child("path") {
+                return UsersSource::File(p.value());
+            }
+        }
+    }
+    UsersSource::File(String::new())
+}
+
+pub fn build(
+    kind: ServerKind,
+    label: String,
+    dir: &Path,
+    config: Loaded,
+    users_config: Option<Loaded>,
+    assumed: Vec<&'static str>,
+) -> Server {
+    let listeners = lower::listeners(&config.root, kind);
+    let users = lower::users(&users_config.as_ref().unwrap_or(&config).root);
+    Server {
+        kind,
+        label,
+        dir: dir.to_path_buf(),
+        config,
+        users_config,
+        assumed,
+        listeners,
+        users,
+    }
+}

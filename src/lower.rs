@@ -1,0 +1,241 @@
+//! Lowering an effective ClickHouse configuration into the model: which
+//! listeners it opens on which addresses, and which users it defines.
+
+use sha1::Digest as _;
+
+use crate::clickhouse::element::Element;
+use crate::model::{
+    AuthElement, AuthKind, Bind, Listener, NetworkEntry, Networks, Protocol, ServerKind, User,
+};
+
+/// Ports a server opens, by the key that opens them.
+const SERVER_PORTS: [(&str, Protocol); 10] = [
+    ("http_port", Protocol::Http),
+    ("https_port", Protocol::Https),
+    ("tcp_port", Protocol::Native),
+    ("tcp_port_secure", Protocol::NativeSecure),
+    ("tcp_with_proxy_port", Protocol::NativeProxy),
+    ("mysql_port", Protocol::Mysql),
+    ("postgresql_port", Protocol::Postgres),
+    ("grpc_port", Protocol::Grpc),
+    ("interserver_http_port", Protocol::Interserver),
+    ("interserver_https_port", Protocol::InterserverSecure),
+];
+
+const KEEPER_PORTS: [(&str, Protocol); 2] = [
+    ("keeper_server/tcp_port", Protocol::KeeperClient),
+    (
+        "keeper_server/tcp_port_secure",
+        Protocol::KeeperClientSecure,
+    ),
+];
+
+/// The addresses in `key` (repeated), or ClickHouse's loopback default.
+fn bind_list(root: &Element, key: &str) -> Option<Vec<Bind>> {
+    let binds: Vec<Bind> = root
+        .children_named(key)
+        .filter(|e| !e.value().is_empty())
+        .map(|e| Bind {
+            addr: e.value(),
+            span: Some(e.value_span()),
+        })
+        .collect();
+    (!binds.is_empty()).then_some(binds)
+}
+
+fn default_binds() -> Vec<Bind> {
+    ["::1", "127.0.0.1"]
+        .into_iter()
+        .map(|a| Bind {
+            addr: a.to_string(),
+            span: None,
+        })
+        .collect()
+}
+
+pub fn listeners(root: &Element, kind: ServerKind) -> Vec<Listener> {
+    let listen = bind_list(root, "listen_host").unwrap_or_else(default_binds);
+    let interserver = bind_list(root, "interserver_listen_host").unwrap_or_else(|| listen.clone());
+    let server_ports: &[(&'static str, Protocol)] = match kind {
+        ServerKind::Server => &SERVER_PORTS,
+        ServerKind::Keeper => &[],
+    };
+    server_ports
+        .iter()
+        .chain(KEEPER_PORTS.iter())
+        .filter_map(|&(key, protocol)| {
+            let e = root.find(key)?;
+            let port = e.value();
+            if port.is_empty() && !e.is_external() || port == "0" {
+                return None;
+            }
+            let protocol = match protocol {
+                Protocol::Grpc if root.find("grpc/enable_ssl").is_some_and(is_true) => {
+                    Protocol::Grpc
+                }
+                p => p,
+            };
+            let binds = match protocol {
+                Protocol::Interserver | Protocol::InterserverSecure => interserver.clone(),
+                _ => listen.clone(),
+            };
+            Some(Listener {
+                protocol,
+                key,
+                port,
+                span: e.span,
+                binds,
+            })
+        })
+        .collect()
+}
+
+/// Poco's boolean: a non-zero integer, or true/yes/on.
+pub fn is_true(e: &Element) -> bool {
+    let v = e.value().to_ascii_lowercase();
+    match v.as_str() {
+        "true" | "yes" | "on" => true,
+        _ => parse_int(&v).is_some_and(|n| n != 0),
+    }
+}
+
+fn parse_int(v: &str) -> Option<i64> {
+    match v.strip_prefix("0x") {
+        Some(hex) => i64::from_str_radix(hex, 16).ok(),
+        None => v.parse().ok(),
+    }
+}
+
+const SHA256_OF_EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+const DOUBLE_SHA1_OF_EMPTY: &str = "be1bdec0aa74b4dcb079943e70528096cca985f8";
+
+const DELEGATED: [&str; 5] = [
+    "ldap",
+    "kerberos",
+    "ssl_certificates",
+    "ssh_keys",
+    "http_authentication",
+];
+
+fn auth_kind(e: &Element) -> Option<AuthKind> {
+    if e.is_external() {
+        let known = e.name.starts_with("password") || e.name == "no_password";
+        return known.then_some(AuthKind::External);
+    }
+    let value = e.value();
+    Some(match e.name.as_str() {
+        "no_password" => AuthKind::NoSecret,
+        "password" if e.has_attr("encrypted_by") => AuthKind::OtherHash,
+        "password" if value.is_empty() => AuthKind::NoSecret,
+        "password" => AuthKind::Plaintext,
+        "password_sha256_hex" if value.eq_ignore_ascii_case(SHA256_OF_EMPTY) => AuthKind::NoSecret,
+        "password_sha256_hex" => AuthKind::Sha256,
+        "password_double_sha1_hex" if value.eq_ignore_ascii_case(DOUBLE_SHA1_OF_EMPTY) => {
+            AuthKind::NoSecret
+        }
+        "password_double_sha1_hex" => AuthKind::DoubleSha1,
+        "password_scram_sha256_hex" | "password_bcrypt_hash" => AuthKind::OtherHash,
+        name if DELEGATED.contains(&name) => AuthKind::Delegated,
+        _ => return None,
+    })
+}
+
+fn networks(user: &Element) -> Networks {
+    let Some(n) = user.child("networks") else {
+        return Networks {
+            span: None,
+            entries: Vec::new(),
+        };
+    };
+    let mut entries = Vec::new();
+    if n.is_external() {
+        entries.push((NetworkEntry::External, n.span));
+    }
+    for e in n.elements() {
+        // ClickHouse recognises entries by key prefix (ip, ip[1], host_regexp…).
+        let entry = if e.is_external() {
+            NetworkEntry::External
+        } else if e.name.starts_with("host_regexp") {
+            NetworkEntry::HostRegexp(e.value())
+        } else if e.name.starts_with("host") {
+            NetworkEntry::Host(e.value())
+        } else if e.name.starts_with("ip") {
+            NetworkEntry::Ip(e.value())
+        } else {
+            continue;
+        };
+        entries.push((entry, e.span));
+    }
+    Networks {
+        span: Some(n.span),
+        entries,
+    }
+}
+
+pub fn users(tree: &Element) -> Vec<User> {
+    let Some(users) = tree.child("users") else {
+        return Vec::new();
+    };
+    users
+        .elements()
+        .map(|u| {
+            let auth = u
+                .elements()
+                .filter_map(|e| {
+                    Some(AuthElement {
+                        element: e.name.clone(),
+                        kind: auth_kind(e)?,
+                        span: e.span,
+                        value: if e.is_external() {
+                            String::new()
+                        } else {
+                            e.value()
+                        },
+                        overridden: e.overridden.clone(),
+                    })
+                })
+                .collect();
+            let admin_flags = ["access_management", "named_collection_control"]
+                .into_iter()
+                .filter_map(|k| {
+                    u.child(k)
+                        .filter(|e| is_true(e))
+                        .map(|e| (k.to_string(), e.span))
+                })
+                .collect();
+            User {
+                name: u.name.replace("\\.", "."),
+                span: u.span,
+                auth,
+                networks: networks(u),
+                admin_flags,
+                element: u.clone(),
+            }
+        })
+        .collect()
+}
+
+/// SHA-256 of a string, as lowercase hex (ClickHouse's `password_sha256_hex`).
+pub fn sha256_hex(s: &str) -> String {
+    hex(&sha2::Sha256::digest(s.as_bytes()))
+}
+
+/// SHA-1 of SHA-1 of a string, as lowercase hex (`password_double_sha1_hex`).
+pub fn double_sha1_hex(s: &str) -> String {
+    hex(&sha1::Sha1::digest(sha1::Sha1::digest(s.as_bytes())))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_hashes_are_what_the_constants_say() {
+        assert_eq!(sha256_hex(""), SHA256_OF_EMPTY);
+        assert_eq!(double_sha1_hex(""), DOUBLE_SHA1_OF_EMPTY);
+    }
+}

@@ -1,0 +1,162 @@
+//! chlint: command line → library → exit code.
+
+mod cli;
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use chlint::check::check_paths;
+use chlint::clickhouse::load::{merge_files, Base, Workspace};
+use chlint::clickhouse::merge::Flavor;
+use chlint::clickhouse::write::{to_xml, Options};
+use chlint::report;
+use chlint::rules::RULES;
+use cli::{Cli, Command, Format, ListFormat, ServerVersion};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("chlint: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`chlint … | head`) is not an error of ours.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Check {
+            paths,
+            format,
+            max_file_size,
+        } => {
+            let paths = if paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                paths
+            };
+            let mut ws = Workspace::default();
+            ws.max_file_size = max_file_size;
+            let report = check_paths(&mut ws, &paths);
+            if !report.errors.is_empty() {
+                return Err(report.errors.join("\n"));
+            }
+            let text = match format {
+                Format::Json => report::json::render(&report, &ws.sources),
+                Format::Human => {
+                    let color = std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+                    report::human::render(&report, &ws.sources, &report::human::Style { color })
+                }
+            };
+            print(&text)?;
+            Ok(if report.findings.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Rules { format } => {
+            let text = match format {
+                ListFormat::Json => {
+                    let rules: Vec<_> = RULES
+                        .iter()
+                        .map(|r| serde_json::json!({"code": r.code, "name": r.name, "severity": r.severity.as_str(), "summary": r.summary}))
+                        .collect();
+                    serde_json::to_string_pretty(&rules).expect("plain data") + "\n"
+                }
+                ListFormat::Human => RULES
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{}  {:<36} {:<8}  {}\n",
+                            r.code,
+                            r.name,
+                            r.severity.as_str(),
+                            r.summary
+                        )
+                    })
+                    .collect(),
+            };
+            print(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { rule } => {
+            let r = chlint::rules::find(&rule)
+                .ok_or_else(|| format!("no rule `{rule}` (see `chlint rules`)"))?;
+            print(r.page())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Merged {
+            file,
+            origins,
+            env,
+            env_file,
+            clickhouse_version,
+        } => {
+            let mut vars = HashMap::new();
+            if let Some(path) = env_file {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                parse_env(text.lines(), &mut vars)?;
+            }
+            parse_env(env.iter().map(String::as_str), &mut vars)?;
+            let flavor = match clickhouse_version {
+                ServerVersion::Latest => Flavor::Modern,
+                ServerVersion::V18 => Flavor::Legacy,
+            };
+            let mut ws = Workspace::default();
+            ws.flavor = flavor;
+            ws.env = (!vars.is_empty()).then_some(vars);
+            if !file.is_file() {
+                return Err(format!("{}: not a file", file.display()));
+            }
+            let dir = file.parent().map(PathBuf::from).unwrap_or_default();
+            let stem = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let merges = merge_files(&dir, &stem, flavor);
+            let loaded = ws
+                .load_tree(Base::File(&file), &merges, &dir)
+                .map_err(|note| format!("{}: cannot be used: {note:?}", file.display()))?;
+            let options = Options {
+                origins: origins.then_some(&ws.sources),
+            };
+            print(&to_xml(&loaded.root, &options))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn parse_env<'a>(
+    lines: impl Iterator<Item = &'a str>,
+    vars: &mut HashMap<String, String>,
+) -> Result<(), String> {
+    for line in lines {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = line
+            .split_once('=')
+            .ok_or_else(|| format!("`{line}`: expected NAME=VALUE"))?;
+        vars.insert(name.trim().to_string(), value.to_string());
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! The JSON contract of DESIGN.md: one object with the findings.
+
+use serde::Serialize;
+
+use crate::check::Report;
+use crate::source::SourceMap;
+
+#[derive(Serialize)]
+struct Output<'a> {
+    version: &'static str,
+    files_scanned: usize,
+    findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'static str,
+    name: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    file: String,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    help: &'a str,
+    related: Vec<JsonRelated<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    file: String,
+    line: usize,
+    column: usize,
+    message: &'a str,
+}
+
+pub fn render(report: &Report, sources: &SourceMap) -> String {
+    let findings = report
+        .findings
+        .iter()
+        .map(|f| {
+            let loc = sources.locate(f.primary);
+            JsonFinding {
+                rule: f.code,
+                name: f.name,
+                severity: f.severity.as_str(),
+                message: &f.message,
+                file: loc.file,
+                line: loc.line,
+                column: loc.column,
+                end_line: loc.end_line,
+                end_column: loc.end_column,
+                help: &f.help,
+                related: f
+                    .related
+                    .iter()
+                    .map(|r| {
+                        let l = sources.locate(r.span);
+                        JsonRelated {
+                            file: l.file,
+                            line: l.line,
+                            column: l.column,
+                            message: &r.message,
+                        }
+                    })
+                    .collect(),
+                note: f.note.as_deref(),
+            }
+        })
+        .collect();
+    let out = Output {
+        version: env!("CARGO_PKG_VERSION"),
+        files_scanned: report.files_scanned,
+        findings,
+    };
+    serde_json::to_string_pretty(&out).expect("serialising plain data") + "\n"
+}

@@ -1,0 +1,4 @@
+//! Renderers. They know findings and sources, nothing about rules.
+
+pub mod human;
+pub mod json;

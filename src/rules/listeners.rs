@@ -1,0 +1,225 @@
+//! CH2xx: listeners and network exposure, and CH511 (Keeper commands).
+
+use super::Emitter;
+use crate::clickhouse::element::Element;
+use crate::model::{is_loopback, Listener, Protocol, Server};
+
+fn bind_related(f: &mut crate::finding::Finding, listener: &Listener) {
+    if let Some(bind) = listener.exposed_bind() {
+        f.related(bind.span, format!("listens on `{}` here", bind.addr));
+    }
+}
+
+pub fn listen_all_interfaces(server: &Server, emit: &mut Emitter) {
+    let weak = server
+        .users
+        .iter()
+        .find(|u| u.needs_no_secret() || u.networks.is_any());
+    let Some(weak) = weak else {
+        return;
+    };
+    let wildcard = server
+        .listeners
+        .iter()
+        .flat_map(|l| l.binds.iter())
+        .find(|b| b.is_wildcard() && b.span.is_some());
+    let Some(bind) = wildcard else {
+        return;
+    };
+    let why = if weak.needs_no_secret() {
+        "needs no password"
+    } else {
+        "may log in from any network"
+    };
+    emit.report(
+        "CH201",
+        bind.span.expect("filtered on span"),
+        format!(
+            "the server listens on all interfaces (`{}`) while user `{}` {why}",
+            bind.addr, weak.name
+        ),
+        "bind to the private interface clients use (`<listen_host>10.0.3.7</listen_host>`), or protect every user with a secret and `<networks>`",
+    )
+    .related(Some(weak.span), format!("user `{}` defined here", weak.name));
+}
+
+fn exposed<'a>(server: &'a Server, protocols: &[Protocol]) -> Vec<&'a Listener> {
+    server
+        .listeners
+        .iter()
+        .filter(|l| protocols.contains(&l.protocol) && l.is_exposed())
+        .collect()
+}
+
+pub fn plaintext_client_port(server: &Server, emit: &mut Emitter) {
+    for l in exposed(
+        server,
+        &[Protocol::Http, Protocol::Native, Protocol::NativeProxy],
+    ) {
+        let f = emit.report(
+            "CH202",
+            l.span,
+            format!(
+                "`{}` ({}) serves clients without TLS beyond loopback: passwords and data cross the network in clear",
+                l.key, l.port
+            ),
+            "serve clients on `https_port`/`tcp_port_secure` and remove the plaintext port (`<http_port remove=\"1\"/>`), or bind it to loopback",
+        );
+        bind_related(f, l);
+    }
+}
+
+pub fn mysql_postgres_port_enabled(server: &Server, emit: &mut Emitter) {
+    for l in exposed(server, &[Protocol::Mysql, Protocol::Postgres]) {
+        let f = emit.report(
+            "CH203",
+            l.span,
+            format!(
+                "`{}` ({}) opens another login surface beyond loopback, in plaintext unless the client asks for TLS",
+                l.key, l.port
+            ),
+            format!("remove it when no client needs it: `<{} remove=\"1\"/>`", l.key),
+        );
+        bind_related(f, l);
+    }
+}
+
+pub fn interserver_unauthenticated(server: &Server, emit: &mut Emitter) {
+    let has_credentials = server
+        .root()
+        .find("interserver_http_credentials/user")
+        .is_some();
+    if has_credentials {
+        return;
+    }
+    for l in exposed(
+        server,
+        &[Protocol::Interserver, Protocol::InterserverSecure],
+    ) {
+        let f = emit.report(
+            "CH209",
+            l.span,
+            format!(
+                "`{}` ({}) serves data parts to anyone beyond loopback: there are no `interserver_http_credentials`",
+                l.key, l.port
+            ),
+            "add `<interserver_http_credentials><user>…</user><password from_env=\"…\"/></interserver_http_credentials>` and bind `interserver_listen_host` to the cluster network",
+        );
+        bind_related(f, l);
+    }
+}
+
+pub fn keeper_client_port_exposed(server: &Server, emit: &mut Emitter) {
+    for l in exposed(server, &[Protocol::KeeperClient]) {
+        let f = emit.report(
+            "CH210",
+            l.span,
+            format!(
+                "Keeper's client port {} is plaintext and listens beyond loopback: coordination data and four-letter commands are open to the network",
+                l.port
+            ),
+            "use `keeper_server/tcp_port_secure` and bind `listen_host` to the cluster network",
+        );
+        bind_related(f, l);
+    }
+}
+
+/// Four-letter commands that change Keeper's state.
+const ADMIN_COMMANDS: [&str; 9] = [
+    "rcvr", "rqld", "ydld", "csnp", "srst", "crst", "rclc", "clrs", "ftfl",
+];
+
+pub fn keeper_admin_commands_allowed(server: &Server, emit: &mut Emitter) {
+    let Some(l) = server.listeners.iter().find(|l| {
+        matches!(
+            l.protocol,
+            Protocol::KeeperClient | Protocol::KeeperClientSecure
+        ) && l.is_exposed()
+    }) else {
+        return;
+    };
+    let list = server
+        .root()
+        .find("keeper_server/four_letter_word_allow_list")
+        .or_else(|| {
+            server
+                .root()
+                .find("keeper_server/four_letter_word_white_list")
+        });
+    let (span, message) = match list {
+        Some(e) if e.is_external() => return,
+        Some(e) => {
+            let value = e.value();
+            let allowed: Vec<&str> = value.split(',').map(str::trim).collect();
+            let admin: Vec<&str> = if allowed.contains(&"*") {
+                ADMIN_COMMANDS.to_vec()
+            } else {
+                ADMIN_COMMANDS.iter().copied().filter(|c| allowed.contains(c)).collect()
+            };
+            if admin.is_empty() {
+                return;
+            }
+            (e.span, format!("Keeper allows the state-changing commands {} to anyone who reaches port {}", admin.join(", "), l.port))
+        }
+        None => (
+            l.span,
+            format!(
+                "Keeper has no `four_letter_word_allow_list`, so the default allows state-changing commands (rcvr, rqld, ydld, csnp…) to anyone who reaches port {}",
+                l.port
+            ),
+        ),
+    };
+    let f = emit.report(
+        "CH511",
+        span,
+        message,
+        "allow only read-only commands: `<four_letter_word_allow_list>ruok,mntr,isro</four_letter_word_allow_list>`",
+    );
+    bind_related(f, l);
+}
+
+/// Replicas of a cluster: `shard/replica` elements.
+pub(super) fn replicas(cluster: &Element) -> impl Iterator<Item = &Element> {
+    cluster
+        .children_named("shard")
+        .flat_map(|s| s.children_named("replica"))
+}
+
+pub(super) fn remote_host(replica: &Element) -> Option<&Element> {
+    replica
+        .child("host")
+        .filter(|h| !h.is_external() && !is_loopback(&h.value()) && !h.value().is_empty())
+}
+
+pub fn cluster_without_secret(server: &Server, emit: &mut Emitter) {
+    let Some(remote_servers) = server.root().child("remote_servers") else {
+        return;
+    };
+    for cluster in remote_servers.elements() {
+        if cluster.child("secret").is_some() {
+            continue;
+        }
+        let open = replicas(cluster).find(|r| {
+            remote_host(r).is_some()
+                && r.child("password")
+                    .is_none_or(|p| !p.is_external() && p.value().is_empty())
+        });
+        let Some(replica) = open else {
+            continue;
+        };
+        let user = replica
+            .child("user")
+            .map(|u| u.value())
+            .unwrap_or_else(|| "default".into());
+        emit.report(
+            "CH213",
+            cluster.span,
+            format!(
+                "cluster `{}` has no `<secret>` and its replicas connect as `{user}` without a password: every shard must accept that user from the network",
+                cluster.name
+            ),
+            "add `<secret from_env=\"CH_CLUSTER_SECRET\"/>` to the cluster (the same value on every node)",
+        )
+        .related(remote_host(replica).map(|h| h.span), "a replica on another host");
+    }
+}

@@ -1,0 +1,38 @@
+//! Span-keeping parsers, one per syntax.
+
+pub mod xml;
+pub mod yaml;
+
+/// A syntax error with the byte offset the parser stopped at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub message: String,
+    pub offset: usize,
+}
+
+impl ParseError {
+    pub fn new(message: impl Into<String>, offset: usize) -> ParseError {
+        ParseError {
+            message: message.into(),
+            offset,
+        }
+    }
+}
+
+/// Bounds on the work one file may cause.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Deepest element nesting accepted (ClickHouse configs use about ten).
+    pub max_depth: usize,
+    /// Most nodes produced by expanding YAML aliases in one document.
+    pub max_alias_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_depth: 256,
+            max_alias_nodes: 100_000,
+        }
+    }
+}
