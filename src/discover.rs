@@ -191,6 +191,10 @@ fn recognise(ws: &mut Workspace, path: &Path) -> bool {
     match ws.failure_of(path) {
         Some(ConfigNote::Invalid { source, .. }) => {
             let text = &ws.sources.get(source).text;
+            // A Helm or Go template is rendered before ClickHouse reads it.
+            if text.contains("{{") && text.contains("}}") {
+                return false;
+            }
             merge_dir || named || xml_root_name(text).is_some_and(|n| is_clickhouse_root(&n))
         }
         _ => false,
