@@ -59,6 +59,14 @@ pub enum Command {
         /// A rule code (CH101) or name (default-user-without-password).
         rule: String,
     },
+    /// Print chlint's model of the servers a file or folder describes
+    /// (listeners, users) as JSON.
+    Inspect {
+        /// A main configuration file or a folder.
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = ListFormat::Json)]
+        format: ListFormat,
+    },
     /// Print the effective configuration of a main file as XML.
     Merged {
         /// A main configuration or users file (config.xml, users.xml, keeper_config.xml …).

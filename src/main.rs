@@ -102,6 +102,41 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             print(r.page())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Inspect { path, format: _ } => {
+            let (root, only) = if path.is_file() {
+                (
+                    path.parent().map(PathBuf::from).unwrap_or_default(),
+                    Some(path.clone()),
+                )
+            } else {
+                (path.clone(), None)
+            };
+            let mut ws = Workspace::default();
+            let discovery = chlint::discover::discover(&mut ws, &[root]);
+            if !discovery.errors.is_empty() {
+                return Err(discovery.errors.join("\n"));
+            }
+            let servers: Vec<_> = discovery
+                .servers
+                .iter()
+                .filter(|s| match &only {
+                    None => true,
+                    Some(file) => [s.config.main, s.users_config.as_ref().and_then(|u| u.main)]
+                        .into_iter()
+                        .flatten()
+                        .any(|id| ws.sources.get(id).path == *file),
+                })
+                .map(|s| report::inspect::server(s, &ws.sources))
+                .collect();
+            if servers.is_empty() {
+                return Err(format!(
+                    "{}: no ClickHouse server or Keeper configuration found",
+                    path.display()
+                ));
+            }
+            print(&(serde_json::to_string_pretty(&servers).expect("plain data") + "\n"))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Merged {
             file,
             origins,

@@ -3,6 +3,8 @@
 //! non-control attributes) in document order, `remove` and `replace` act on
 //! one match each, everything else recurses.
 
+use std::collections::{HashMap, VecDeque};
+
 use super::element::{Element, Node};
 use crate::source::Span;
 
@@ -48,6 +50,14 @@ pub fn merge(
     let mut removed = vec![false; target.children.len()];
     let mut appended: Vec<Node> = Vec::new();
     let mut pairing = Pairing::default();
+    // Unmatched target children by identity, in document order: each source
+    // child consumes the first one (a multimap, as ClickHouse keeps).
+    let mut candidates: HashMap<IdentityKey, VecDeque<usize>> = HashMap::new();
+    for (i, n) in target.children.iter().enumerate() {
+        if let Node::Element(e) = n {
+            candidates.entry(e.identity()).or_default().push_back(i);
+        }
+    }
 
     for child in &source.children {
         let child = match child {
@@ -68,10 +78,9 @@ pub fn merge(
                 span: child.span,
             });
         }
-        let identity = child.identity();
-        let found = target.children.iter().enumerate().position(|(i, n)| {
-            !matched[i] && matches!(n, Node::Element(t) if t.identity() == identity)
-        });
+        let found = candidates
+            .get_mut(&child.identity())
+            .and_then(VecDeque::pop_front);
         pairing.record(child, found.is_some(), remove);
         let Some(i) = found else {
             if !remove {

@@ -34,8 +34,16 @@ fn escape(text: &str, attr: bool) -> String {
 fn origin(e: &Element, options: &Options) -> String {
     match options.origins {
         Some(sources) => {
-            let loc = sources.locate(e.span);
-            format!(" <!-- {}:{} -->", loc.file, loc.line)
+            let at = |span| {
+                let loc = sources.locate(span);
+                format!("{}:{}", loc.file, loc.line)
+            };
+            let over: Vec<String> = e.overridden.iter().map(|s| at(*s)).collect();
+            if over.is_empty() {
+                format!(" <!-- {} -->", at(e.span))
+            } else {
+                format!(" <!-- {}, overriding {} -->", at(e.span), over.join(", "))
+            }
         }
         None => String::new(),
     }

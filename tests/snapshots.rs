@@ -1,0 +1,110 @@
+//! Snapshot tests of the exact human and JSON output on the bundled examples.
+//! Run with `UPDATE_SNAPSHOTS=1` to rewrite the expected files after an
+//! intended change, then review the diff.
+
+use std::path::Path;
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_chlint"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("chlint runs");
+    (
+        out.status.code().expect("exited normally"),
+        String::from_utf8(out.stdout).expect("UTF-8 output"),
+    )
+}
+
+fn assert_snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}: run with UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{name} differs from the snapshot at line {}:\n--- expected\n{}\n--- actual\n{}",
+            first + 1,
+            expected.lines().nth(first).unwrap_or("<end>"),
+            actual.lines().nth(first).unwrap_or("<end>")
+        );
+    }
+}
+
+#[test]
+fn human_output_on_the_open_example() {
+    let (code, out) = run(&["check", "examples/open"]);
+    assert_eq!(code, 1);
+    assert!(
+        !out.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+    assert_snapshot("open.txt", &out);
+}
+
+#[test]
+fn json_output_on_the_open_example() {
+    let (code, out) = run(&["check", "--format", "json", "examples/open"]);
+    assert_eq!(code, 1);
+    let parsed: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(parsed["files_scanned"], 4);
+    assert_snapshot("open.json", &out);
+}
+
+#[test]
+fn hardened_example_is_clean() {
+    let (code, out) = run(&["check", "--format", "json", "examples/hardened"]);
+    let parsed: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(
+        parsed["findings"].as_array().map(Vec::len),
+        Some(0),
+        "{out}"
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn merged_output_with_origins() {
+    let (code, out) = run(&["merged", "--origins", "examples/open/config.xml"]);
+    assert_eq!(code, 0);
+    assert_snapshot("open-merged.xml", &out);
+}
+
+#[test]
+fn rules_list_json_has_every_rule() {
+    let (code, out) = run(&["rules", "--format", "json"]);
+    assert_eq!(code, 0);
+    let parsed: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    let rules = parsed.as_array().expect("a list");
+    assert_eq!(rules.len(), chlint::rules::RULES.len());
+    assert!(rules
+        .iter()
+        .any(|r| r["code"] == "CH101" && r["severity"] == "critical"));
+}
+
+#[test]
+fn explain_accepts_code_and_name() {
+    let (code, by_code) = run(&["explain", "CH101"]);
+    assert_eq!(code, 0);
+    assert!(by_code.starts_with("# CH101 default-user-without-password"));
+    let (_, by_name) = run(&["explain", "default-user-without-password"]);
+    assert_eq!(by_code, by_name);
+    let (code, _) = run(&["explain", "CH999"]);
+    assert_eq!(code, 2);
+}
