@@ -148,12 +148,43 @@ fn classify(path: &Path, root: &Element) -> Role {
     }
     if is_users_only(root) {
         // A complete users file defines the profiles and quotas its users name.
-        if name.starts_with("users") && has_any(root, &["profiles"]) && has_any(root, &["quotas"]) {
+        // A user without any authentication element fails to load, so such
+        // a file can only be an override of a users file that has one.
+        let complete_users = root
+            .child("users")
+            .is_none_or(|u| u.elements().all(has_auth_element));
+        if name.starts_with("users")
+            && has_any(root, &["profiles"])
+            && has_any(root, &["quotas"])
+            && complete_users
+        {
             return Role::UsersMain;
         }
         return Role::UsersFragment;
     }
     Role::ServerFragment
+}
+
+/// Does every user of this (parsed) users file have an authentication element?
+fn is_complete_users_file(ws: &mut Workspace, path: &Path) -> bool {
+    ws.root_of(path)
+        .and_then(|r| r.child("users"))
+        .is_none_or(|u| u.elements().all(has_auth_element))
+}
+
+fn has_auth_element(user: &Element) -> bool {
+    user.elements().any(|e| {
+        e.name.starts_with("password")
+            || matches!(
+                e.name.as_str(),
+                "no_password"
+                    | "ldap"
+                    | "kerberos"
+                    | "ssl_certificates"
+                    | "ssh_keys"
+                    | "http_authentication"
+            )
+    })
 }
 
 /// Is this file a ClickHouse configuration? XML by its root element, YAML by
@@ -191,10 +222,6 @@ fn recognise(ws: &mut Workspace, path: &Path) -> bool {
     match ws.failure_of(path) {
         Some(ConfigNote::Invalid { source, .. }) => {
             let text = &ws.sources.get(source).text;
-            // A Helm or Go template is rendered before ClickHouse reads it.
-            if text.contains("{{") && text.contains("}}") {
-                return false;
-            }
             merge_dir || named || xml_root_name(text).is_some_and(|n| is_clickhouse_root(&n))
         }
         _ => false,
@@ -305,6 +332,15 @@ fn group_dir(ws: &mut Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &
         let (users_config, assumed) = match users_file(&config.root) {
             UsersSource::MainFile => (None, Vec::new()),
             UsersSource::File(written) => match resolve_in_dir(dir, &written) {
+                Some(users_path) if !is_complete_users_file(ws, &users_path) => {
+                    // Users without any authentication element: only loadable
+                    // as an override (users.d/) of a users file that has one.
+                    consumed_users.insert(users_path.clone());
+                    let mut merges = vec![users_path.clone()];
+                    merges.extend(merge_files(dir, &stem(&users_path), ws.flavor));
+                    let tree = builtin_tree(ws, "users.xml", defaults::USERS_CONFIG, &merges, dir);
+                    (Some(tree), vec!["users.xml"])
+                }
                 Some(users_path) => {
                     consumed_users.insert(users_path.clone());
                     let merges = merge_files(dir, &stem(&users_path), ws.flavor);

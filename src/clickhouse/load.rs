@@ -25,6 +25,10 @@ pub enum ConfigNote {
         path: PathBuf,
         message: String,
     },
+    /// An unrendered template (`{{ … }}`): not a configuration yet.
+    Template {
+        source: SourceId,
+    },
     Yaml(YamlNote),
     /// A merge file whose root is not `<clickhouse>`/`<yandex>` under a main
     /// file whose root is.
@@ -123,6 +127,11 @@ pub fn decode(bytes: &[u8]) -> Result<String, String> {
         .map_err(|_| "not UTF-8 text (only UTF-8 and UTF-16 with a BOM are read)".into())
 }
 
+/// Text with Helm/Go template actions, which only parses once rendered.
+pub fn is_template(text: &str) -> bool {
+    text.contains("{{") && text.contains("}}")
+}
+
 /// XML or YAML, the way ClickHouse decides (ConfigProcessor::parseConfig).
 pub fn is_yaml(path: &Path, text: &str) -> bool {
     match extension(path).as_str() {
@@ -218,6 +227,10 @@ impl Workspace {
                 root,
                 notes,
             },
+            // A Helm or Go template is rendered before ClickHouse reads it.
+            Err(_) if is_template(&self.sources.get(source).text) => {
+                FileEntry::Failed(ConfigNote::Template { source })
+            }
             Err(error) => FileEntry::Failed(ConfigNote::Invalid { source, error }),
         }
     }
