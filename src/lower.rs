@@ -34,10 +34,11 @@ const KEEPER_PORTS: [(&str, Protocol); 2] = [
 fn bind_list(root: &Element, key: &str) -> Option<Vec<Bind>> {
     let binds: Vec<Bind> = root
         .children_named(key)
-        .filter(|e| !e.value().is_empty())
+        .filter(|e| e.is_external() || !e.value().is_empty())
         .map(|e| Bind {
             addr: e.value(),
             span: Some(e.value_span()),
+            external: e.is_external(),
         })
         .collect();
     (!binds.is_empty()).then_some(binds)
@@ -49,6 +50,7 @@ fn default_binds() -> Vec<Bind> {
         .map(|a| Bind {
             addr: a.to_string(),
             span: None,
+            external: false,
         })
         .collect()
 }
@@ -232,6 +234,59 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::source::SourceId;
+    use crate::syntax::{xml, Limits};
+
+    fn tree(s: &str) -> Element {
+        xml::parse(SourceId(0), s, &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn no_listen_host_means_loopback_and_external_binds_are_not_assumed_open() {
+        let l = listeners(
+            &tree("<c><http_port>8123</http_port></c>"),
+            ServerKind::Server,
+        );
+        assert_eq!(l.len(), 1);
+        assert!(!l[0].is_exposed());
+        let l = listeners(
+            &tree("<c><listen_host from_env=\"LH\"/><http_port>8123</http_port></c>"),
+            ServerKind::Server,
+        );
+        assert!(
+            !l[0].is_exposed(),
+            "an address from the environment is unknown"
+        );
+        let l = listeners(
+            &tree("<c><listen_host>10.1.2.3</listen_host><interserver_http_port>9009</interserver_http_port><interserver_listen_host>127.0.0.1</interserver_listen_host></c>"),
+            ServerKind::Server,
+        );
+        assert!(!l[0].is_exposed(), "interserver binds its own list");
+    }
+
+    #[test]
+    fn users_auth_and_networks() {
+        let users = users(&tree(
+            "<c><users>\
+               <a><password/></a>\
+               <b><password_sha256_hex>e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855</password_sha256_hex><networks><ip>::1</ip><host>localhost</host></networks></b>\
+               <c><password from_env=\"P\"/><networks incl=\"nets\"/></c>\
+               <d><ldap><server>x</server></ldap><networks><host_regexp>.*</host_regexp></networks><access_management>1</access_management></d>\
+             </users></c>",
+        ));
+        let by = |n: &str| users.iter().find(|u| u.name == n).unwrap();
+        assert!(by("a").needs_no_secret() && by("a").networks.is_any());
+        assert!(by("b").needs_no_secret() && by("b").networks.is_loopback_only());
+        assert_eq!(by("c").effective_auth().unwrap().kind, AuthKind::External);
+        assert!(
+            !by("c").networks.reaches_beyond_loopback(),
+            "networks from an include are assumed to restrict"
+        );
+        assert_eq!(by("d").effective_auth().unwrap().kind, AuthKind::Delegated);
+        assert!(by("d").networks.is_any());
+        assert_eq!(by("d").admin_flags.len(), 1);
+    }
 
     #[test]
     fn empty_hashes_are_what_the_constants_say() {

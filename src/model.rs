@@ -36,17 +36,25 @@ pub struct Server {
 pub struct Bind {
     pub addr: String,
     pub span: Option<Span>,
+    /// Supplied from outside the repository: its address is unknown here.
+    pub external: bool,
 }
 
 impl Bind {
     pub fn is_loopback(&self) -> bool {
         is_loopback(&self.addr)
     }
+
+    /// Provably beyond loopback (an address from outside is not assumed to be).
+    pub fn is_exposed(&self) -> bool {
+        !self.external && !self.is_loopback()
+    }
     pub fn is_wildcard(&self) -> bool {
-        matches!(
-            self.addr.trim_matches(['[', ']']),
-            "::" | "0.0.0.0" | "*" | "0:0:0:0:0:0:0:0"
-        )
+        !self.external
+            && matches!(
+                self.addr.trim_matches(['[', ']']),
+                "::" | "0.0.0.0" | "*" | "0:0:0:0:0:0:0:0"
+            )
     }
 }
 
@@ -107,7 +115,7 @@ pub struct Listener {
 impl Listener {
     /// The first bind address beyond loopback, if any.
     pub fn exposed_bind(&self) -> Option<&Bind> {
-        self.binds.iter().find(|b| !b.is_loopback())
+        self.binds.iter().find(|b| b.is_exposed())
     }
     pub fn is_exposed(&self) -> bool {
         self.exposed_bind().is_some()
@@ -181,6 +189,16 @@ impl Networks {
             };
             any.then_some(*span)
         })
+    }
+
+    /// May someone beyond loopback connect, as far as the repository shows?
+    /// Entries supplied from outside are assumed to restrict.
+    pub fn reaches_beyond_loopback(&self) -> bool {
+        !self.is_loopback_only()
+            && !self
+                .entries
+                .iter()
+                .any(|(e, _)| *e == NetworkEntry::External)
     }
 
     /// Only loopback addresses (an empty `<networks/>` admits nobody).

@@ -40,7 +40,7 @@ fn check_no_secret(server: &Server, emit: &mut Emitter, default_user: bool) {
         .iter()
         .filter(|u| (u.name == "default") == default_user)
     {
-        if !user.needs_no_secret() || user.networks.is_loopback_only() {
+        if !user.needs_no_secret() || !user.networks.reaches_beyond_loopback() {
             continue;
         }
         let auth = user
@@ -127,7 +127,7 @@ pub fn access_management_on_exposed_user(server: &Server, emit: &mut Emitter) {
         return;
     };
     for user in &server.users {
-        if user.networks.is_loopback_only() {
+        if !user.networks.reaches_beyond_loopback() {
             continue;
         }
         let Some((flag, span)) = user.admin_flags.first() else {
