@@ -16,6 +16,8 @@ pub struct Report {
     pub files_scanned: usize,
     /// Problems that stop chlint from doing its job on a named path.
     pub errors: Vec<String>,
+    /// chlint's own failures on some input (a bug): reported, exit code 2.
+    pub internal_errors: Vec<String>,
     /// Where secret values are written: never printed.
     pub secret_spans: Vec<Span>,
 }
@@ -24,8 +26,15 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     let discovery = discover(ws, paths);
     let mut findings = Vec::new();
     let mut secret_spans = Vec::new();
+    let mut internal_errors = Vec::new();
     for server in &discovery.servers {
-        let mut found = check_server(server);
+        // A bug in one server's checks must not take the others down.
+        let checked =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_server(server)));
+        let Ok(mut found) = checked else {
+            internal_errors.push(format!("internal error while checking {}", server.label));
+            continue;
+        };
         let notes: Vec<ConfigNote> = server_notes(server).cloned().collect();
         found.extend(notes.iter().filter_map(|n| check_notes(n, &mut ws.sources)));
         for mut f in found {
@@ -59,6 +68,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
         findings: unique,
         files_scanned: discovery.files_scanned,
         errors: discovery.errors,
+        internal_errors,
         secret_spans,
     }
 }

@@ -65,7 +65,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 }
             };
             print(&text)?;
-            Ok(if report.findings.is_empty() {
+            for e in &report.internal_errors {
+                eprintln!("chlint: {e} (please report this bug)");
+            }
+            Ok(if !report.internal_errors.is_empty() {
+                ExitCode::from(2)
+            } else if report.findings.is_empty() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
