@@ -10,11 +10,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use chlint::check::check_paths;
-use chlint::clickhouse::load::{merge_files, Base, Workspace};
+use chlint::clickhouse::load::{merge_files, Base, ConfigNote, Workspace};
 use chlint::clickhouse::merge::Flavor;
 use chlint::clickhouse::write::{to_xml, Options};
 use chlint::report;
 use chlint::rules::RULES;
+use chlint::source::Span;
 use cli::{Cli, Command, Format, ListFormat, ServerVersion};
 
 fn main() -> ExitCode {
@@ -174,13 +175,48 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let merges = merge_files(&dir, &stem, flavor);
             let loaded = ws
                 .load_tree(Base::File(&file), &merges, &dir)
-                .map_err(|note| format!("{}: cannot be used: {note:?}", file.display()))?;
+                .map_err(|note| describe_note(&note, &ws))?;
+            // ClickHouse refuses to start on these: so does `merged`.
+            let fatal: Vec<String> = loaded
+                .fatal_notes()
+                .map(|n| describe_note(n, &ws))
+                .collect();
+            if !fatal.is_empty() {
+                return Err(format!(
+                    "ClickHouse would refuse this configuration:\n  {}",
+                    fatal.join("\n  ")
+                ));
+            }
             let options = Options {
                 origins: origins.then_some(&ws.sources),
             };
             print(&to_xml(&loaded.root, &options))?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// One line on a note, with its location.
+fn describe_note(note: &ConfigNote, ws: &Workspace) -> String {
+    let at = |span: Span| {
+        let l = ws.sources.locate(span);
+        format!("{}:{}:{}", l.file, l.line, l.column)
+    };
+    match note {
+        ConfigNote::Invalid { source, error } => format!(
+            "{}: cannot be parsed: {}",
+            at(Span::new(*source, error.offset, error.offset)),
+            error.message
+        ),
+        ConfigNote::Unreadable { path, message } => format!("{}: {message}", path.display()),
+        ConfigNote::Template { source } => {
+            format!("{}: an unrendered template", at(Span::new(*source, 0, 0)))
+        }
+        ConfigNote::RootMismatch { span, root } => {
+            format!("{}: root element <{root}> is not <clickhouse>", at(*span))
+        }
+        ConfigNote::MergeFailed(e) => format!("{}: {}", at(e.span), e.message),
+        other => format!("{other:?}"),
     }
 }
 

@@ -62,6 +62,22 @@ pub struct Loaded {
     pub notes: Vec<ConfigNote>,
 }
 
+impl Loaded {
+    /// Notes that make the server refuse to start with this configuration.
+    pub fn fatal_notes(&self) -> impl Iterator<Item = &ConfigNote> {
+        self.notes.iter().filter(|n| {
+            matches!(
+                n,
+                ConfigNote::Invalid { .. }
+                    | ConfigNote::Unreadable { .. }
+                    | ConfigNote::Template { .. }
+                    | ConfigNote::RootMismatch { .. }
+                    | ConfigNote::MergeFailed(_)
+            )
+        })
+    }
+}
+
 /// The base of a tree: a file, or shipped defaults.
 pub enum Base<'a> {
     File(&'a Path),

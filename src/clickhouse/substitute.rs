@@ -124,6 +124,7 @@ fn walk(e: &mut Element, ctx: &Context, notes: &mut Vec<SubstNote>, budget: &mut
             Some(Resolution::Found(node)) => {
                 if child.has_attr("replace") {
                     child.children.clear();
+                    child.remove_attr("replace");
                 }
                 for kind in SUBST_ATTRS {
                     child.remove_attr(kind);

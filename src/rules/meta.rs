@@ -82,6 +82,12 @@ pub fn check_notes(note: &ConfigNote, sources: &mut SourceMap) -> Option<Finding
                 .collect();
             f
         }
+        ConfigNote::MergeFailed(e) => finding(
+            "CH906",
+            e.span,
+            e.message.clone(),
+            "keep one of the two: `remove` deletes the earlier element, `replace` swaps in this one",
+        ),
         _ => return None,
     })
 }

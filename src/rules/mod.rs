@@ -75,6 +75,7 @@ pub static RULES: &[Rule] = &[
     rule!("CH901", "yaml-clickhouse-top-key", High, "A YAML config wraps everything in `clickhouse:`, so ClickHouse ignores it.", Check::Notes),
     rule!("CH903", "root-element-mismatch", Medium, "A merge file's root element is not <clickhouse>: the server refuses to start.", Check::Notes),
     rule!("CH904", "partial-override", High, "An override replaces only some of several same-named elements; the others stay in effect.", Check::Notes),
+    rule!("CH906", "conflicting-merge-attributes", Medium, "An element carries both `replace` and `remove`: the server refuses to start.", Check::Notes),
 ];
 
 /// A rule by code (`CH101`) or name (`default-user-without-password`).
