@@ -25,6 +25,8 @@ pub enum MergeNote {
     /// A later file overrode only some of several same-named leaf elements.
     PartialOverride {
         name: String,
+        /// Directly under the root, which cannot be replaced as a whole.
+        at_root: bool,
         overriding: Vec<Span>,
         surviving: Vec<Span>,
     },
@@ -42,6 +44,16 @@ pub fn merge(
     source: &Element,
     flavor: Flavor,
     notes: &mut Vec<MergeNote>,
+) -> Result<(), MergeError> {
+    merge_at(target, source, flavor, notes, 0)
+}
+
+fn merge_at(
+    target: &mut Element,
+    source: &Element,
+    flavor: Flavor,
+    notes: &mut Vec<MergeNote>,
+    depth: usize,
 ) -> Result<(), MergeError> {
     // Only text directly under the target goes; its elements are merged.
     target.children.retain(|n| matches!(n, Node::Element(_)));
@@ -117,11 +129,11 @@ pub fn merge(
                 existing.overridden.push(existing.span);
                 existing.span = child.span;
             }
-            merge(existing, child, flavor, notes)?;
+            merge_at(existing, child, flavor, notes, depth + 1)?;
         }
     }
 
-    pairing.note_partial_overrides(target, &matched, notes);
+    pairing.note_partial_overrides(target, &matched, depth == 0, notes);
 
     let mut index = 0;
     target.children.retain(|_| {
@@ -166,6 +178,7 @@ impl Pairing {
         &self,
         target: &Element,
         matched: &[bool],
+        at_root: bool,
         notes: &mut Vec<MergeNote>,
     ) {
         for (identity, overriding, _) in &self.groups {
@@ -184,6 +197,7 @@ impl Pairing {
             if !surviving.is_empty() {
                 notes.push(MergeNote::PartialOverride {
                     name: identity.0.clone(),
+                    at_root,
                     overriding: overriding.clone(),
                     surviving,
                 });

@@ -59,6 +59,7 @@ pub fn check_notes(note: &ConfigNote, sources: &mut SourceMap) -> Option<Finding
         ),
         ConfigNote::Merge(MergeNote::PartialOverride {
             name,
+            at_root,
             overriding,
             surviving,
         }) => {
@@ -70,9 +71,12 @@ pub fn check_notes(note: &ConfigNote, sources: &mut SourceMap) -> Option<Finding
                     overriding.len(),
                     surviving.len()
                 ),
-                "remove the earlier values first (`<NAME remove=\"1\"/>` once for each), or use `replace=\"replace\"` on the parent element",
+                "",
             );
-            f.help = f.help.replace("NAME", name);
+            f.help = format!("remove the earlier values first: `<{name} remove=\"1\"/>` once for each, before the new ones");
+            if !at_root {
+                f.help.push_str(", or write the whole parent with `replace=\"replace\"`");
+            }
             f.related = surviving
                 .iter()
                 .map(|s| Related {
