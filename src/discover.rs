@@ -295,10 +295,34 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
         let dir = dir.map(Path::to_path_buf).unwrap_or_default();
         dirs.entry(dir).or_default().push((path, role));
     }
-    for (dir, entries) in dirs {
+    for (dir, mut entries) in dirs {
+        add_unnamed_mains(ws, &dir, &mut entries, &mut out.files_scanned);
         group_dir(ws, &dir, &entries, &mut out);
     }
     out
+}
+
+/// When only some files of a folder were named (a pre-commit hook passes
+/// the changed ones), the main files beside them still decide how they merge.
+fn add_unnamed_mains(
+    ws: &mut Workspace,
+    dir: &Path,
+    entries: &mut Vec<(PathBuf, Role)>,
+    files_scanned: &mut usize,
+) {
+    for stem in ["config", "users", "keeper_config"] {
+        for ext in ["xml", "yaml", "yml"] {
+            let path = dir.join(format!("{stem}.{ext}"));
+            if entries.iter().any(|(p, _)| *p == path) || !path.is_file() || !recognise(ws, &path) {
+                continue;
+            }
+            if let Some(root) = ws.root_of(&path) {
+                let role = classify(&path, root);
+                *files_scanned += 1;
+                entries.push((path, role));
+            }
+        }
+    }
 }
 
 fn group_dir(ws: &mut Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &mut Discovery) {
