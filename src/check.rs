@@ -50,6 +50,15 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     for note in &discovery.file_notes {
         findings.extend(check_notes(note, &mut ws.sources));
     }
+    // A file that does not parse has no elements to tell secrets by: mask
+    // what follows a secret-sounding key on any of its lines.
+    for f in findings.iter().filter(|f| f.code == "CH900") {
+        lexical_secrets(
+            f.primary.source,
+            &ws.sources.get(f.primary.source).text,
+            &mut secret_spans,
+        );
+    }
     // A file shared by trees (conf.d) or servers is reported once.
     let mut unique: Vec<Finding> = Vec::with_capacity(findings.len());
     for f in findings {
@@ -96,7 +105,12 @@ fn settle(f: &mut Finding, server: &Server, ws: &Workspace) -> bool {
 }
 
 fn annotate_defaults(f: &mut Finding, server: &Server) {
-    if server.uses_defaults() && f.note.is_none() {
+    // File-level findings (a parse error…) do not depend on the defaults.
+    let about_server = matches!(
+        crate::rules::rule(f.code).check,
+        crate::rules::Check::Server(_)
+    );
+    if about_server && server.uses_defaults() && f.note.is_none() {
         f.note = Some(format!(
             "no main file for this folder: checked as overrides of the shipped {}",
             server.assumed.join(" and ")
@@ -142,4 +156,33 @@ fn collect_secrets(root: &Element, out: &mut Vec<Span>) {
             }
         }
     });
+}
+
+/// Words that make the rest of a line a possible secret in unparsed text.
+const SECRET_WORDS: [&str; 7] = [
+    "password",
+    "secret",
+    "identity",
+    "key",
+    "token",
+    "credential",
+    "passphrase",
+];
+
+fn lexical_secrets(source: SourceId, text: &str, out: &mut Vec<Span>) {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let lower = line.to_ascii_lowercase();
+        let hit = SECRET_WORDS
+            .iter()
+            .filter_map(|w| lower.find(w).map(|i| i + w.len()))
+            .min();
+        if let Some(after) = hit {
+            if let Some(d) = line[after..].find(['>', ':', '=']) {
+                let start = offset + after + d + 1;
+                out.push(Span::new(source, start, offset + line.trim_end().len()));
+            }
+        }
+        offset += line.len();
+    }
 }

@@ -354,7 +354,8 @@ fn group_dir(ws: &mut Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &
             continue;
         };
         let (users_config, assumed) = match users_file(&config.root) {
-            UsersSource::MainFile => (None, Vec::new()),
+            UsersSource::MainFile => (UsersTree::InMain, Vec::new()),
+            UsersSource::NotInFiles => (UsersTree::NotInFiles, Vec::new()),
             UsersSource::File(written) => match resolve_in_dir(dir, &written) {
                 Some(users_path) if !is_complete_users_file(ws, &users_path) => {
                     // Users without any authentication element: only loadable
@@ -363,13 +364,13 @@ fn group_dir(ws: &mut Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &
                     let mut merges = vec![users_path.clone()];
                     merges.extend(merge_files(dir, &stem(&users_path), ws.flavor));
                     let tree = builtin_tree(ws, "users.xml", defaults::USERS_CONFIG, &merges, dir);
-                    (Some(tree), vec!["users.xml"])
+                    (UsersTree::File(tree), vec!["users.xml"])
                 }
                 Some(users_path) => {
                     consumed_users.insert(users_path.clone());
                     let merges = merge_files(dir, &stem(&users_path), ws.flavor);
                     match ws.load_tree(Base::File(&users_path), &merges, dir) {
-                        Ok(tree) => (Some(tree), Vec::new()),
+                        Ok(tree) => (UsersTree::File(tree), Vec::new()),
                         Err(note) => {
                             out.file_notes.push(note);
                             continue;
@@ -379,7 +380,7 @@ fn group_dir(ws: &mut Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &
                 None => {
                     let merges = merge_files(dir, "users", ws.flavor);
                     let tree = builtin_tree(ws, "users.xml", defaults::USERS_CONFIG, &merges, dir);
-                    (Some(tree), vec!["users.xml"])
+                    (UsersTree::File(tree), vec!["users.xml"])
                 }
             },
         };
@@ -401,7 +402,7 @@ fn group_dir(ws: &mut Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &
                 main_label(&main),
                 dir,
                 config,
-                None,
+                UsersTree::NotInFiles,
                 Vec::new(),
             ));
         }
@@ -468,7 +469,7 @@ fn group_dir(ws: &mut Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &
             label,
             dir,
             config,
-            Some(users),
+            UsersTree::File(users),
             assumed,
         ));
     }
@@ -495,7 +496,7 @@ fn group_dir(ws: &mut Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &
             label,
             dir,
             config,
-            None,
+            UsersTree::NotInFiles,
             vec!["keeper_config.xml"],
         ));
     }
@@ -519,6 +520,18 @@ fn builtin_tree(
 enum UsersSource {
     MainFile,
     File(String),
+    /// `user_directories` without a users file: users live in SQL storage.
+    NotInFiles,
+}
+
+/// Where a server's users are read from.
+pub enum UsersTree {
+    /// The main configuration itself (no `users_config`, no `user_directories`).
+    InMain,
+    File(Loaded),
+    /// Only SQL-managed storages (local directory, replicated, LDAP): nothing
+    /// in the repository defines users.
+    NotInFiles,
 }
 
 /// Where users come from (AccessControl::addStoragesFromMainConfig).
@@ -537,7 +550,7 @@ fn users_file(root: &Element) -> UsersSource {
             }
         }
     }
-    UsersSource::File(String::new())
+    UsersSource::NotInFiles
 }
 
 pub fn build(
@@ -545,11 +558,15 @@ pub fn build(
     label: String,
     dir: &Path,
     config: Loaded,
-    users_config: Option<Loaded>,
+    users_tree: UsersTree,
     assumed: Vec<&'static str>,
 ) -> Server {
     let listeners = lower::listeners(&config.root, kind);
-    let users = lower::users(&users_config.as_ref().unwrap_or(&config).root);
+    let (users, users_config) = match users_tree {
+        UsersTree::InMain => (lower::users(&config.root), None),
+        UsersTree::File(tree) => (lower::users(&tree.root), Some(tree)),
+        UsersTree::NotInFiles => (Vec::new(), None),
+    };
     Server {
         kind,
         label,

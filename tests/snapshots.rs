@@ -111,7 +111,12 @@ fn explain_accepts_code_and_name() {
 
 #[test]
 fn a_single_override_file_is_checked_with_its_main_files() {
-    let (code, out) = run(&["check", "--format", "json", "examples/open/config.d/network.xml"]);
+    let (code, out) = run(&[
+        "check",
+        "--format",
+        "json",
+        "examples/open/config.d/network.xml",
+    ]);
     assert_eq!(code, 1);
     let parsed: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
     let ch101: Vec<_> = parsed["findings"]
@@ -119,7 +124,12 @@ fn a_single_override_file_is_checked_with_its_main_files() {
         .unwrap()
         .iter()
         .filter(|f| f["rule"] == "CH101")
-        .map(|f| (f["file"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap()))
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(ch101, [("examples/open/users.xml".to_string(), 14)]);
 }
@@ -137,7 +147,10 @@ fn inspect_shows_listeners_and_users() {
         .find(|l| l["key"] == "http_port")
         .expect("http_port listener");
     assert_eq!(http["exposed"], true);
-    assert_eq!(http["binds"][0]["at"], "examples/open/config.d/network.xml:3:18");
+    assert_eq!(
+        http["binds"][0]["at"],
+        "examples/open/config.d/network.xml:3:18"
+    );
     let analytics = server["users"]
         .as_array()
         .unwrap()

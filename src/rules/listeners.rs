@@ -11,10 +11,9 @@ fn bind_related(f: &mut crate::finding::Finding, listener: &Listener) {
 }
 
 pub fn listen_all_interfaces(server: &Server, emit: &mut Emitter) {
-    let weak = server
-        .users
-        .iter()
-        .find(|u| u.needs_no_secret() || u.networks.is_any());
+    let weak = server.users.iter().find(|u| {
+        (u.needs_no_secret() && u.networks.reaches_beyond_loopback()) || u.networks.is_any()
+    });
     let Some(weak) = weak else {
         return;
     };
@@ -125,9 +124,7 @@ pub fn keeper_client_port_exposed(server: &Server, emit: &mut Emitter) {
 }
 
 /// Four-letter commands that change Keeper's state.
-const ADMIN_COMMANDS: [&str; 9] = [
-    "rcvr", "rqld", "ydld", "csnp", "srst", "crst", "rclc", "clrs", "ftfl",
-];
+const ADMIN_COMMANDS: [&str; 6] = ["rcvr", "rqld", "ydld", "csnp", "srst", "crst"];
 
 pub fn keeper_admin_commands_allowed(server: &Server, emit: &mut Emitter) {
     let Some(l) = server.listeners.iter().find(|l| {
@@ -178,11 +175,13 @@ pub fn keeper_admin_commands_allowed(server: &Server, emit: &mut Emitter) {
     bind_related(f, l);
 }
 
-/// Replicas of a cluster: `shard/replica` elements.
+/// Replicas of a cluster: `shard/replica` elements, and `node` elements
+/// written directly under the cluster (one-replica shards).
 pub(super) fn replicas(cluster: &Element) -> impl Iterator<Item = &Element> {
     cluster
         .children_named("shard")
         .flat_map(|s| s.children_named("replica"))
+        .chain(cluster.children_named("node"))
 }
 
 pub(super) fn remote_host(replica: &Element) -> Option<&Element> {
@@ -196,7 +195,11 @@ pub fn cluster_without_secret(server: &Server, emit: &mut Emitter) {
         return;
     };
     for cluster in remote_servers.elements() {
-        if cluster.child("secret").is_some() {
+        // An empty secret is read as none (the replicas then log in as a user).
+        if cluster
+            .child("secret")
+            .is_some_and(|s| s.is_external() || !s.value().is_empty())
+        {
             continue;
         }
         let open = replicas(cluster).find(|r| {

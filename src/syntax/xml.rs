@@ -69,9 +69,13 @@ pub fn parse(source: SourceId, text: &str, limits: &Limits) -> Result<Element, P
                     Ok(Some(ch)) => ch.to_string(),
                     Ok(None) => {
                         let name = String::from_utf8_lossy(&r).into_owned();
+                        // The name is not echoed: it may be part of a secret.
                         predefined_entity(&name)
                             .ok_or_else(|| {
-                                ParseError::new(format!("undefined entity `&{name};`"), before)
+                                ParseError::new(
+                                    "undefined entity reference (write `&` as `&amp;`)",
+                                    before,
+                                )
                             })?
                             .to_string()
                     }

@@ -1,0 +1,657 @@
+//! Rule fixtures, table-driven.
+//!
+//! For every rule there is `testdata/rules/<CODE>/fires/` and
+//! `testdata/rules/<CODE>/silent/`: a small configuration folder each. The
+//! `fires` folder must yield the rule at exactly the places listed in
+//! [`TABLE`] (and nowhere else); the `silent` folder is the close-but-safe
+//! variant and must not yield the rule at all. Every rule in
+//! `chlint::rules::RULES` must have both folders, a row in the table and a
+//! page in `rules/`.
+//!
+//! The scenario tests at the end run several rules at once: the classic
+//! incident, a hardened setup with no findings, and the binary's output,
+//! which must never contain a secret value.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chlint::check::check_paths;
+use chlint::clickhouse::load::Workspace;
+use chlint::rules::RULES;
+
+/// Where a rule is expected in its `fires` folder: file relative to the
+/// folder, 1-based line, severity, and a piece of the message ("" = any).
+type Expect = (&'static str, usize, &'static str, &'static str);
+
+/// Every rule, with where it must fire in `testdata/rules/<CODE>/fires/`.
+#[rustfmt::skip]
+const TABLE: &[(&str, &[Expect])] = &[
+    // Stock users.xml (empty password, ::/0) and a config.d file that binds `::`.
+    ("CH101", &[
+        ("users.xml", 15, "critical", "user `default` has an empty password"),
+    ]),
+    // YAML main config and users file; users.d/etl.xml has the SHA-256 of ""
+    // and networks 10.0.0.0/8: restricted but beyond loopback, so high (the
+    // page: critical only when open to any network).
+    ("CH102", &[
+        ("users.d/etl.xml", 5, "high", "user `etl`"),
+    ]),
+    // users.d/app.xml: a hashed password and no <networks>; points at the user.
+    ("CH103", &[
+        ("users.d/app.xml", 3, "high", "user `app` has no `<networks>`"),
+    ]),
+    // Clear passwords: users (XML and YAML), interserver, ZooKeeper identity, replica.
+    ("CH104", &[
+        ("config.d/replication.xml", 5, "high", "interserver_http_credentials/password"),
+        ("config.d/replication.xml", 13, "high", "zookeeper/identity"),
+        ("config.d/replication.xml", 23, "high", "remote_servers/*/shard/replica/password"),
+        ("users.d/alice.xml", 4, "high", "user `alice`"),
+        ("users.d/bob.yaml", 3, "high", "user `bob`"),
+    ]),
+    // SHA-256 of qwerty, double SHA-1 of admin (YAML), a 7-character plaintext.
+    ("CH105", &[
+        ("users.d/mysql-clients.yaml", 4, "high", "double SHA-1 of a well-known password"),
+        ("users.d/reporting.xml", 5, "high", "SHA-256 of a well-known password"),
+        ("users.d/reporting.xml", 13, "high", "shorter than 12 characters"),
+    ]),
+    // users.d/admin.xml: access_management on a user open to 10.0.0.0/8, listen 0.0.0.0.
+    ("CH106", &[
+        ("users.d/admin.xml", 10, "high", "user `admin` has `access_management`"),
+    ]),
+    // Over the shipped users.xml: an encrypted <password> next to the empty one,
+    // and <password_sha256_hex> added to a user that has <no_password/>.
+    ("CH108", &[
+        ("users.d/default-password.xml", 4, "high", "two `<password>` elements"),
+        ("users.d/zz-etl-password.xml", 4, "high", "both `<no_password>` and `<password_sha256_hex>`"),
+    ]),
+    // The Docker image's docker_related_config.xml over the shipped files.
+    ("CH201", &[
+        ("config.d/docker_related_config.xml", 3, "high", "(`::`)"),
+    ]),
+    // Package config.xml ports and a PROXY port, bound to a private address.
+    ("CH202", &[
+        ("config.d/network.xml", 4, "high", "`tcp_with_proxy_port`"),
+        ("config.xml", 11, "high", "`http_port`"),
+        ("config.xml", 12, "high", "`tcp_port`"),
+    ]),
+    // YAML listen_host over the shipped ports: the port lines are shipped, so
+    // the findings point at the listen_host that exposes them.
+    ("CH203", &[
+        ("config.d/network.yaml", 2, "medium", "`mysql_port`"),
+        ("config.d/network.yaml", 2, "medium", "`postgresql_port`"),
+    ]),
+    // Package interserver_http_port, listen_host on a private address, no credentials.
+    ("CH209", &[
+        ("config.xml", 15, "high", "`interserver_http_port`"),
+    ]),
+    // Standalone Keeper: keeper_config.xml port 9181, keeper_config.d binds 0.0.0.0.
+    ("CH210", &[
+        ("keeper_config.xml", 13, "high", "client port 9181"),
+    ]),
+    // analytics: no <secret>, replicas without password. reporting: a
+    // template rendered `<secret></secret>` (an empty secret is no secret,
+    // Cluster.cpp). archive: `<node>` shards (one replica each), which
+    // ClickHouse reads like shard/replica.
+    ("CH213", &[
+        ("config.d/clusters.xml", 3, "high", "cluster `analytics`"),
+        ("config.d/legacy-clusters.xml", 4, "high", "cluster `reporting`"),
+        ("config.d/legacy-clusters.xml", 11, "high", "cluster `archive`"),
+    ]),
+    // TLS ports with the package openSSL section (certificate lines commented out).
+    ("CH301", &[
+        ("config.d/tls.xml", 2, "high", "`https_port`"),
+        ("config.d/tls.xml", 3, "high", "`tcp_port_secure`"),
+    ]),
+    // TLS ports on, disableProtocols left at the package's sslv2,sslv3.
+    ("CH302", &[
+        ("config.xml", 29, "medium", "tlsv1 and tlsv1_1"),
+    ]),
+    // openSSL/client: verificationMode none and AcceptCertificateHandler.
+    ("CH304", &[
+        ("config.d/openssl-client.xml", 5, "high", "`verificationMode` is `none`"),
+        ("config.d/openssl-client.xml", 7, "high", "AcceptCertificateHandler"),
+    ]),
+    // Two remote replicas on port 9000 without <secure>: one finding for the
+    // cluster, at its first plaintext replica, counting both.
+    ("CH306", &[
+        ("config.d/clusters.xml", 8, "medium", "reaches 2 replica(s) on other hosts over plaintext, e.g. `ch-1.eu-west-1.internal`"),
+    ]),
+    // YAML zookeeper nodes (list of maps) and an auxiliary ZooKeeper, all
+    // plaintext: one finding per section, at its first plaintext node.
+    ("CH307", &[
+        ("config.d/zookeeper.yaml", 3, "medium", "reaches 3 node(s) on other hosts over plaintext, e.g. `keeper-1.internal`"),
+        ("config.d/zookeeper.yaml", 15, "medium", "zk-archive-1.internal"),
+    ]),
+    // S3 and Azure disks, and an s3 endpoint section in YAML.
+    ("CH401", &[
+        ("config.d/s3-endpoints.yaml", 5, "high", "`secret_access_key` under `s3`"),
+        ("config.d/storage.xml", 8, "high", "`secret_access_key` under `storage_configuration`"),
+        ("config.d/storage.xml", 16, "high", "`account_key` under `storage_configuration`"),
+    ]),
+    // keeper_config.d/network.xml over the shipped keeper_config.xml: no allow list.
+    ("CH511", &[
+        ("keeper_config.d/network.xml", 2, "high", "no `four_letter_word_allow_list`"),
+    ]),
+    // A mismatched XML closing tag and an unclosed YAML quote.
+    ("CH900", &[
+        ("config.d/network.xml", 4, "high", "cannot be parsed"),
+        ("users.d/app.yaml", 5, "high", "cannot be parsed"),
+    ]),
+    // users.d YAML wrapped in `clickhouse:`.
+    ("CH901", &[
+        ("users.d/default-password.yaml", 2, "high", "top-level `clickhouse:`"),
+    ]),
+    // A config.d file with a <config> root under a <clickhouse> main file.
+    ("CH903", &[
+        ("config.d/network.xml", 2, "medium", "root element is <config>"),
+    ]),
+    // One listen_host over the image's two; one <ip> over a user's two.
+    ("CH904", &[
+        ("config.d/zz-network.xml", 2, "high", "`<listen_host>`"),
+        ("users.d/zz-alice-networks.xml", 5, "high", "`<ip>`"),
+    ]),
+    // `remove` and `replace` on one element, in XML and in YAML.
+    ("CH906", &[
+        ("config.d/logs.xml", 3, "medium", "<query_log>"),
+        ("users.d/default-networks.yaml", 3, "medium", "<networks>"),
+    ]),
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(code: &str, variant: &str) -> PathBuf {
+    root().join("testdata/rules").join(code).join(variant)
+}
+
+/// One finding, located.
+#[derive(Debug)]
+struct Found {
+    code: &'static str,
+    severity: &'static str,
+    /// Relative to the folder checked when it lies inside it.
+    file: String,
+    line: usize,
+    message: String,
+}
+
+impl std::fmt::Display for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} {}:{}: {}",
+            self.code, self.severity, self.file, self.line, self.message
+        )
+    }
+}
+
+fn check(dir: &Path) -> Vec<Found> {
+    assert!(dir.is_dir(), "{} is not a folder", dir.display());
+    let mut ws = Workspace::default();
+    let report = check_paths(&mut ws, &[dir.to_path_buf()]);
+    assert!(
+        report.errors.is_empty(),
+        "{}: {:?}",
+        dir.display(),
+        report.errors
+    );
+    // A folder chlint does not recognise would pass every "silent" check.
+    assert!(
+        report.files_scanned > 0,
+        "{}: no ClickHouse file recognised",
+        dir.display()
+    );
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            let loc = ws.sources.locate(f.primary);
+            let file = Path::new(&loc.file)
+                .strip_prefix(dir)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or(loc.file.clone());
+            Found {
+                code: f.code,
+                severity: f.severity.as_str(),
+                file,
+                line: loc.line,
+                message: f.message.clone(),
+            }
+        })
+        .collect()
+}
+
+fn listing(found: &[&Found]) -> String {
+    if found.is_empty() {
+        return "    (none)".into();
+    }
+    found
+        .iter()
+        .map(|f| format!("    {f}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn expectations(code: &str) -> &'static [Expect] {
+    TABLE
+        .iter()
+        .find(|(c, _)| *c == code)
+        .unwrap_or_else(|| panic!("{code} has no row in TABLE"))
+        .1
+}
+
+/// The `fires` folder yields `code` exactly where the table says.
+fn assert_fires(code: &str) {
+    let dir = fixture(code, "fires");
+    let all = check(&dir);
+    let actual: Vec<&Found> = all.iter().filter(|f| f.code == code).collect();
+    let mut used = vec![false; actual.len()];
+    let mut problems = Vec::new();
+    for &(file, line, severity, contains) in expectations(code) {
+        let hit = actual.iter().enumerate().position(|(i, f)| {
+            !used[i] && f.file == file && f.line == line && f.message.contains(contains)
+        });
+        match hit {
+            None => problems.push(format!(
+                "missing: {code} at {file}:{line} (message containing {contains:?})"
+            )),
+            Some(i) => {
+                used[i] = true;
+                if actual[i].severity != severity {
+                    problems.push(format!(
+                        "wrong severity: {code} at {file}:{line} is {}, expected {severity}",
+                        actual[i].severity
+                    ));
+                }
+            }
+        }
+    }
+    for (i, f) in actual.iter().enumerate() {
+        if !used[i] {
+            problems.push(format!("unexpected: {f}"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{code} on {}:\n  {}\n  {code} findings there:\n{}",
+        dir.display(),
+        problems.join("\n  "),
+        listing(&actual)
+    );
+}
+
+/// The `silent` folder does not yield `code`.
+fn assert_silent(code: &str) {
+    let dir = fixture(code, "silent");
+    let all = check(&dir);
+    let actual: Vec<&Found> = all.iter().filter(|f| f.code == code).collect();
+    assert!(
+        actual.is_empty(),
+        "{code} must stay silent on {}, but reported:\n{}",
+        dir.display(),
+        listing(&actual)
+    );
+}
+
+macro_rules! rule_tests {
+    ($($module:ident => $code:literal),* $(,)?) => {
+        $(
+            mod $module {
+                #[test]
+                fn fires() {
+                    super::assert_fires($code);
+                }
+                #[test]
+                fn silent() {
+                    super::assert_silent($code);
+                }
+            }
+        )*
+        /// Codes that have generated tests above.
+        const TESTED: &[&str] = &[$($code),*];
+    };
+}
+
+rule_tests! {
+    ch101 => "CH101",
+    ch102 => "CH102",
+    ch103 => "CH103",
+    ch104 => "CH104",
+    ch105 => "CH105",
+    ch106 => "CH106",
+    ch108 => "CH108",
+    ch201 => "CH201",
+    ch202 => "CH202",
+    ch203 => "CH203",
+    ch209 => "CH209",
+    ch210 => "CH210",
+    ch213 => "CH213",
+    ch301 => "CH301",
+    ch302 => "CH302",
+    ch304 => "CH304",
+    ch306 => "CH306",
+    ch307 => "CH307",
+    ch401 => "CH401",
+    ch511 => "CH511",
+    ch900 => "CH900",
+    ch901 => "CH901",
+    ch903 => "CH903",
+    ch904 => "CH904",
+    ch906 => "CH906",
+}
+
+fn has_files(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
+}
+
+/// A new rule cannot skip fixtures, a table row, a test or a page.
+#[test]
+fn every_rule_has_fixtures_a_table_row_and_a_page() {
+    let pages: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("rules"))
+        .expect("rules/ exists")
+        .flatten()
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .collect();
+    let mut problems = Vec::new();
+    for rule in RULES {
+        for variant in ["fires", "silent"] {
+            let dir = fixture(rule.code, variant);
+            if !has_files(&dir) {
+                problems.push(format!(
+                    "{}: no fixture folder {}",
+                    rule.code,
+                    dir.display()
+                ));
+            }
+        }
+        if !TABLE.iter().any(|(c, _)| *c == rule.code) {
+            problems.push(format!("{}: no row in TABLE", rule.code));
+        }
+        if !TESTED.contains(&rule.code) {
+            problems.push(format!("{}: not listed in rule_tests!", rule.code));
+        }
+        let prefix = format!("{}-", rule.code);
+        let page: Vec<&(String, PathBuf)> = pages
+            .iter()
+            .filter(|(name, _)| name.starts_with(&prefix) && name.ends_with(".md"))
+            .collect();
+        match page.as_slice() {
+            [(_, path)] => {
+                let text = std::fs::read_to_string(path).expect("page is readable");
+                let want = format!("# {} {}", rule.code, rule.name);
+                let first = text.lines().next().unwrap_or("");
+                if first != want {
+                    problems.push(format!(
+                        "{}: first line of {} is {first:?}, expected {want:?}",
+                        rule.code,
+                        path.display()
+                    ));
+                }
+                if rule.page() != text {
+                    problems.push(format!(
+                        "{}: compiled-in page differs from {}",
+                        rule.code,
+                        path.display()
+                    ));
+                }
+            }
+            [] => problems.push(format!("{}: no page rules/{prefix}*.md", rule.code)),
+            _ => problems.push(format!("{}: several pages rules/{prefix}*.md", rule.code)),
+        }
+    }
+    // And nothing in the table or testdata/rules/ for a rule that does not exist.
+    for (code, _) in TABLE {
+        if !RULES.iter().any(|r| r.code == *code) {
+            problems.push(format!("{code}: in TABLE but not a rule"));
+        }
+    }
+    for entry in std::fs::read_dir(root().join("testdata/rules"))
+        .expect("testdata/rules exists")
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !RULES.iter().any(|r| r.code == name) {
+            problems.push(format!("testdata/rules/{name}: not a rule"));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios: several rules at once.
+
+fn scenario(name: &str) -> PathBuf {
+    root().join("testdata/scenarios").join(name)
+}
+
+fn find<'a>(found: &'a [Found], code: &str, file: &str, line: usize) -> Option<&'a Found> {
+    found
+        .iter()
+        .find(|f| f.code == code && f.file == file && f.line == line)
+}
+
+/// The incident: the package config.xml, no users.xml (the shipped one with
+/// the empty `default` password applies), and one config.d file binding
+/// 0.0.0.0. The password is not in the repository, so CH101 points at the
+/// `listen_host` that exposes it.
+#[test]
+fn scenario_incident_listen_all_with_shipped_users() {
+    let dir = scenario("incident");
+    let found = check(&dir);
+    let all: Vec<&Found> = found.iter().collect();
+    let show = listing(&all);
+
+    let ch101 = find(&found, "CH101", "config.d/listen.xml", 2)
+        .unwrap_or_else(|| panic!("CH101 must point at the listen_host line:\n{show}"));
+    assert_eq!(ch101.severity, "critical", "{show}");
+    assert!(ch101.message.contains("`default`"), "{show}");
+    assert!(
+        find(&found, "CH201", "config.d/listen.xml", 2).is_some(),
+        "CH201 at the listen_host line:\n{show}"
+    );
+    assert!(
+        find(&found, "CH202", "config.xml", 11).is_some(),
+        "CH202 at http_port:\n{show}"
+    );
+    assert!(
+        find(&found, "CH202", "config.xml", 12).is_some(),
+        "CH202 at tcp_port:\n{show}"
+    );
+    // Nothing points into chlint's shipped defaults: every location is a
+    // file of the repository.
+    for f in &found {
+        assert!(
+            dir.join(&f.file).is_file(),
+            "finding outside the repository files: {f}"
+        );
+    }
+}
+
+/// A hardened setup: private listen address, TLS ports only, no
+/// compatibility or plaintext ports, `default` with a hashed password and
+/// restricted networks, interserver credentials and cluster secret from the
+/// environment, Keeper and replicas over TLS.
+#[test]
+fn scenario_hardened_has_no_findings() {
+    let dir = scenario("hardened");
+    let found = check(&dir);
+    let all: Vec<&Found> = found.iter().collect();
+    assert!(
+        found.is_empty(),
+        "hardened setup must have no findings:\n{}",
+        listing(&all)
+    );
+}
+
+/// Users managed with SQL only: a config.d file replaces `user_directories`
+/// with a single `local_directory`. ClickHouse then loads no users file at all
+/// (AccessControl::addStoragesFromMainConfig adds a users-file storage only
+/// for `users_config`, `user_directories/users_xml`, or the main file when
+/// there is no `user_directories`), so the shipped `default` user does not
+/// exist and no user rule can fire. Plaintext ports (CH202, CH203, CH209) are
+/// still open and may be reported.
+#[test]
+fn scenario_sql_managed_users_have_no_file_users() {
+    let dir = scenario("sql-managed-users");
+    let found = check(&dir);
+    let users: Vec<&Found> = found
+        .iter()
+        .filter(|f| f.code.starts_with("CH1") || f.code == "CH201")
+        .collect();
+    assert!(
+        users.is_empty(),
+        "no users file is loaded, yet user findings are reported:\n{}",
+        listing(&users)
+    );
+    assert!(
+        find(&found, "CH202", "config.xml", 11).is_some(),
+        "the exposed http_port is still reported"
+    );
+}
+
+/// Clear-text values written in testdata/rules/CH104/fires.
+const CH104_SECRETS: [&str; 6] = [
+    "chlint-test-alice-plaintext",
+    "chlint-test-bob-plaintext",
+    "chlint-test-interserver-plaintext",
+    "chlint-zk-user:chlint-test-zk-plaintext",
+    "chlint-test-zk-plaintext",
+    "chlint-test-replica-plaintext",
+];
+
+fn run_binary(format: &str, dir: &Path) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_chlint"))
+        .args(["check", "--format", format])
+        .arg(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run chlint");
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    )
+}
+
+/// Reports name where a secret is written, never the secret.
+#[test]
+fn binary_output_never_contains_secret_values() {
+    let dir = fixture("CH104", "fires");
+    // The fixture really holds the values (or this test proves nothing).
+    let mut written = String::new();
+    for sub in [
+        "users.d/alice.xml",
+        "users.d/bob.yaml",
+        "config.d/replication.xml",
+    ] {
+        written.push_str(&std::fs::read_to_string(dir.join(sub)).expect("fixture file"));
+    }
+    for secret in CH104_SECRETS {
+        assert!(written.contains(secret), "fixture lacks {secret}");
+    }
+
+    let (code, stdout, stderr) = run_binary("json", &dir);
+    assert_eq!(code, Some(1), "findings exit 1; stderr: {stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON");
+    let ch104 = json["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .filter(|f| f["rule"] == "CH104")
+        .count();
+    assert_eq!(ch104, 5, "{stdout}");
+
+    let (hcode, human, hstderr) = run_binary("human", &dir);
+    assert_eq!(hcode, Some(1), "findings exit 1; stderr: {hstderr}");
+    assert!(human.contains("CH104"), "{human}");
+    // The human report prints the offending lines, masked.
+    assert!(human.contains("<password>*"), "{human}");
+
+    let mut leaks = Vec::new();
+    for (format, text) in [
+        ("json stdout", &stdout),
+        ("json stderr", &stderr),
+        ("human stdout", &human),
+        ("human stderr", &hstderr),
+    ] {
+        for secret in CH104_SECRETS {
+            if text.contains(secret) {
+                leaks.push(format!("{format} contains the secret {secret:?}"));
+            }
+        }
+    }
+    assert!(
+        leaks.is_empty(),
+        "{}\n\n{stdout}\n{human}",
+        leaks.join("\n")
+    );
+}
+
+/// Password fragments written in testdata/scenarios/unparseable-secret:
+/// one password has an unescaped `&`, the other `&Xq7Leak;`, so neither
+/// file parses (CH900).
+const UNPARSEABLE_SECRETS: [&str; 6] = [
+    "Chl1ntFixture",
+    "Unescaped-Zz9Tail",
+    "Zz9Tail",
+    "Chl1ntReport",
+    "Xq7Leak",
+    "Yy8Tail",
+];
+
+/// A file that does not parse has no secret spans to mask, but its secrets
+/// must stay out of the report all the same: neither the printed source
+/// line nor the parser's message may carry them.
+#[test]
+fn binary_output_never_contains_secrets_of_unparseable_files() {
+    let dir = scenario("unparseable-secret");
+    let mut written = String::new();
+    for sub in ["users.d/etl.xml", "users.d/reporting.xml"] {
+        written.push_str(&std::fs::read_to_string(dir.join(sub)).expect("fixture file"));
+    }
+    for secret in UNPARSEABLE_SECRETS {
+        assert!(written.contains(secret), "fixture lacks {secret}");
+    }
+
+    let (code, stdout, stderr) = run_binary("json", &dir);
+    assert_eq!(code, Some(1), "findings exit 1; stderr: {stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON");
+    let ch900: Vec<(String, u64)> = json["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .filter(|f| f["rule"] == "CH900")
+        .map(|f| {
+            let file = f["file"].as_str().unwrap_or_default();
+            let short = file.rsplit('/').next().unwrap_or(file).to_string();
+            (short, f["line"].as_u64().unwrap_or(0))
+        })
+        .collect();
+    assert!(
+        ch900.contains(&("etl.xml".into(), 4)) && ch900.contains(&("reporting.xml".into(), 4)),
+        "both files are reported at the password line: {ch900:?}"
+    );
+
+    let (_, human, hstderr) = run_binary("human", &dir);
+    assert!(human.contains("CH900"), "{human}");
+
+    let mut leaks = Vec::new();
+    for (format, text) in [
+        ("json stdout", &stdout),
+        ("json stderr", &stderr),
+        ("human stdout", &human),
+        ("human stderr", &hstderr),
+    ] {
+        for secret in UNPARSEABLE_SECRETS {
+            if text.contains(secret) {
+                leaks.push(format!("{format} contains the secret fragment {secret:?}"));
+            }
+        }
+    }
+    assert!(
+        leaks.is_empty(),
+        "{}\n\n{stdout}\n{human}",
+        leaks.join("\n")
+    );
+}
