@@ -142,3 +142,30 @@ fn whole_corpus_does_not_crash() {
         json["findings"].as_array().map_or(0, Vec::len)
     );
 }
+
+/// Every Terraform file of the corpus parses: no CH900 there.
+#[test]
+fn terraform_files_in_the_corpus_parse() {
+    let Some(tf) = corpus("terraform") else {
+        return;
+    };
+    let json = check_json(std::slice::from_ref(&tf));
+    let scanned = json["files_scanned"].as_u64().unwrap_or(0);
+    assert!(
+        scanned >= 22,
+        "only {scanned} Terraform files scanned in {}",
+        tf.display()
+    );
+    let bad: Vec<String> = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["rule"] == "CH900")
+        .map(|f| format!("{}:{}: {}", f["file"], f["line"], f["message"]))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "CH900 on valid Terraform:\n  {}",
+        bad.join("\n  ")
+    );
+}

@@ -132,9 +132,12 @@ const TABLE: &[(&str, &[Expect])] = &[
     ("CH511", &[
         ("keeper_config.d/network.xml", 2, "high", "no `four_letter_word_allow_list`"),
     ]),
-    // A mismatched XML closing tag and an unclosed YAML quote.
+    // A mismatched XML closing tag and an unclosed YAML quote; an unclosed
+    // HCL list and a trailing comma in Terraform JSON.
     ("CH900", &[
         ("config.d/network.xml", 4, "high", "cannot be parsed"),
+        ("terraform/firewall.tf.json", 6, "high", "cannot be parsed"),
+        ("terraform/main.tf", 7, "high", "cannot be parsed"),
         ("users.d/app.yaml", 5, "high", "cannot be parsed"),
     ]),
     // users.d YAML wrapped in `clickhouse:`.
