@@ -189,7 +189,7 @@ fn bracket_depth(text: &str) -> (usize, usize) {
 }
 
 /// Run `f` on a thread with a stack large enough for `hcl-edit`'s recursion.
-fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+pub(crate) fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .stack_size(256 * 1024 * 1024)
@@ -357,8 +357,9 @@ impl Conv {
             }
             Expression::StringTemplate(t) => {
                 let mut parts = Vec::new();
+                let mut strip_next = false;
                 for el in t.iter() {
-                    self.element(el, span, &mut parts)?;
+                    self.element(el, span, &mut parts, &mut strip_next)?;
                 }
                 ExprKind::Template(parts)
             }
@@ -462,9 +463,25 @@ impl Conv {
     }
 
     fn template(&mut self, t: &HTemplate, span: Span) -> Result<Vec<Part>, ParseError> {
+        self.template_stripped(t, span, false, false)
+    }
+
+    /// A template's parts; `~` strip markers are applied to the literals
+    /// beside them (`start`/`end`: strip the first/last literal of this one).
+    fn template_stripped(
+        &mut self,
+        t: &HTemplate,
+        span: Span,
+        start: bool,
+        end: bool,
+    ) -> Result<Vec<Part>, ParseError> {
         let mut parts = Vec::new();
+        let mut strip_next = start;
         for el in t.iter() {
-            self.element(el, span, &mut parts)?;
+            self.element(el, span, &mut parts, &mut strip_next)?;
+        }
+        if end {
+            trim_end_last(&mut parts);
         }
         Ok(parts)
     }
@@ -474,36 +491,89 @@ impl Conv {
         el: &TElement,
         span: Span,
         out: &mut Vec<Part>,
+        strip_next: &mut bool,
     ) -> Result<(), ParseError> {
         if self.depth > MAX_DEPTH {
             return Err(self.too_deep(None));
         }
         match el {
-            TElement::Literal(l) => out.push(Part::Lit(l.value().to_string())),
-            TElement::Interpolation(i) => out.push(Part::Interp(self.expr(&i.expr, span)?)),
+            TElement::Literal(l) => {
+                let mut text = l.value().to_string();
+                if std::mem::take(strip_next) {
+                    text = text.trim_start().to_string();
+                }
+                out.push(Part::Lit(text));
+                return Ok(());
+            }
+            TElement::Interpolation(i) => {
+                if i.strip.strip_start() {
+                    trim_end_last(out);
+                }
+                out.push(Part::Interp(self.expr(&i.expr, span)?));
+                *strip_next = i.strip.strip_end();
+            }
             TElement::Directive(d) => {
                 self.depth += 1;
-                let part = match &**d {
-                    Directive::If(d) => Part::If {
-                        cond: self.expr(&d.if_expr.cond_expr, span)?,
-                        then: self.template(&d.if_expr.template, span)?,
-                        otherwise: match &d.else_expr {
-                            Some(e) => self.template(&e.template, span)?,
+                let (part, before, after) = match &**d {
+                    Directive::If(d) => {
+                        let else_strip = d.else_expr.as_ref().map(|e| e.strip);
+                        let then = self.template_stripped(
+                            &d.if_expr.template,
+                            span,
+                            d.if_expr.strip.strip_end(),
+                            else_strip
+                                .map_or(d.endif_expr.strip.strip_start(), |s| s.strip_start()),
+                        )?;
+                        let otherwise = match &d.else_expr {
+                            Some(e) => self.template_stripped(
+                                &e.template,
+                                span,
+                                e.strip.strip_end(),
+                                d.endif_expr.strip.strip_start(),
+                            )?,
                             None => Vec::new(),
+                        };
+                        (
+                            Part::If {
+                                cond: self.expr(&d.if_expr.cond_expr, span)?,
+                                then,
+                                otherwise,
+                            },
+                            d.if_expr.strip.strip_start(),
+                            d.endif_expr.strip.strip_end(),
+                        )
+                    }
+                    Directive::For(d) => (
+                        Part::For {
+                            key_var: d.for_expr.key_var.as_ref().map(|k| k.as_str().to_string()),
+                            value_var: d.for_expr.value_var.as_str().to_string(),
+                            coll: self.expr(&d.for_expr.collection_expr, span)?,
+                            body: self.template_stripped(
+                                &d.for_expr.template,
+                                span,
+                                d.for_expr.strip.strip_end(),
+                                d.endfor_expr.strip.strip_start(),
+                            )?,
                         },
-                    },
-                    Directive::For(d) => Part::For {
-                        key_var: d.for_expr.key_var.as_ref().map(|k| k.as_str().to_string()),
-                        value_var: d.for_expr.value_var.as_str().to_string(),
-                        coll: self.expr(&d.for_expr.collection_expr, span)?,
-                        body: self.template(&d.for_expr.template, span)?,
-                    },
+                        d.for_expr.strip.strip_start(),
+                        d.endfor_expr.strip.strip_end(),
+                    ),
                 };
                 self.depth -= 1;
+                if before {
+                    trim_end_last(out);
+                }
                 out.push(part);
+                *strip_next = after;
             }
         }
         Ok(())
+    }
+}
+
+fn trim_end_last(parts: &mut [Part]) {
+    if let Some(Part::Lit(s)) = parts.last_mut() {
+        *s = s.trim_end().to_string();
     }
 }
 

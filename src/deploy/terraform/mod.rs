@@ -5,7 +5,16 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+pub mod eval;
+pub mod funcs;
+pub mod value;
+
+use std::rc::Rc;
+
+use self::eval::{Evaluator, Instance, ResourceInstance};
+use self::value::Value;
 use crate::clickhouse::load::{ConfigNote, Workspace};
+use crate::source::Span;
 use crate::syntax::{hcl, json};
 
 /// What discovery found for Terraform.
@@ -90,64 +99,66 @@ impl Inputs {
 pub struct Analysis {
     /// Files that cannot be read or parsed.
     pub notes: Vec<ConfigNote>,
+    /// Every resource instance of every root module (local modules expanded).
+    pub resources: Vec<ResourceInstance>,
+    /// Provider blocks: module address, provider name, body, block span.
+    pub providers: Vec<(String, String, Value, Span)>,
 }
 
-/// Parse every Terraform file found.
+/// Evaluate every root module found (a folder that no other folder found
+/// calls as a local module), following local modules.
 pub fn analyse(ws: &mut Workspace, inputs: &Inputs) -> Analysis {
+    let var_files = ws.var_files.clone();
+    hcl::with_big_stack(move || analyse_here(ws, inputs, &var_files))
+}
+
+fn analyse_here(ws: &mut Workspace, inputs: &Inputs, var_files: &[PathBuf]) -> Analysis {
+    let ev = Evaluator::new(ws);
     let mut out = Analysis::default();
-    let note = |n: ConfigNote, out: &mut Analysis| {
-        if !out.notes.contains(&n) {
-            out.notes.push(n);
-        }
-    };
-    for dir in &inputs.dirs {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        })
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_file() && is_config_file(p))
-                .collect()
-        })
-        .unwrap_or_default();
-        files.sort();
-        for path in files {
-            let path = normalize(&path);
-            match ws.read_source(&path) {
-                Err(n) => note(n, &mut out),
-                Ok(source) => {
-                    let text = ws.sources.get(source).text.clone();
-                    let parsed = if file_name(&path).ends_with(".json") {
-                        json::parse(source, &text)
-                            .and_then(|d| hcl::from_json_config(source, &text, &d))
-                    } else {
-                        hcl::parse(source, &text)
-                    };
-                    if let Err(error) = parsed {
-                        note(ConfigNote::Invalid { source, error }, &mut out);
-                    }
-                }
-            }
-        }
+    let modules: Vec<_> = inputs
+        .dirs
+        .iter()
+        .map(|d| (d.clone(), ev.module(d)))
+        .collect();
+    let called: BTreeSet<PathBuf> = modules
+        .iter()
+        .flat_map(|(_, m)| ev.local_calls(m))
+        .collect();
+    for (dir, _) in modules.iter().filter(|(d, _)| !called.contains(d)) {
+        let root = ev.root(dir, ev.tfvars(dir, var_files));
+        walk(&ev, &root, &mut out);
     }
+    // tfvars files outside root modules are still checked for syntax.
     for path in inputs.tfvars.iter().chain(&inputs.plans) {
-        match ws.read_source(path) {
-            Err(n) => note(n, &mut out),
-            Ok(source) => {
-                let text = ws.sources.get(source).text.clone();
-                let parsed = if file_name(path).ends_with(".json") {
-                    json::parse(source, &text).map(|_| ())
-                } else {
-                    hcl::parse(source, &text).map(|_| ())
-                };
-                if let Err(error) = parsed {
-                    note(ConfigNote::Invalid { source, error }, &mut out);
-                }
-            }
+        ev.syntax_check(path);
+    }
+    out.notes = ev.notes.take();
+    out
+}
+
+fn walk(ev: &Evaluator, inst: &Rc<Instance>, out: &mut Analysis) {
+    out.resources.extend(ev.resources(inst));
+    for (name, value, span) in ev.providers(inst) {
+        out.providers
+            .push((inst.address.clone(), name, value, span));
+    }
+    for call in &inst.module.calls {
+        for child in ev.children(inst, call).iter() {
+            walk(ev, child, out);
         }
     }
-    out
+}
+
+/// The outputs of a root module as chlint evaluates them (for comparisons
+/// with `terraform plan`).
+pub fn evaluate_outputs(ws: &mut Workspace, dir: &Path) -> (Vec<(String, Value)>, Vec<ConfigNote>) {
+    let var_files = ws.var_files.clone();
+    let dir = normalize(dir);
+    hcl::with_big_stack(move || {
+        let ev = Evaluator::new(ws);
+        let root = ev.root(&dir, ev.tfvars(&dir, &var_files));
+        let outputs = ev.outputs(&root);
+        let notes = ev.notes.take();
+        (outputs, notes)
+    })
 }
