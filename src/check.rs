@@ -60,6 +60,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
                 findings.push(f);
             }
         }
+        secret_spans.extend(tf.secret_spans);
     }
     // A file that does not parse has no elements to tell secrets by: mask
     // what follows a secret-sounding key on any of its lines.

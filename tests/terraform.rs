@@ -232,3 +232,39 @@ fn values_point_at_the_line_that_wrote_them() {
     // toggled is the conditional's branch, chosen by override.auto.tfvars.
     assert_eq!(line_of("toggled", &[]), ("main.tf".to_string(), 54));
 }
+
+/// Plan JSON from `terraform show -json` (terraform 1.11.4): resources by
+/// address, values known at plan time, unknown ones marked, and the
+/// sensitive value found so that it is never printed.
+#[test]
+fn plan_json_resources_unknowns_and_sensitive_values() {
+    let dir = root().join("testdata/terraform/plan");
+    let mut ws = Workspace::default();
+    let mut inputs = Inputs::default();
+    inputs.plans.push(dir.join("terraform-data.plan.json"));
+    let a = analyse(&mut ws, &inputs);
+    assert!(a.notes.is_empty(), "{:?}", a.notes);
+    let ch = a
+        .resources
+        .iter()
+        .find(|r| r.address == "terraform_data.clickhouse")
+        .expect("terraform_data.clickhouse");
+    let input = ch.value.get("input").expect("input");
+    assert_eq!(input.get("port").and_then(|v| v.as_number()), Some(8123.0));
+    assert_eq!(
+        input.get("cidr").and_then(|v| v.as_str()),
+        Some("0.0.0.0/0")
+    );
+    // Not known until apply.
+    assert!(ch.value.get("id").expect("id").is_unknown());
+    let later = a
+        .resources
+        .iter()
+        .find(|r| r.address == "terraform_data.later")
+        .expect("terraform_data.later");
+    assert!(later.value.get("input").expect("input").is_unknown());
+    // The sensitive password is a secret span covering the value.
+    let pw = input.get("password").expect("password").span;
+    assert!(a.secret_spans.contains(&pw), "{:?}", a.secret_spans);
+    assert!(ws.sources.get(pw.source).opaque);
+}

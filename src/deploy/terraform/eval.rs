@@ -188,6 +188,14 @@ impl<'w> Evaluator<'w> {
         }
     }
 
+    pub fn set_opaque(&self, id: SourceId) {
+        self.ws.borrow_mut().sources.set_opaque(id);
+    }
+
+    pub fn note_invalid(&self, source: SourceId, error: ParseError) {
+        self.parse_error(source, error);
+    }
+
     fn parse_error(&self, source: SourceId, error: ParseError) {
         self.note(ConfigNote::Invalid { source, error });
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 pub mod eval;
 pub mod funcs;
+pub mod plan;
 pub mod value;
 
 use std::rc::Rc;
@@ -103,6 +104,8 @@ pub struct Analysis {
     pub resources: Vec<ResourceInstance>,
     /// Provider blocks: module address, provider name, body, block span.
     pub providers: Vec<(String, String, Value, Span)>,
+    /// Where secret values are written (never printed).
+    pub secret_spans: Vec<Span>,
 }
 
 /// Evaluate every root module found (a folder that no other folder found
@@ -129,8 +132,22 @@ fn analyse_here(ws: &mut Workspace, inputs: &Inputs, var_files: &[PathBuf]) -> A
         walk(&ev, &root, &mut out);
     }
     // tfvars files outside root modules are still checked for syntax.
-    for path in inputs.tfvars.iter().chain(&inputs.plans) {
+    for path in &inputs.tfvars {
         ev.syntax_check(path);
+    }
+    for path in &inputs.plans {
+        let Ok(source) = ev.read(path) else { continue };
+        // A plan holds sensitive values in clear: its lines are never shown.
+        ev.set_opaque(source);
+        let text = ev.text(source);
+        match json::parse(source, &text) {
+            Ok(doc) => {
+                let (resources, secrets) = plan::resources(&doc);
+                out.resources.extend(resources);
+                out.secret_spans.extend(secrets);
+            }
+            Err(error) => ev.note_invalid(source, error),
+        }
     }
     out.notes = ev.notes.take();
     out
