@@ -61,6 +61,15 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
             }
         }
         secret_spans.extend(tf.secret_spans);
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::rules::check_repo(&tf.repo)
+        }));
+        match checked {
+            Ok(found) => findings.extend(found),
+            Err(_) => {
+                internal_errors.push("internal error while checking Terraform resources".into())
+            }
+        }
     }
     // A file that does not parse has no elements to tell secrets by: mask
     // what follows a secret-sounding key on any of its lines.

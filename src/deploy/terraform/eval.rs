@@ -100,6 +100,8 @@ pub struct ResourceInstance {
     pub span: Span,
     /// Its `count`/`for_each` is unknown: it may not exist at all.
     pub maybe: bool,
+    /// From a plan or state file (values as planned, not as written).
+    pub plan: bool,
 }
 
 /// An evaluated instance of a module.
@@ -585,6 +587,7 @@ impl<'w> Evaluator<'w> {
                     value: self.eval_body(&r.body, &scope, r.span),
                     span: r.span,
                     maybe: maybe || inst.maybe,
+                    plan: false,
                 });
             }
         }

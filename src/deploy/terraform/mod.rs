@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 pub mod eval;
 pub mod funcs;
 pub mod plan;
+pub mod resources;
 pub mod value;
 
 use std::rc::Rc;
@@ -106,6 +107,8 @@ pub struct Analysis {
     pub providers: Vec<(String, String, Value, Span)>,
     /// Where secret values are written (never printed).
     pub secret_spans: Vec<Span>,
+    /// The repository-level facts the resources make.
+    pub repo: crate::repo::Repo,
 }
 
 /// Evaluate every root module found (a folder that no other folder found
@@ -150,6 +153,14 @@ fn analyse_here(ws: &mut Workspace, inputs: &Inputs, var_files: &[PathBuf]) -> A
         }
     }
     out.notes = ev.notes.take();
+    let mut repo = crate::repo::Repo::default();
+    resources::lower(
+        &out.resources,
+        &out.providers,
+        &mut repo,
+        &mut out.secret_spans,
+    );
+    out.repo = repo;
     out
 }
 

@@ -121,6 +121,7 @@ fn instance(r: &JsonNode, value: Value) -> Option<ResourceInstance> {
         value,
         span: r.span,
         maybe: false,
+        plan: true,
     })
 }
 
