@@ -268,3 +268,24 @@ fn plan_json_resources_unknowns_and_sensitive_values() {
     assert!(a.secret_spans.contains(&pw), "{:?}", a.secret_spans);
     assert!(ws.sources.get(pw.source).opaque);
 }
+
+/// Cycles, a runaway `range` and a module that calls itself end, with
+/// unknown values and no finding.
+#[test]
+fn hostile_configurations_end_unknown() {
+    let dir = root().join("testdata/terraform/hostile");
+    let started = std::time::Instant::now();
+    let mut ws = Workspace::default();
+    let (outputs, _) = evaluate_outputs(&mut ws, &dir);
+    for (name, v) in &outputs {
+        assert!(v.is_unknown(), "{name}: {:?}", v.to_json());
+    }
+    let report = chlint::check::check_paths(&mut ws, &[dir]);
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert!(report.internal_errors.is_empty());
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "took {:?}",
+        started.elapsed()
+    );
+}
