@@ -2,10 +2,12 @@
 
 pub mod check;
 pub mod clickhouse;
+pub mod deploy;
 pub mod discover;
 pub mod finding;
 pub mod lower;
 pub mod model;
+pub mod repo;
 pub mod report;
 pub mod rule_pages;
 pub mod rules;
