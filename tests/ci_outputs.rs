@@ -859,3 +859,56 @@ fn stdin_is_checked_under_its_name() {
         "`-` once"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Snapshots of the exact SARIF and GitHub output (UPDATE_SNAPSHOTS=1 rewrites
+// them; review the diff).
+
+fn assert_snapshot(name: &str, actual: &str) {
+    let path = root().join("tests/snapshots").join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}: run with UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{name} differs from the snapshot at line {}:\n--- expected\n{}\n--- actual\n{}",
+            first + 1,
+            expected.lines().nth(first).unwrap_or("<end>"),
+            actual.lines().nth(first).unwrap_or("<end>")
+        );
+    }
+}
+
+#[test]
+fn sarif_and_github_snapshots_of_the_open_example() {
+    let sarif = chlint(&["check", "--format", "sarif", "examples/open"]).stdout;
+    let mut log = json(&sarif);
+    // The folder chlint ran in differs from machine to machine.
+    log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] = "file:///checkout/".into();
+    // Rule pages are checked above; keep the snapshot about the results.
+    for r in log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array_mut()
+        .unwrap()
+    {
+        r["help"]["text"] = "<page>".into();
+        r["help"]["markdown"] = "<page>".into();
+    }
+    assert_snapshot(
+        "open.sarif",
+        &(serde_json::to_string_pretty(&log).unwrap() + "\n"),
+    );
+    let github = chlint(&["check", "--format", "github", "examples/open"]).stdout;
+    assert_snapshot("open.github.txt", &github);
+}
