@@ -105,8 +105,10 @@ pub enum Command {
         /// Add where each element came from (file:line).
         #[arg(long)]
         origins: bool,
-        /// Resolve `from_env="NAME"` with NAME=VALUE (repeatable); without it
-        /// substitutions from the environment stay unresolved.
+        /// Resolve `from_env="NAME"` with NAME=VALUE (repeatable). The
+        /// variables given (here and in --env-file) are the server's whole
+        /// environment: others are unset. Without either, substitutions from
+        /// the environment stay unresolved.
         #[arg(long = "env", value_name = "NAME=VALUE")]
         env: Vec<String>,
         /// A file of NAME=VALUE lines for `from_env`.

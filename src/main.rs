@@ -12,6 +12,7 @@ use clap::Parser;
 
 use chlint::clickhouse::load::{merge_files, Base, ConfigNote, Workspace};
 use chlint::clickhouse::merge::Flavor;
+use chlint::clickhouse::substitute::SubstNote;
 use chlint::clickhouse::write::{to_xml, Options};
 use chlint::report;
 use chlint::rules::RULES;
@@ -121,6 +122,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             env_file,
             clickhouse_version,
         } => {
+            let env_given = env_file.is_some() || !env.is_empty();
             let mut vars = HashMap::new();
             if let Some(path) = env_file {
                 let text = std::fs::read_to_string(&path)
@@ -134,7 +136,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             let mut ws = Workspace::default();
             ws.flavor = flavor;
-            ws.env = (!vars.is_empty()).then_some(vars);
+            // Given an environment, it is the server's whole environment.
+            ws.env = env_given.then_some(vars);
             if !file.is_file() {
                 return Err(format!("{}: not a file", file.display()));
             }
@@ -187,6 +190,14 @@ fn describe_note(note: &ConfigNote, ws: &Workspace) -> String {
             format!("{}: root element <{root}> is not <clickhouse>", at(*span))
         }
         ConfigNote::MergeFailed(e) => format!("{}: {}", at(e.span), e.message),
+        ConfigNote::Subst(SubstNote::Conflicting { span }) => format!(
+            "{}: more than one of `incl`, `from_env`, `from_zk` on one element",
+            at(*span)
+        ),
+        ConfigNote::Subst(SubstNote::BadEnvValue { var, span }) => format!(
+            "{}: the value of `{var}` is not valid XML content",
+            at(*span)
+        ),
         other => format!("{other:?}"),
     }
 }

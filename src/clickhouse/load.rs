@@ -73,6 +73,9 @@ impl Loaded {
                     | ConfigNote::Template { .. }
                     | ConfigNote::RootMismatch { .. }
                     | ConfigNote::MergeFailed(_)
+                    | ConfigNote::Subst(
+                        SubstNote::Conflicting { .. } | SubstNote::BadEnvValue { .. }
+                    )
             )
         })
     }
@@ -387,6 +390,7 @@ impl Workspace {
         let ctx = Context {
             include: include.as_ref().map(|(_, e)| e),
             env: env.as_ref(),
+            flavor: self.flavor,
         };
         let mut subst_notes = Vec::new();
         substitute(&mut root, &ctx, &mut subst_notes);
@@ -451,6 +455,17 @@ pub fn resolve_in_dir(dir: &Path, written: &str) -> Option<PathBuf> {
     candidates.into_iter().find(|c| c.is_file())
 }
 
+/// Does ClickHouse 18.x read a merge file of this name? Poco's `Path` splits
+/// the name at its last dot: the extension must be `xml` or `conf` exactly
+/// (case matters), and the part before it must not start with a dot — so
+/// `.hidden.xml` is skipped but a file named just `.xml` is read.
+fn legacy_merge_file_name(name: &str) -> bool {
+    let Some((base, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    matches!(ext, "xml" | "conf") && !base.starts_with('.')
+}
+
 /// The files ClickHouse merges into `main` (ConfigProcessor::getConfigMergeFiles):
 /// direct entries of `<stem>.d/` and `conf.d/` beside it, with a known
 /// extension and a name not starting with `.`, sorted as full path strings.
@@ -463,12 +478,22 @@ pub fn merge_files(dir: &Path, stem: &str, flavor: Flavor) -> Vec<PathBuf> {
         for entry in entries.flatten() {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            let ext = extension(&path);
-            let known = match flavor {
-                Flavor::Modern => matches!(ext.as_str(), "xml" | "conf" | "yaml" | "yml"),
-                Flavor::Legacy => matches!(ext.as_str(), "xml" | "conf"),
+            let read = match flavor {
+                Flavor::Modern => {
+                    let ext = extension(&path);
+                    matches!(ext.as_str(), "xml" | "conf" | "yaml" | "yml")
+                        && !name.starts_with('.')
+                }
+                Flavor::Legacy => legacy_merge_file_name(&name),
             };
-            if known && !name.starts_with('.') && path.is_file() {
+            // 18.x (Poco) fails on a dangling symlink rather than skipping it:
+            // it is listed, and reading it fails like the server does.
+            let dangling = || {
+                flavor == Flavor::Legacy
+                    && entry.file_type().is_ok_and(|t| t.is_symlink())
+                    && std::fs::metadata(&path).is_err()
+            };
+            if read && (path.is_file() || dangling()) {
                 out.push(path);
             }
         }
@@ -480,4 +505,60 @@ pub fn merge_files(dir: &Path, stem: &str, flavor: Flavor) -> Vec<PathBuf> {
     });
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn which_merge_files_each_version_reads() {
+        let dir = std::env::temp_dir().join(format!("chlint-merge-files-{}", std::process::id()));
+        let d = dir.join("config.d");
+        std::fs::create_dir_all(&d).unwrap();
+        for name in [
+            "a.xml",
+            "b.conf",
+            "C.XML",
+            "d.Xml",
+            "e.yaml",
+            ".xml",
+            ".hidden.xml",
+            "f.xml.bak",
+        ] {
+            std::fs::write(d.join(name), "<yandex/>").unwrap();
+        }
+        let names = |flavor| -> Vec<String> {
+            merge_files(&dir, "config", flavor)
+                .iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        // Regression: 18.16 compares the extension case-sensitively and reads
+        // a file named `.xml` (checked against the real server).
+        assert_eq!(names(Flavor::Legacy), [".xml", "a.xml", "b.conf"]);
+        assert_eq!(
+            names(Flavor::Modern),
+            ["C.XML", "a.xml", "b.conf", "d.Xml", "e.yaml"]
+        );
+        // Regression: 18.16 refuses to start on a dangling symlink in a
+        // merge folder ("File not found"); current ClickHouse skips it.
+        std::os::unix::fs::symlink("../nowhere.xml", d.join("g.xml")).unwrap();
+        assert_eq!(names(Flavor::Legacy), [".xml", "a.xml", "b.conf", "g.xml"]);
+        assert!(!names(Flavor::Modern).contains(&"g.xml".to_string()));
+        let mut ws = Workspace {
+            flavor: Flavor::Legacy,
+            ..Workspace::default()
+        };
+        std::fs::write(dir.join("config.xml"), "<yandex/>").unwrap();
+        let loaded = ws
+            .load_tree(
+                Base::File(&dir.join("config.xml")),
+                &merge_files(&dir, "config", Flavor::Legacy),
+                &dir,
+            )
+            .unwrap();
+        assert!(loaded.fatal_notes().next().is_some());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
