@@ -2,6 +2,9 @@
 //! module and uses part of it.
 #![allow(dead_code)]
 
+pub mod ch18;
+pub mod live;
+pub mod overlays;
 pub mod scratch;
 pub mod unified_diff;
 pub mod xml_compare;
