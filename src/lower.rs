@@ -142,7 +142,13 @@ fn auth_kind(e: &Element) -> Option<AuthKind> {
     })
 }
 
-fn networks(user: &Element) -> Networks {
+/// `include_file_named`: the users tree has `<include_from>`. Without it,
+/// ClickHouse reads `/etc/metrika.xml` only if that file exists, and the
+/// packages ship none: an `incl` there finds nothing, and an element keeps
+/// the entries written in it (`<networks incl="networks" replace="replace">
+/// <ip>::/0</ip></networks>` in the Debian package's users.xml is open to
+/// every address — checked against the real 18.16 server).
+fn networks(user: &Element, include_file_named: bool) -> Networks {
     let Some(n) = user.child("networks") else {
         return Networks {
             span: None,
@@ -150,7 +156,12 @@ fn networks(user: &Element) -> Networks {
         };
     };
     let mut entries = Vec::new();
-    if n.is_external() {
+    let incl_finds_nothing = n.has_attr("incl")
+        && !n.has_attr("from_env")
+        && !n.has_attr("from_zk")
+        && !include_file_named
+        && n.has_element_children();
+    if n.is_external() && !incl_finds_nothing {
         entries.push((NetworkEntry::External, n.span));
     }
     for e in n.elements() {
@@ -178,6 +189,7 @@ pub fn users(tree: &Element) -> Vec<User> {
     let Some(users) = tree.child("users") else {
         return Vec::new();
     };
+    let include_file_named = tree.child("include_from").is_some();
     users
         .elements()
         .map(|u| {
@@ -209,7 +221,7 @@ pub fn users(tree: &Element) -> Vec<User> {
                 name: u.name.replace("\\.", "."),
                 span: u.span,
                 auth,
-                networks: networks(u),
+                networks: networks(u, include_file_named),
                 admin_flags,
                 element: u.clone(),
             }
@@ -286,6 +298,23 @@ mod tests {
         assert_eq!(by("d").effective_auth().unwrap().kind, AuthKind::Delegated);
         assert!(by("d").networks.is_any());
         assert_eq!(by("d").admin_flags.len(), 1);
+    }
+
+    #[test]
+    fn an_incl_without_an_include_file_keeps_the_entries_written() {
+        // Regression (real 18.16 server, Debian's users.xml): the server
+        // accepts `default` from any address.
+        let debian = "<networks incl=\"networks\" replace=\"replace\"><ip>::/0</ip></networks>";
+        let open = users(&tree(&format!(
+            "<c><users><default><password/>{debian}</default></users></c>"
+        )));
+        assert!(open[0].networks.is_any() && open[0].networks.reaches_beyond_loopback());
+        // With an include file named, the include may replace them.
+        let unknown = users(&tree(&format!(
+            "<c><include_from>/etc/clickhouse-server/metrika.xml</include_from>\
+             <users><default><password/>{debian}</default></users></c>"
+        )));
+        assert!(!unknown[0].networks.reaches_beyond_loopback());
     }
 
     #[test]
