@@ -81,11 +81,44 @@ fn recorded_cases_merge_like_clickhouse_18_when_rerun() {
         .filter(|p| p.join("input").is_dir() && file_name(p) != "00-base")
         .collect();
     dirs.sort();
-    let cases: Vec<Case> = dirs.iter().map(|d| recorded_case(d)).collect();
+    let mut cases: Vec<Case> = dirs.iter().map(|d| recorded_case(d)).collect();
+    if !ch.netns {
+        // Without a namespace of its own a server would listen on the
+        // machine's network: only loopback-only cases run.
+        let (run, skip): (Vec<Case>, Vec<Case>) = cases.into_iter().partition(loopback_only);
+        if !skip.is_empty() {
+            live::skipped(
+                test,
+                &format!(
+                    "{} recorded cases listen beyond loopback, which needs network namespaces ({}): {}",
+                    skip.len(),
+                    ch.isolation(),
+                    skip.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+        cases = run;
+    }
     let summary = run_all(&ch, &cases);
     live::say(&format!("{test}: {}", summary.line(&ch, cases.len())));
     summary.assert_ok();
-    assert!(cases.len() >= 15, "only {} recorded cases", cases.len());
+    assert!(
+        cases.len() >= 15 || !ch.netns,
+        "only {} recorded cases",
+        cases.len()
+    );
+}
+
+/// Does every `<listen_host>` of the case name a loopback address?
+fn loopback_only(case: &Case) -> bool {
+    case.entries.iter().all(|e| match e {
+        Entry::File { content, .. } => String::from_utf8_lossy(content)
+            .split("<listen_host>")
+            .skip(1)
+            .filter_map(|s| s.split('<').next())
+            .all(|a| a.trim() == "::1" || a.trim().starts_with("127.")),
+        _ => true,
+    })
 }
 
 fn seed() -> u64 {
