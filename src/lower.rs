@@ -190,9 +190,18 @@ pub fn users(tree: &Element) -> Vec<User> {
         return Vec::new();
     };
     let include_file_named = tree.child("include_from").is_some();
+    // Repeated siblings are distinct users to ClickHouse, which names them as
+    // Poco enumerates them: `alice`, `alice[1]`, `alice[2]` …
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     users
         .elements()
         .map(|u| {
+            let repeat = seen.entry(u.name.as_str()).or_insert(0);
+            let key = match *repeat {
+                0 => u.name.clone(),
+                n => format!("{}[{n}]", u.name),
+            };
+            *repeat += 1;
             let auth = u
                 .elements()
                 .filter_map(|e| {
@@ -218,7 +227,7 @@ pub fn users(tree: &Element) -> Vec<User> {
                 })
                 .collect();
             User {
-                name: u.name.replace("\\.", "."),
+                name: key.replace("\\.", "."),
                 span: u.span,
                 auth,
                 networks: networks(u, include_file_named),
@@ -315,6 +324,16 @@ mod tests {
              <users><default><password/>{debian}</default></users></c>"
         )));
         assert!(!unknown[0].networks.reaches_beyond_loopback());
+    }
+
+    #[test]
+    fn repeated_user_elements_are_named_as_clickhouse_names_them() {
+        // Regression (chdb-core 26.9): a second `<alice>` is user `alice[1]`.
+        let u = users(&tree(
+            "<c><users><alice><password>x</password></alice><alice><password/></alice><bob/><alice/></users></c>",
+        ));
+        let names: Vec<&str> = u.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["alice", "alice[1]", "bob", "alice[2]"]);
     }
 
     #[test]
