@@ -82,10 +82,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Inspect { path, format: _ } => {
             let (root, only) = if path.is_file() {
-                (
-                    path.parent().map(PathBuf::from).unwrap_or_default(),
-                    Some(path.clone()),
-                )
+                // A bare file name has an empty parent: the current folder.
+                match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    Some(parent) => (parent.to_path_buf(), Some(path.clone())),
+                    None => (PathBuf::from("."), Some(PathBuf::from(".").join(&path))),
+                }
             } else {
                 (path.clone(), None)
             };
