@@ -97,6 +97,13 @@ pub enum Command {
         path: PathBuf,
         #[arg(long, value_enum, default_value_t = ListFormat::Json)]
         format: ListFormat,
+        /// Resolve `from_env="NAME"` with NAME=VALUE (repeatable), as for
+        /// `merged`: the variables given are the server's whole environment.
+        #[arg(long = "env", value_name = "NAME=VALUE")]
+        env: Vec<String>,
+        /// A file of NAME=VALUE lines for `from_env`.
+        #[arg(long, value_name = "FILE")]
+        env_file: Option<PathBuf>,
     },
     /// Print the effective configuration of a main file as XML.
     Merged {

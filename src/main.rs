@@ -80,7 +80,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             print(r.page())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Inspect { path, format: _ } => {
+        Command::Inspect {
+            path,
+            format: _,
+            env,
+            env_file,
+        } => {
             let (root, only) = if path.is_file() {
                 // A bare file name has an empty parent: the current folder.
                 match path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -91,6 +96,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 (path.clone(), None)
             };
             let mut ws = Workspace::default();
+            ws.env = environment(&env, env_file.as_deref())?;
             let discovery = chlint::discover::discover(&mut ws, &[root]);
             if !discovery.errors.is_empty() {
                 return Err(discovery.errors.join("\n"));
@@ -123,22 +129,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             env_file,
             clickhouse_version,
         } => {
-            let env_given = env_file.is_some() || !env.is_empty();
-            let mut vars = HashMap::new();
-            if let Some(path) = env_file {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                parse_env(text.lines(), &mut vars)?;
-            }
-            parse_env(env.iter().map(String::as_str), &mut vars)?;
+            let vars = environment(&env, env_file.as_deref())?;
             let flavor = match clickhouse_version {
                 ServerVersion::Latest => Flavor::Modern,
                 ServerVersion::V18 => Flavor::Legacy,
             };
             let mut ws = Workspace::default();
             ws.flavor = flavor;
-            // Given an environment, it is the server's whole environment.
-            ws.env = env_given.then_some(vars);
+            ws.env = vars;
             if !file.is_file() {
                 return Err(format!("{}: not a file", file.display()));
             }
@@ -201,6 +199,24 @@ fn describe_note(note: &ConfigNote, ws: &Workspace) -> String {
         ),
         other => format!("{other:?}"),
     }
+}
+
+/// The environment given with `--env` and `--env-file`, `None` when neither
+/// is. Given, it is the server's whole environment: other variables are unset.
+fn environment(
+    env: &[String],
+    env_file: Option<&std::path::Path>,
+) -> Result<Option<HashMap<String, String>>, String> {
+    if env.is_empty() && env_file.is_none() {
+        return Ok(None);
+    }
+    let mut vars = HashMap::new();
+    if let Some(path) = env_file {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        parse_env(text.lines(), &mut vars)?;
+    }
+    parse_env(env.iter().map(String::as_str), &mut vars)?;
+    Ok(Some(vars))
 }
 
 fn parse_env<'a>(
