@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod ch18;
+pub mod chdb;
 pub mod live;
 pub mod overlays;
 pub mod scratch;
