@@ -465,6 +465,85 @@ fn from_env_on_a_merged_element_follows_current_clickhouse() {
     );
 }
 
+/// Configurations current ClickHouse refuses to start with: `chlint merged`
+/// must refuse them too (exit 2).
+const REFUSED: &[(&str, Files)] = &[
+    (
+        "remove-with-replace",
+        &[(
+            "config.d/x.xml",
+            r#"<clickhouse><macros remove="1" replace="1"/></clickhouse>"#,
+        )],
+    ),
+    (
+        "two-substitutions",
+        &[(
+            "config.d/x.xml",
+            r#"<clickhouse><chlint_x from_env="CHLINT_V" incl="y"/></clickhouse>"#,
+        )],
+    ),
+    (
+        "env-value-not-xml",
+        &[(
+            "config.d/x.xml",
+            r#"<clickhouse><max_connections from_env="CHLINT_BAD"/></clickhouse>"#,
+        )],
+    ),
+    (
+        "foreign-root",
+        &[(
+            "config.d/x.xml",
+            "<foo><max_connections>1</max_connections></foo>",
+        )],
+    ),
+    (
+        "malformed",
+        &[(
+            "config.d/x.xml",
+            "<clickhouse><max_connections>1</clickhouse>",
+        )],
+    ),
+];
+
+#[test]
+fn chlint_refuses_what_current_clickhouse_refuses() {
+    let test = "chlint_refuses_what_current_clickhouse_refuses";
+    let Some(chdb) = Chdb::detect(test) else {
+        return;
+    };
+    let env: &'static [(&str, &str)] = &[("CHLINT_V", "7"), ("CHLINT_BAD", "12<3")];
+    let mut problems = Vec::new();
+    for (name, files) in REFUSED {
+        let f = Fixture {
+            name,
+            files,
+            env,
+            ..F
+        };
+        let layout = Layout::new(&f, Reader::Chdb).expect("layout");
+        let reported = chdb.probe(&layout.main, env, &[]).expect("chdb probe");
+        if reported.get("error").is_none() {
+            problems.push(format!(
+                "{name}: ClickHouse accepted it (the fixture is wrong)"
+            ));
+        }
+        let out = common::run_merged(&layout.main, "latest", Some(&layout.env_file))
+            .expect("chlint runs");
+        if out.status.code() != Some(2) {
+            problems.push(format!(
+                "{name}: ClickHouse refuses it; `chlint merged` exited {:?}",
+                out.status.code()
+            ));
+        }
+    }
+    live::say(&format!(
+        "{test}: {} configurations ClickHouse 26.x refuses; chlint disagrees on {}",
+        REFUSED.len(),
+        problems.len()
+    ));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 // ---------------------------------------------------------------------------
 // Laying fixtures out
 

@@ -1031,12 +1031,22 @@ fn f_refused(g: &mut Gen) {
     }
     g.refusal = false;
     g.features.push("refused");
-    match g.rng.below(4) {
+    match g.rng.below(5) {
         0 => g.frag(
             Tree::Config,
             &[],
             X::new("query_log").attr("remove", "1").attr("replace", "1"),
         ),
+        4 => {
+            // A value that is not XML content.
+            let var = g.var();
+            g.env.push((var.clone(), "12<3".into()));
+            g.frag(
+                Tree::Config,
+                &[],
+                X::new("chlint_bad_env").attr("from_env", &var),
+            );
+        }
         1 => g.frag(
             Tree::Users,
             &["users"],
@@ -1213,7 +1223,17 @@ pub fn generate(seed: u64, index: usize) -> Case {
             content: serialize(&s.tree, s.style).into_bytes(),
         });
     }
-    entries.extend(extra);
+    // Two features may add the same decoy: keep the first.
+    for e in extra {
+        let path = |e: &Entry| match e {
+            Entry::File { path, .. } | Entry::Dir(path) | Entry::Symlink { path, .. } => {
+                path.clone()
+            }
+        };
+        if !entries.iter().any(|x| path(x) == path(&e)) {
+            entries.push(e);
+        }
+    }
     Case {
         name: format!("gen-{index:03}"),
         entries,
