@@ -36,6 +36,7 @@ use chlint::source::SourceId;
 use chlint::syntax::{xml, Limits};
 use common::chdb::Chdb;
 use common::live;
+use common::overlays::{serialize, Rng, Style, X};
 use common::scratch::Scratch;
 
 type Files = &'static [(&'static str, &'static str)];
@@ -561,13 +562,18 @@ struct Layout {
 
 impl Layout {
     fn new(f: &Fixture, reader: Reader) -> Result<Layout, String> {
-        let dir = Scratch::new(&format!("chdb-{}", f.name))?;
-        let root = dir.path().to_path_buf();
         let own = match reader {
             Reader::Chlint => f.yaml,
             Reader::Chdb => f.xml_twin,
         };
         let all: Vec<(&str, &str)> = f.files.iter().chain(own.iter()).copied().collect();
+        Layout::with(f.name, &all, f.env)
+    }
+
+    /// `files` over the base configuration, and `env` as the environment.
+    fn with(name: &str, all: &[(&str, &str)], env: &[(&str, &str)]) -> Result<Layout, String> {
+        let dir = Scratch::new(&format!("chdb-{name}"))?;
+        let root = dir.path().to_path_buf();
         let has = |p: &str| all.iter().any(|(q, _)| *q == p);
         let yaml_main = has("config.yaml");
         let mut files: Vec<(&str, &str)> = Vec::new();
@@ -577,7 +583,7 @@ impl Layout {
         if !has("users.xml") {
             files.push(("users.xml", BASE_USERS));
         }
-        files.extend(all);
+        files.extend(all.iter().copied());
         for (path, text) in files {
             let p = root.join(path);
             if let Some(parent) = p.parent() {
@@ -587,7 +593,7 @@ impl Layout {
                 .map_err(|e| format!("{}: {e}", p.display()))?;
         }
         let env_file = root.join("chlint.env");
-        let env: String = f.env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        let env: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         fs::write(&env_file, env).map_err(|e| e.to_string())?;
         // The env file sits beside the configuration; it is not one.
         let main = root.join(if yaml_main {
@@ -831,17 +837,23 @@ fn check_fixture(chdb: &Chdb, f: &Fixture) -> Result<String, String> {
     if let Some(e) = reported.get("error") {
         return Err(format!("chdb refused the configuration: {e}"));
     }
-    let mut problems = Vec::new();
     // chlint reads the XML layout, and the YAML one when there is one.
     let mut layouts = vec![("XML", &for_chdb)];
     if let Some(l) = &for_chlint {
         layouts.push(("YAML", l));
     }
+    compare(&reported, &layouts, &for_chdb)
+}
+
+/// chlint on each layout against what chdb reported; a summary, or the
+/// disagreements.
+fn compare(reported: &Value, layouts: &[(&str, &Layout)], read: &Layout) -> Result<String, String> {
+    let mut problems = Vec::new();
     let mut counts = (0, 0, 0);
     for (what, layout) in layouts {
         let at = |p: String| format!("[{what} layout] {p}");
 
-        let theirs = chdb_users(&reported);
+        let theirs = chdb_users(reported);
         let ours = layout.chlint_users()?;
         let names = |m: &BTreeMap<String, UserView>| m.keys().cloned().collect::<BTreeSet<_>>();
         if names(&theirs) != names(&ours) {
@@ -860,7 +872,7 @@ fn check_fixture(chdb: &Chdb, f: &Fixture) -> Result<String, String> {
         counts.0 = theirs.len();
 
         let merged = layout.chlint_merged()?;
-        let (tc, oc) = (chdb_clusters(&reported), chlint_clusters(&merged));
+        let (tc, oc) = (chdb_clusters(reported), chlint_clusters(&merged));
         if tc != oc {
             problems.push(at(format!(
                 "clusters: ClickHouse has {tc:?}, chlint's merged remote_servers {oc:?}"
@@ -915,8 +927,304 @@ fn check_fixture(chdb: &Chdb, f: &Fixture) -> Result<String, String> {
         Err(format!(
             "{}\n(chdb read {}; chdb reported {})",
             problems.join("\n"),
-            for_chdb.path().display(),
+            read.path().display(),
             reported
         ))
     }
+}
+
+// ---------------------------------------------------------------------------
+// Generated overlays against current ClickHouse
+
+/// Users the generated overlays add, change and remove (`default` stays as
+/// chdb needs it).
+const GEN_USERS: &[&str] = &["alice", "bob", "readonly", "ops"];
+const GEN_IPS: &[&str] = &[
+    "::/0",
+    "::1",
+    "127.0.0.1",
+    "10.0.0.0/8",
+    "192.168.1.1",
+    "fd00::/8",
+];
+const GEN_NAMES: &[&str] = &[
+    "10-a.xml", "9-a.xml", "A.xml", "a.xml", "Z.XML", "b.conf", "_u.xml", "z.xml",
+];
+
+struct GenCase {
+    name: String,
+    files: Vec<(String, String)>,
+    env: Vec<(String, String)>,
+}
+
+fn gen_networks(rng: &mut Rng) -> X {
+    let mut n = X::new("networks");
+    for _ in 0..rng.range(1, 3) {
+        n = match rng.below(5) {
+            0 => n.kid(X::leaf("host", rng.pick(&["localhost", "example.com"]))),
+            1 => n.kid(X::leaf("host_regexp", "^app\\d+\\.corp$")),
+            _ => n.kid(X::leaf("ip", rng.pick(GEN_IPS))),
+        };
+    }
+    n
+}
+
+fn gen_auth(rng: &mut Rng) -> X {
+    match rng.below(5) {
+        0 => X::leaf("password", "plain-secret"),
+        1 => X::new("password"),
+        2 => X::leaf(
+            "password_sha256_hex",
+            "855b2a791d16018d730886ecd82a059365ab81d4c4ceff3172d23671dc2d12b3",
+        ),
+        3 => X::leaf(
+            "password_double_sha1_hex",
+            "0123456789abcdef0123456789abcdef01234567",
+        ),
+        _ => X::new("no_password"),
+    }
+}
+
+/// Case `index` of the modern generator: users, clusters, macros and
+/// settings changed over `users.d`, `config.d` and `conf.d`.
+fn gen_modern(seed: u64, index: usize) -> GenCase {
+    let mut rng = Rng::new(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut env = Vec::new();
+    // (dir, name) -> root element being built
+    let mut files: Vec<(String, X)> = Vec::new();
+    let mut put = |rng: &mut Rng, users: bool, path: &[&str], node: X| {
+        let dir = match (users, rng.percent(25)) {
+            (_, true) => "conf.d",
+            (true, false) => "users.d",
+            (false, false) => "config.d",
+        };
+        let file = format!("{dir}/{}", rng.pick(GEN_NAMES));
+        let i = match files.iter().position(|(f, _)| *f == file) {
+            Some(i) => i,
+            None => {
+                let root = if rng.percent(20) {
+                    "yandex"
+                } else {
+                    "clickhouse"
+                };
+                files.push((file, X::new(root)));
+                files.len() - 1
+            }
+        };
+        let mut x = node;
+        for p in path.iter().rev() {
+            x = X::new(p).kid(x);
+        }
+        files[i].1.kids.push(common::overlays::K::E(x));
+    };
+    for _ in 0..rng.range(1, 4) {
+        match rng.below(10) {
+            0 | 1 => {
+                let name = rng.pick(GEN_USERS);
+                let mut u = X::new(name).kid(gen_auth(&mut rng));
+                if rng.percent(70) {
+                    u = u.kid(gen_networks(&mut rng));
+                }
+                put(
+                    &mut rng,
+                    true,
+                    &["users"],
+                    u.kid(X::leaf("profile", "default")),
+                );
+            }
+            2 => {
+                let name = rng.pick(GEN_USERS);
+                let mut n = gen_networks(&mut rng);
+                if rng.percent(50) {
+                    n = n.attr("replace", "replace");
+                }
+                put(&mut rng, true, &["users", name], n);
+            }
+            3 => {
+                let name = rng.pick(GEN_USERS);
+                let node = match rng.below(3) {
+                    0 => X::new(name).attr("remove", "1"),
+                    1 => X::new(name).kid(X::new("networks").attr("remove", "1")),
+                    _ => X::new(name)
+                        .kid(X::new("password").attr("remove", "1"))
+                        .kid(X::new("password_sha256_hex").attr("remove", "1"))
+                        .kid(gen_auth(&mut rng)),
+                };
+                put(&mut rng, true, &["users"], node);
+            }
+            4 => {
+                // Two siblings of one name in one file.
+                let name = rng.pick(GEN_USERS);
+                let a = X::new(name).kid(gen_auth(&mut rng));
+                let b = X::new(name).kid(gen_auth(&mut rng));
+                put(&mut rng, true, &[], X::new("users").kid(a).kid(b));
+            }
+            5 | 6 => {
+                let cluster = rng.pick(&["main", "two", "extra"]);
+                let mut c = X::new(cluster);
+                for _ in 0..rng.range(1, 2) {
+                    let mut shard = X::new("shard");
+                    for _ in 0..rng.range(1, 2) {
+                        shard = shard.kid(
+                            X::new("replica")
+                                .kid(X::leaf("host", rng.pick(&["h1", "h2", "h3"])))
+                                .kid(X::leaf("port", rng.pick(&["9000", "9440"]))),
+                        );
+                    }
+                    c = c.kid(shard);
+                }
+                match rng.below(4) {
+                    0 => c = c.attr("replace", "1"),
+                    1 => c = X::new(cluster).attr("remove", "1"),
+                    _ => {}
+                }
+                put(&mut rng, false, &["remote_servers"], c);
+            }
+            7 => {
+                let m = match rng.below(3) {
+                    0 => X::new("macros")
+                        .attr("replace", "1")
+                        .kid(X::leaf("shard", "09")),
+                    1 => X::new("macros").kid(X::leaf("replica", "r9")),
+                    _ => X::new("macros").kid(X::leaf("layer", "l1")),
+                };
+                put(&mut rng, false, &[], m);
+            }
+            8 => {
+                let key = rng.pick(&["max_connections", "keep_alive_timeout"]);
+                let v = rng.pick(&["11", "222", "3333"]);
+                let node = if rng.percent(40) {
+                    let var = format!("CHLINT_GEN_{}", env.len() + 1);
+                    env.push((var.clone(), v.to_string()));
+                    X::new(key).attr("from_env", &var)
+                } else {
+                    X::leaf(key, v)
+                };
+                put(&mut rng, false, &[], node);
+            }
+            _ => {
+                // from_env inside a user's networks, merged into an entry.
+                let var = format!("CHLINT_GEN_{}", env.len() + 1);
+                env.push((var.clone(), rng.pick(&["10.7.0.0/16", "::1"]).to_string()));
+                let name = rng.pick(&["readonly", "ops"]);
+                put(
+                    &mut rng,
+                    true,
+                    &["users", name, "networks"],
+                    X::new("ip").attr("from_env", &var),
+                );
+            }
+        }
+    }
+    let style = Style {
+        pretty: true,
+        declaration: false,
+    };
+    GenCase {
+        name: format!("modern-{index:03}"),
+        files: files
+            .into_iter()
+            .map(|(f, x)| (f, serialize(&x, style)))
+            .collect(),
+        env,
+    }
+}
+
+#[test]
+fn generated_overlays_agree_with_current_clickhouse() {
+    let test = "generated_overlays_agree_with_current_clickhouse";
+    let Some(chdb) = Chdb::detect(test) else {
+        return;
+    };
+    let seed = std::env::var("CHLINT_LIVE_SEED")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0x6368_6462);
+    let n = live::env_usize("CHLINT_CHDB_CASES", 40);
+    let cases: Vec<GenCase> = (0..n).map(|i| gen_modern(seed, i)).collect();
+    let start = Instant::now();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Verdict)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..live::jobs().min(cases.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(c) = cases.get(i) else { break };
+                let r = check_generated(&chdb, c);
+                results.lock().expect("results").push((i, r));
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("results");
+    results.sort_by_key(|r| r.0);
+    let (mut agreed, mut refused) = (0, Vec::new());
+    let mut failures = Vec::new();
+    for (i, r) in results {
+        match r {
+            Ok(None) => agreed += 1,
+            Ok(Some(why)) => refused.push(format!("{}: {why}", cases[i].name)),
+            Err(e) => {
+                let files: String = cases[i]
+                    .files
+                    .iter()
+                    .map(|(p, t)| format!("--- {p}\n{t}"))
+                    .collect();
+                failures.push(format!(
+                    "==== {} (env {:?})\n{e}\n{files}",
+                    cases[i].name, cases[i].env
+                ));
+            }
+        }
+    }
+    for r in &refused {
+        eprintln!("refused by ClickHouse (not compared): {r}");
+    }
+    live::say(&format!(
+        "{test}: seed {seed:#x}, {n} cases in {:.1} s: {agreed} agree, {} refused by ClickHouse \
+         (not compared), {} disagree",
+        start.elapsed().as_secs_f64(),
+        refused.len(),
+        failures.len()
+    ));
+    assert!(
+        failures.is_empty(),
+        "chlint disagrees with ClickHouse 26.x (chdb-core):\n{}",
+        failures.join("\n")
+    );
+    assert!(
+        agreed * 2 >= n,
+        "only {agreed} of {n} generated cases were accepted by ClickHouse"
+    );
+}
+
+/// `Ok(None)`: agreed; `Ok(Some(why))`: ClickHouse refused it; `Err`: a
+/// disagreement.
+type Verdict = Result<Option<String>, String>;
+
+fn check_generated(chdb: &Chdb, c: &GenCase) -> Verdict {
+    let files: Vec<(&str, &str)> = c
+        .files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let env: Vec<(&str, &str)> = c
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let layout = Layout::with(&c.name, &files, &env)?;
+    let reported = chdb.probe(&layout.main, &env, SETTINGS)?;
+    if let Some(e) = reported.get("error") {
+        // Refused: chlint may or may not see why (not every reason is a
+        // merge error); it must not claim a merge error ClickHouse lacks.
+        return Ok(Some(e.to_string().chars().take(160).collect()));
+    }
+    let out = common::run_merged(&layout.main, "latest", Some(&layout.env_file))?;
+    if out.status.code() == Some(2) {
+        return Err(format!(
+            "ClickHouse accepted it; `chlint merged` refused it: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    compare(&reported, &[("XML", &layout)], &layout).map(|_| None)
 }

@@ -911,7 +911,17 @@ fn f_incl(g: &mut Gen) {
         )
         .kid(X::leaf("chlint_inc_a", "included-a"))
         .kid(X::leaf("chlint_inc_b", "included-b").attr("from_inc", "yes"))
-        .kid(X::new("chlint_inc_grp").kid(X::new("sub").kid(X::leaf("deep", "d"))));
+        .kid(X::new("chlint_inc_grp").kid(X::new("sub").kid(X::leaf("deep", "d"))))
+        // Included content that substitutes again.
+        .kid(
+            X::new("chlint_inc_nested")
+                .kid(X::new("again").attr("incl", "chlint_inc_a"))
+                .kid(X::new("env").attr("from_env", "CHLINT_GEN_INC")),
+        );
+    if g.rng.percent(50) {
+        g.env
+            .push(("CHLINT_GEN_INC".into(), "from-env-in-include".into()));
+    }
     let style = Style {
         pretty: g.rng.percent(70),
         declaration: g.rng.percent(30),
@@ -930,7 +940,12 @@ fn f_incl(g: &mut Gen) {
         }
     }
     for _ in 0..g.rng.range(1, 3) {
-        match g.rng.below(8) {
+        match g.rng.below(9) {
+            8 => g.frag(
+                Tree::Config,
+                &[],
+                X::new("chlint_i7").attr("incl", "chlint_inc_nested"),
+            ),
             0 => g.frag(
                 Tree::Config,
                 &[],
