@@ -48,6 +48,8 @@ pub struct Ch18 {
     pub netns: bool,
     /// Why runs fall back to loopback, when they do.
     pub netns_problem: Option<String>,
+    /// util-linux `setpriv`, to have a server killed if the test dies.
+    pub setpriv: Option<PathBuf>,
 }
 
 impl Ch18 {
@@ -89,8 +91,13 @@ impl Ch18 {
         let netns_problem = if std::env::var(NETNS_VAR).as_deref() == Ok("0") {
             Some(format!("{NETNS_VAR}=0"))
         } else {
+            remove_stale_namespaces();
             Netns::new().err()
         };
+        let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file());
         Some(Ch18 {
             server,
             client,
@@ -98,6 +105,7 @@ impl Ch18 {
             shipped_users,
             netns: netns_problem.is_none(),
             netns_problem,
+            setpriv,
         })
     }
 
@@ -152,6 +160,27 @@ impl Netns {
 impl Drop for Netns {
     fn drop(&mut self) {
         let _ = ip(&["netns", "del", &self.name]);
+    }
+}
+
+/// Delete namespaces this harness made in runs whose process is gone (a
+/// test killed before it could clean up): `chlint-<pid>-<n>`.
+fn remove_stale_namespaces() {
+    let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else {
+        return;
+    };
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let name = line.split_whitespace().next().unwrap_or_default();
+        let Some(pid) = name
+            .strip_prefix("chlint-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = ip(&["netns", "del", name]);
+        }
     }
 }
 
@@ -366,10 +395,19 @@ impl Server {
         ns: Option<&Netns>,
     ) -> Result<Server, String> {
         let server = ch.server.to_string_lossy().into_owned();
-        let mut cmd = match ns {
-            Some(ns) => ns.command(&server),
-            None => Command::new(&server),
+        // With setpriv, the server gets SIGKILL if the thread that started
+        // it dies (a test killed halfway); setpriv execs it: same PID.
+        let first = match &ch.setpriv {
+            Some(p) => p.to_string_lossy().into_owned(),
+            None => server.clone(),
         };
+        let mut cmd = match ns {
+            Some(ns) => ns.command(&first),
+            None => Command::new(&first),
+        };
+        if ch.setpriv.is_some() {
+            cmd.args(["--pdeathsig", "KILL", &server]);
+        }
         let stdout = fs::File::create(run.log.join("stdout.txt"))
             .map_err(|e| format!("{}: {e}", run.log.display()))?;
         let stderr = stdout.try_clone().map_err(|e| e.to_string())?;
@@ -386,7 +424,7 @@ impl Server {
         let child = cmd
             .spawn()
             .map_err(|e| format!("cannot start {server}: {e}"))?;
-        // `ip netns exec` execs the program: this PID is the server's.
+        // `ip netns exec` (and setpriv) exec the program: this PID is the server's.
         Ok(Server {
             pid: child.id(),
             child: Some(child),
