@@ -42,6 +42,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
                 findings.push(f);
             }
         }
+        secret_spans.extend(server.deploy.literal_secrets.iter().map(|s| s.span));
         collect_secrets(&server.config.root, &mut secret_spans);
         if let Some(u) = &server.users_config {
             collect_secrets(&u.root, &mut secret_spans);
@@ -58,6 +59,16 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
             &ws.sources.get(f.primary.source).text,
             &mut secret_spans,
         );
+    }
+    // Text embedded in another file is reported where the user can open it.
+    for f in &mut findings {
+        f.primary = ws.sources.to_host(f.primary);
+        for r in &mut f.related {
+            r.span = ws.sources.to_host(r.span);
+        }
+    }
+    for s in &mut secret_spans {
+        *s = ws.sources.to_host(*s);
     }
     // A file shared by trees (conf.d) or servers is reported once.
     let mut unique: Vec<Finding> = Vec::with_capacity(findings.len());

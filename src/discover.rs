@@ -576,5 +576,7 @@ pub fn build(
         assumed,
         listeners,
         users,
+        exposures: Vec::new(),
+        deploy: Default::default(),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod clickhouse;
+pub mod deploy;
 pub mod discover;
 pub mod finding;
 pub mod lower;
