@@ -63,9 +63,23 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     // Text embedded in another file is reported where the user can open it.
     for f in &mut findings {
         f.primary = ws.sources.to_host(f.primary);
-        for r in &mut f.related {
+        let mut related: Vec<crate::finding::Related> = Vec::new();
+        for mut r in std::mem::take(&mut f.related) {
             r.span = ws.sources.to_host(r.span);
+            if r.span == f.primary {
+                continue;
+            }
+            // Several facts of one embedded text land on one line: one label.
+            match related.iter_mut().find(|o| o.span == r.span) {
+                Some(o) => {
+                    if !o.message.contains(&r.message) {
+                        o.message = format!("{}; {}", o.message, r.message);
+                    }
+                }
+                None => related.push(r),
+            }
         }
+        f.related = related;
     }
     for s in &mut secret_spans {
         *s = ws.sources.to_host(*s);

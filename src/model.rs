@@ -501,4 +501,33 @@ pub struct DeployFacts {
     /// Inputs the repository does not show (a mounted file that is not in
     /// it, a ConfigMap or Secret defined elsewhere): what they set is unknown.
     pub unknown_inputs: Vec<(Span, String)>,
+    /// Sources the image, an operator or a chart supplies (their defaults are
+    /// not a choice made in the repository: rules about listen addresses and
+    /// ports leave them to the exposure the deployment adds).
+    pub shipped: Vec<crate::source::SourceId>,
+}
+
+impl DeployFacts {
+    /// Does the image's user set-up explain how `user` is defined (so the
+    /// image rules report it, not the generic users rules)?
+    pub fn setup_covers(&self, user: &str) -> bool {
+        match &self.user_setup {
+            Some(UserSetup::Skipped { .. })
+            | Some(UserSetup::OldImageNothing { .. })
+            | Some(UserSetup::EmptyPasswordAllowed { .. }) => user == "default",
+            Some(UserSetup::Created { user: u, .. }) => u == user,
+            _ => false,
+        }
+    }
+
+    pub fn is_shipped(&self, span: Span) -> bool {
+        self.shipped.contains(&span.source)
+    }
+
+    /// Is this span where a deployment file writes a secret literally?
+    pub fn is_literal_secret(&self, span: Span) -> bool {
+        self.literal_secrets.iter().any(|s| {
+            s.span.source == span.source && s.span.start <= span.start && span.end <= s.span.end
+        })
+    }
 }

@@ -26,6 +26,12 @@ type Expect = (&'static str, usize, &'static str, &'static str);
 /// Every rule, with where it must fire in `testdata/rules/<CODE>/fires/`.
 #[rustfmt::skip]
 const TABLE: &[(&str, &[Expect])] = &[
+    // compose: the image's passwordless `default` kept by
+    // CLICKHOUSE_SKIP_USER_SETUP, 8123 published on every interface (9000 on
+    // loopback only).
+    ("CH001", &[
+        ("docker-compose.yml", 9, "critical", "publishes `http_port` (port 8123)"),
+    ]),
     // Stock users.xml (empty password, ::/0) and a config.d file that binds `::`.
     ("CH101", &[
         ("users.xml", 15, "critical", "user `default` has an empty password"),
@@ -64,6 +70,20 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("users.d/default-password.xml", 4, "high", "two `<password>` elements"),
         ("users.d/zz-etl-password.xml", 4, "high", "both `<no_password>` and `<password_sha256_hex>`"),
     ]),
+    // CLICKHOUSE_SKIP_USER_SETUP in the list form, nothing published: high.
+    ("CH120", &[
+        ("docker-compose.yml", 6, "high", "`CLICKHOUSE_SKIP_USER_SETUP=1`"),
+    ]),
+    // CLICKHOUSE_USER without a password, 8123 published (critical); Bitnami
+    // ALLOW_EMPTY_PASSWORD on the compose network only (high).
+    ("CH121", &[
+        ("docker-compose.yml", 7, "critical", "creates user `app`"),
+        ("docker-compose.yml", 16, "high", "`ALLOW_EMPTY_PASSWORD=yes`"),
+    ]),
+    // yandex/clickhouse-server:21.8 without variables, ports published.
+    ("CH122", &[
+        ("docker-compose.yml", 4, "critical", "`yandex/clickhouse-server:21.8` predates"),
+    ]),
     // The Docker image's docker_related_config.xml over the shipped files.
     ("CH201", &[
         ("config.d/docker_related_config.xml", 3, "high", "(`::`)"),
@@ -97,6 +117,14 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("config.d/legacy-clusters.xml", 4, "high", "cluster `reporting`"),
         ("config.d/legacy-clusters.xml", 11, "high", "cluster `archive`"),
     ]),
+    // Short form, container port alone, long form with host_ip 0.0.0.0, and a
+    // Keeper with host networking; a loopback port stays silent.
+    ("CH251", &[
+        ("compose.yaml", 7, "high", "`http_port` (port 8123)"),
+        ("compose.yaml", 8, "high", "`tcp_port` (port 9000)"),
+        ("compose.yaml", 9, "high", "`interserver_http_port` (port 9009)"),
+        ("compose.yaml", 15, "high", "`network_mode: host`"),
+    ]),
     // TLS ports with the package openSSL section (certificate lines commented out).
     ("CH301", &[
         ("config.d/tls.xml", 2, "high", "`https_port`"),
@@ -127,6 +155,13 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("config.d/s3-endpoints.yaml", 5, "high", "`secret_access_key` under `s3`"),
         ("config.d/storage.xml", 8, "high", "`secret_access_key` under `storage_configuration`"),
         ("config.d/storage.xml", 16, "high", "`account_key` under `storage_configuration`"),
+    ]),
+    // CLICKHOUSE_PASSWORD as a map value and as a compose default in the list
+    // form; Bitnami's CLICKHOUSE_ADMIN_PASSWORD.
+    ("CH450", &[
+        ("docker-compose.yml", 6, "high", "`CLICKHOUSE_PASSWORD` in the environment of compose service `clickhouse`"),
+        ("docker-compose.yml", 11, "high", "compose service `replica`"),
+        ("docker-compose.yml", 15, "high", "`CLICKHOUSE_ADMIN_PASSWORD`"),
     ]),
     // keeper_config.d/network.xml over the shipped keeper_config.xml: no allow list.
     ("CH511", &[
@@ -314,6 +349,7 @@ macro_rules! rule_tests {
 }
 
 rule_tests! {
+    ch001 => "CH001",
     ch101 => "CH101",
     ch102 => "CH102",
     ch103 => "CH103",
@@ -321,18 +357,23 @@ rule_tests! {
     ch105 => "CH105",
     ch106 => "CH106",
     ch108 => "CH108",
+    ch120 => "CH120",
+    ch121 => "CH121",
+    ch122 => "CH122",
     ch201 => "CH201",
     ch202 => "CH202",
     ch203 => "CH203",
     ch209 => "CH209",
     ch210 => "CH210",
     ch213 => "CH213",
+    ch251 => "CH251",
     ch301 => "CH301",
     ch302 => "CH302",
     ch304 => "CH304",
     ch306 => "CH306",
     ch307 => "CH307",
     ch401 => "CH401",
+    ch450 => "CH450",
     ch511 => "CH511",
     ch900 => "CH900",
     ch901 => "CH901",

@@ -17,11 +17,13 @@ pub fn listen_all_interfaces(server: &Server, emit: &mut Emitter) {
     let Some(weak) = weak else {
         return;
     };
+    // An image's or operator's own wildcard is not the repository's choice:
+    // what publishes the port decides (CH001, CH250, CH251).
     let wildcard = server
         .listeners
         .iter()
         .flat_map(|l| l.binds.iter())
-        .find(|b| b.is_wildcard() && b.span.is_some());
+        .find(|b| b.is_wildcard() && b.span.is_some_and(|s| !server.deploy.is_shipped(s)));
     let Some(bind) = wildcard else {
         return;
     };
@@ -42,11 +44,22 @@ pub fn listen_all_interfaces(server: &Server, emit: &mut Emitter) {
     .related(Some(weak.span), format!("user `{}` defined here", weak.name));
 }
 
+/// Listeners of these protocols bound beyond loopback. A port and address
+/// both left as an image or operator ships them are not reported here: in a
+/// container they are the norm, and what publishes them is (CH001, CH250,
+/// CH251).
 fn exposed<'a>(server: &'a Server, protocols: &[Protocol]) -> Vec<&'a Listener> {
     server
         .listeners
         .iter()
         .filter(|l| protocols.contains(&l.protocol) && l.is_exposed())
+        .filter(|l| {
+            let shipped_bind = l
+                .exposed_bind()
+                .and_then(|b| b.span)
+                .is_none_or(|s| server.deploy.is_shipped(s));
+            !(server.deploy.is_shipped(l.span) && shipped_bind)
+        })
         .collect()
 }
 
