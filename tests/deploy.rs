@@ -99,3 +99,84 @@ fn secrets_in_deployment_files_are_never_printed() {
         );
     }
 }
+
+fn findings(dir: &Path) -> Vec<(String, String, u64, Vec<u64>)> {
+    let (code, stdout, stderr) = run(&["check", "--format", "json"], dir);
+    assert!(matches!(code, Some(0 | 1)), "{stderr}");
+    let json: Value = serde_json::from_str(&stdout).expect("JSON");
+    json["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["file"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+                f["line"].as_u64().unwrap_or(0),
+                f["related"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| r["line"].as_u64().unwrap_or(0))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// A ConfigMap mounted as `users.d` re-opens `default`, a Secret (base64)
+/// adds a user, a public LoadBalancer publishes 8123: the chain is reported
+/// at the Service's `type:` line, with the password and network lines of
+/// the ConfigMap's embedded XML as related locations (outer file lines).
+#[test]
+fn kubernetes_chain_points_into_embedded_configuration() {
+    let dir = manifest_dir().join("testdata/scenarios/k8s-open");
+    let found = findings(&dir);
+    let show = format!("{found:#?}");
+    let ch001 = found
+        .iter()
+        .find(|f| f.0 == "CH001")
+        .unwrap_or_else(|| panic!("no CH001:\n{show}"));
+    assert_eq!(
+        (ch001.1.as_str(), ch001.2),
+        ("clickhouse.yaml", 64),
+        "{show}"
+    );
+    assert!(ch001.3.contains(&13) && ch001.3.contains(&15), "{show}");
+    assert!(
+        found.iter().any(|f| f.0 == "CH101" && f.2 == 13),
+        "CH101 at the ConfigMap's <password> line:\n{show}"
+    );
+    // A base64 Secret value maps to the line of its key.
+    assert!(found.iter().any(|f| f.0 == "CH104" && f.2 == 26), "{show}");
+    let (_, human, _) = run(&["check"], &dir);
+    assert!(!human.contains("Rep0rting-Zq81-Long"), "{human}");
+}
+
+/// The Kubernetes frontend runs on a text buffer (stdin).
+#[test]
+fn manifests_from_a_buffer() {
+    let text =
+        std::fs::read_to_string(manifest_dir().join("testdata/scenarios/k8s-open/clickhouse.yaml"))
+            .expect("fixture");
+    let mut ws = chlint::clickhouse::load::Workspace::default();
+    let out = chlint::deploy::discover_text(&mut ws, PathBuf::from("rendered.yaml"), text);
+    assert_eq!(out.servers.len(), 1);
+    let server = &out.servers[0];
+    assert!(server
+        .exposures
+        .iter()
+        .any(|e| e.reach == chlint::model::Reach::Internet && e.ports.contains(8123)));
+    assert!(server
+        .users
+        .iter()
+        .any(|u| u.name == "default" && u.needs_no_secret()));
+}

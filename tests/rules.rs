@@ -117,6 +117,14 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("config.d/legacy-clusters.xml", 4, "high", "cluster `reporting`"),
         ("config.d/legacy-clusters.xml", 11, "high", "cluster `archive`"),
     ]),
+    // A public LoadBalancer (two ports, one finding), a NodePort, a hostPort
+    // and an Ingress to a ClusterIP Service.
+    ("CH250", &[
+        ("clickhouse.yaml", 31, "high", "`hostPort: 9000`"),
+        ("clickhouse.yaml", 38, "high", "`http_port` (port 8123) and `tcp_port` (port 9000)"),
+        ("clickhouse.yaml", 54, "high", "Service `clickhouse-nodeport` (NodePort"),
+        ("clickhouse.yaml", 85, "high", "Ingress `clickhouse`"),
+    ]),
     // Short form, container port alone, long form with host_ip 0.0.0.0, and a
     // Keeper with host networking; a loopback port stays silent.
     ("CH251", &[
@@ -366,6 +374,7 @@ rule_tests! {
     ch209 => "CH209",
     ch210 => "CH210",
     ch213 => "CH213",
+    ch250 => "CH250",
     ch251 => "CH251",
     ch301 => "CH301",
     ch302 => "CH302",

@@ -54,7 +54,7 @@ impl ContainerFs {
     }
 
     /// Mount over `target`: whatever was at or below it disappears.
-    fn clear(&mut self, target: &str) {
+    pub fn clear(&mut self, target: &str) {
         let target = normalize(target);
         self.files.retain(|p, _| !under(p, &target));
         self.opaque_dirs.retain(|(p, _, _)| !under(p, &target));
@@ -552,7 +552,19 @@ fn default_changed(ws: &mut Workspace, c: &Container, users_path: &str) -> bool 
         Err(_) => return true,
     };
     let path = "users/default";
-    shape(base_only.root.find(path)) != shape(merged.root.find(path))
+    // The entrypoint compares the text `extract-from-config` prints for
+    // `users.default` before and after merging; that text keeps the merged
+    // files' own whitespace, so a file that writes `default` at all counts as
+    // a change even when its values equal the stock ones (Sentry's
+    // `default-password.xml` re-opens `default` that way).
+    let mentions = inputs.iter().any(|i| match i {
+        Input::File(p) => ws.root_of(p).is_some_and(|r| r.find(path).is_some()),
+        Input::Source(s) => ws
+            .root_of_source(*s)
+            .is_some_and(|r| r.find(path).is_some()),
+        Input::Tree(t) => t.find(path).is_some(),
+    });
+    mentions || shape(base_only.root.find(path)) != shape(merged.root.find(path))
 }
 
 /// Is this the root of a ClickHouse configuration tree?

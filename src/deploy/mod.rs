@@ -8,6 +8,7 @@ pub mod compose;
 pub mod container;
 pub mod embed;
 pub mod image;
+pub mod k8s;
 pub mod value;
 
 use std::collections::BTreeSet;
@@ -36,16 +37,6 @@ fn is_yaml_name(path: &Path) -> bool {
     path.extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .is_some_and(|e| e == "yaml" || e == "yml")
-}
-
-/// A YAML file's documents, or the note that it does not parse.
-fn documents(
-    ws: &mut Workspace,
-    path: &Path,
-) -> Option<(SourceId, Result<Vec<Value>, ConfigNote>)> {
-    let source = ws.source_of(path)?;
-    let text = &ws.sources.get(source).text;
-    Some((source, parse_text(source, text, ws)))
 }
 
 fn parse_text(source: SourceId, text: &str, ws: &Workspace) -> Result<Vec<Value>, ConfigNote> {
@@ -100,41 +91,96 @@ pub fn parse_lenient(
     Err(first_error)
 }
 
+/// Does unparsed text look like a Kubernetes manifest (so a parse error is
+/// worth reporting)?
+fn looks_like_manifest(text: &str) -> bool {
+    let starts = |p: &str| text.lines().any(|l| l.starts_with(p));
+    starts("apiVersion:") && starts("kind:")
+}
+
+/// Deployment files found, by format, before lowering.
+#[derive(Default)]
+struct Found {
+    compose: Vec<compose::ComposeFile>,
+    objects: Vec<k8s::Object>,
+}
+
+/// Classify one YAML text and collect what it holds.
+fn classify(
+    ws: &Workspace,
+    path: &Path,
+    source: SourceId,
+    found: &mut Found,
+    out: &mut DeployOutput,
+) {
+    let text = &ws.sources.get(source).text;
+    // A Helm or Go template becomes a manifest only once rendered.
+    if crate::clickhouse::load::is_template(text) {
+        return;
+    }
+    let named_compose = compose::is_compose_name(path);
+    let docs = match parse_text(source, text, ws) {
+        Ok(d) => d,
+        Err(note) => {
+            if named_compose || looks_like_manifest(text) {
+                out.files.insert(path.to_path_buf());
+                out.notes.push(note);
+            }
+            return;
+        }
+    };
+    if let [doc] = docs.as_slice() {
+        if compose::looks_like_compose(doc) || (named_compose && doc.get("services").is_some()) {
+            out.files.insert(path.to_path_buf());
+            found.compose.push(compose::ComposeFile {
+                path: path.to_path_buf(),
+                source,
+                doc: doc.clone(),
+            });
+            return;
+        }
+    }
+    let objects: Vec<k8s::Object> = docs.iter().flat_map(|d| k8s::objects(d, path)).collect();
+    if !objects.is_empty() {
+        out.files.insert(path.to_path_buf());
+        found.objects.extend(objects);
+    }
+}
+
+fn lower_found(ws: &mut Workspace, found: Found, out: &mut DeployOutput) {
+    compose::lower(ws, found.compose, out);
+    k8s::lower(ws, &found.objects, out);
+}
+
+/// Lower one text that did not come from a file on disk (stdin, with the
+/// name given by `--stdin-filename`): compose or Kubernetes manifests,
+/// e.g. the output of `helm template`.
+pub fn discover_text(ws: &mut Workspace, name: PathBuf, text: String) -> DeployOutput {
+    let mut out = DeployOutput::default();
+    let source = ws.sources.add(crate::source::SourceFile::new(
+        name.clone(),
+        text,
+        crate::source::SourceKind::File,
+    ));
+    let mut found = Found::default();
+    classify(ws, &name, source, &mut found, &mut out);
+    lower_found(ws, found, &mut out);
+    out
+}
+
 /// Find and lower every deployment file among `files`.
 pub fn discover(ws: &mut Workspace, files: &BTreeSet<PathBuf>) -> DeployOutput {
     let mut out = DeployOutput::default();
-    let mut compose_files = Vec::new();
+    let mut found = Found::default();
     for path in files {
         if !is_yaml_name(path) {
             continue;
         }
-        let named_compose = compose::is_compose_name(path);
-        let Some((source, docs)) = documents(ws, path) else {
+        let Some(source) = ws.source_of(path) else {
             continue;
         };
-        let docs = match docs {
-            Ok(d) => d,
-            Err(note) => {
-                if named_compose {
-                    out.files.insert(path.clone());
-                    out.notes.push(note);
-                }
-                continue;
-            }
-        };
-        if let [doc] = docs.as_slice() {
-            if compose::looks_like_compose(doc) || (named_compose && doc.get("services").is_some())
-            {
-                out.files.insert(path.clone());
-                compose_files.push(compose::ComposeFile {
-                    path: path.clone(),
-                    source,
-                    doc: doc.clone(),
-                });
-                continue;
-            }
-        }
+        classify(ws, path, source, &mut found, &mut out);
     }
-    compose::lower(ws, compose_files, &mut out);
+    lower_found(ws, found, &mut out);
     out
 }

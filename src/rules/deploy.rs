@@ -324,24 +324,45 @@ fn exposure_rule(
     kinds: &[ExposureKind],
     fix: &str,
 ) {
+    // One finding per publishing line (a Service lists several ports).
+    let mut groups: Vec<(&Exposure, Vec<PortSet>)> = Vec::new();
     for e in server
         .exposures
         .iter()
         .filter(|e| kinds.contains(&e.kind) && e.reach == crate::model::Reach::Internet)
     {
-        let Some(what) = reached(server, e.ports) else {
+        match groups
+            .iter_mut()
+            .find(|(g, _)| g.span == e.span && g.via == e.via)
+        {
+            Some((_, ports)) => ports.push(e.ports),
+            None => groups.push((e, vec![e.ports])),
+        }
+    }
+    for (e, ports) in groups {
+        let what: Vec<String> = ports.iter().filter_map(|p| reached(server, *p)).collect();
+        if what.is_empty() {
             continue;
+        }
+        let fix = match e.kind {
+            ExposureKind::HostNetwork => "drop `network_mode: host` and publish only the ports clients need, on loopback (`127.0.0.1:8123:8123`)",
+            ExposureKind::PodHostNetwork => "drop `hostNetwork: true` and reach the pods through a ClusterIP Service",
+            ExposureKind::PodHostPort => "drop `hostPort` and reach the pods through a ClusterIP Service",
+            ExposureKind::Ingress => "do not route the internet to ClickHouse; if you must, restrict the Ingress to the client networks and require TLS and a password for every user",
+            ExposureKind::NodePort => "use a ClusterIP Service (or an internal load balancer) instead of a port on every node",
+            _ => fix,
         };
         let f = emit.report(
             code,
             e.span,
             format!(
-                "{} makes {what} reachable beyond the host or cluster: {fix}",
-                e.via
+                "{} makes {} reachable beyond the host or cluster: {fix}",
+                e.via,
+                what.join(" and ")
             ),
             fix,
         );
-        if only_tls(server, e.ports) {
+        if ports.iter().all(|p| only_tls(server, *p)) {
             f.severity(Severity::Medium);
         }
         for (span, label) in &e.related {
@@ -350,7 +371,6 @@ fn exposure_rule(
     }
 }
 
-#[allow(dead_code)] // registered with the Kubernetes frontend
 pub fn service_exposed_publicly(server: &Server, emit: &mut Emitter) {
     exposure_rule(
         server,

@@ -69,7 +69,7 @@ pub static RULES: &[Rule] = &[
     rule!("CH209", "interserver-unauthenticated", High, "The replication (interserver) port listens beyond loopback without credentials.", Check::Server(listeners::interserver_unauthenticated)),
     rule!("CH210", "keeper-client-port-exposed", High, "Keeper's plaintext client port listens beyond loopback.", Check::Server(listeners::keeper_client_port_exposed)),
     rule!("CH213", "cluster-without-secret", High, "A cluster has no inter-server secret and its replicas log in without a password.", Check::Server(listeners::cluster_without_secret)),
-    // rule!("CH250", "service-exposed-publicly", High, "A Kubernetes Service, host port or host network publishes a ClickHouse port beyond the cluster.", Check::Server(deploy::service_exposed_publicly)),
+    rule!("CH250", "service-exposed-publicly", High, "A Kubernetes Service, host port or host network publishes a ClickHouse port beyond the cluster.", Check::Server(deploy::service_exposed_publicly)),
     rule!("CH251", "port-published-all-interfaces", High, "A container publishes a ClickHouse port on all of the host's interfaces.", Check::Server(deploy::port_published_all_interfaces)),
     rule!("CH301", "tls-port-without-certificate", High, "A TLS port is enabled but the server has no certificate or private key.", Check::Server(tls::tls_port_without_certificate)),
     rule!("CH302", "tls-legacy-protocols", Medium, "TLS is served without disabling TLS 1.0 and 1.1.", Check::Server(tls::tls_legacy_protocols)),
