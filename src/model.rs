@@ -271,6 +271,13 @@ impl Server {
         !self.assumed.is_empty()
     }
 
+    /// May this user connect from beyond loopback, further than an operator
+    /// keeps it by default?
+    pub fn user_reaches_beyond_loopback(&self, user: &User) -> bool {
+        user.networks.reaches_beyond_loopback()
+            && !self.deploy.only_shipped_beyond_loopback(&user.networks)
+    }
+
     /// Exposures that publish `port` beyond the host or cluster.
     pub fn exposures_of(&self, port: &str) -> impl Iterator<Item = &Exposure> {
         let port: Option<u16> = port.trim().parse().ok();
@@ -522,6 +529,23 @@ impl DeployFacts {
 
     pub fn is_shipped(&self, span: Span) -> bool {
         self.shipped.contains(&span.source)
+    }
+
+    /// Are all the entries beyond loopback in these networks the ones an
+    /// operator adds by itself (its own pods and Services)? Such a user is
+    /// as restricted as the operator keeps it.
+    pub fn only_shipped_beyond_loopback(&self, networks: &Networks) -> bool {
+        networks.span.is_some()
+            && networks.any_entry().is_none()
+            && networks
+                .entries
+                .iter()
+                .filter(|(e, _)| match e {
+                    NetworkEntry::Ip(ip) => !is_loopback(ip.split('/').next().unwrap_or(ip)),
+                    NetworkEntry::Host(h) => !is_loopback(h),
+                    NetworkEntry::HostRegexp(_) | NetworkEntry::External => true,
+                })
+                .all(|(_, span)| self.is_shipped(*span))
     }
 
     /// Is this span where a deployment file writes a secret literally?

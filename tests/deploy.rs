@@ -180,3 +180,27 @@ fn manifests_from_a_buffer() {
         .iter()
         .any(|u| u.name == "default" && u.needs_no_secret()));
 }
+
+/// The Altinity operator keeps a passwordless `default` to loopback and the
+/// installation's own pods: behind a public load balancer that stays silent.
+/// Listing `::/0` for it opens it, and the chain is reported.
+#[test]
+fn operator_keeps_default_safe_until_the_resource_opens_it() {
+    let dir = manifest_dir().join("testdata/scenarios/operator");
+    let found = findings(&dir);
+    let show = format!("{found:#?}");
+    let chain: Vec<_> = found.iter().filter(|f| f.0 == "CH001").collect();
+    assert_eq!(chain.len(), 1, "{show}");
+    // At the `opened` installation's LoadBalancer, the ::/0 line related.
+    assert_eq!(chain[0].2, 42, "{show}");
+    assert!(chain[0].3.contains(&34), "{show}");
+    // Nothing about `default` for `kept-safe` (lines 1-20).
+    assert!(
+        !found
+            .iter()
+            .any(|f| (f.0 == "CH101" || f.0 == "CH001") && f.2 < 21),
+        "{show}"
+    );
+    // `reader` has no password: the operator gives it the well-known `default`.
+    assert!(found.iter().any(|f| f.0 == "CH105" && f.2 == 35), "{show}");
+}

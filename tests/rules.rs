@@ -46,6 +46,11 @@ const TABLE: &[(&str, &[Expect])] = &[
     ("CH103", &[
         ("users.d/app.xml", 3, "high", "user `app` has no `<networks>`"),
     ]),
+    // An Altinity installation behind a public LoadBalancer, no cluster
+    // `secure`: points at the first cluster.
+    ("CH350", &[
+        ("chi.yaml", 16, "medium", "`spec.configuration.clusters[].secure` defaults to false"),
+    ]),
     // Clear passwords: users (XML and YAML), interserver, ZooKeeper identity, replica.
     ("CH104", &[
         ("config.d/replication.xml", 5, "high", "interserver_http_credentials/password"),
@@ -381,6 +386,7 @@ rule_tests! {
     ch304 => "CH304",
     ch306 => "CH306",
     ch307 => "CH307",
+    ch350 => "CH350",
     ch401 => "CH401",
     ch450 => "CH450",
     ch511 => "CH511",

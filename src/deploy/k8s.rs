@@ -305,7 +305,7 @@ struct Workload<'a> {
     container: &'a Value,
 }
 
-fn env_of(container: &Value) -> Env {
+pub fn env_of(container: &Value) -> Env {
     let mut env = Env::default();
     for e in container.get("env").map(Value::items).unwrap_or_default() {
         let Some(name) = e.str_at("name") else {
@@ -342,7 +342,7 @@ fn list_tokens(v: Option<&Value>) -> Vec<(String, Span)> {
 }
 
 /// `command` replaces the image's entrypoint; `args` its command.
-fn command_of(container: &Value) -> Option<Vec<(String, Span)>> {
+pub fn command_of(container: &Value) -> Option<Vec<(String, Span)>> {
     let command = list_tokens(container.get("command"));
     let args = list_tokens(container.get("args"));
     let own_entrypoint = command

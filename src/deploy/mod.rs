@@ -9,6 +9,7 @@ pub mod container;
 pub mod embed;
 pub mod image;
 pub mod k8s;
+pub mod operator;
 pub mod value;
 
 use std::collections::BTreeSet;
@@ -150,6 +151,7 @@ fn classify(
 fn lower_found(ws: &mut Workspace, found: Found, out: &mut DeployOutput) {
     compose::lower(ws, found.compose, out);
     k8s::lower(ws, &found.objects, out);
+    operator::lower(ws, &found.objects, out);
 }
 
 /// Lower one text that did not come from a file on disk (stdin, with the

@@ -138,7 +138,7 @@ fn open_user<'a>(server: &'a Server, name: &str) -> Option<&'a User> {
     server
         .users
         .iter()
-        .find(|u| u.name == name && u.needs_no_secret() && u.networks.reaches_beyond_loopback())
+        .find(|u| u.name == name && u.needs_no_secret() && server.user_reaches_beyond_loopback(u))
 }
 
 /// Critical when a client port is published beyond the host or cluster;
@@ -398,7 +398,6 @@ pub fn port_published_all_interfaces(server: &Server, emit: &mut Emitter) {
     );
 }
 
-#[allow(dead_code)] // registered with the chart and operator frontends
 pub fn deployment_tls_disabled(server: &Server, emit: &mut Emitter) {
     let Some(tls) = &server.deploy.tls else {
         return;

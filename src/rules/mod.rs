@@ -76,7 +76,7 @@ pub static RULES: &[Rule] = &[
     rule!("CH304", "tls-verification-disabled", High, "Outgoing TLS connections do not verify certificates.", Check::Server(tls::tls_verification_disabled)),
     rule!("CH306", "cluster-plaintext-transport", Medium, "Cluster replicas on other hosts are reached over plaintext.", Check::Server(tls::cluster_plaintext_transport)),
     rule!("CH307", "zookeeper-plaintext", Medium, "ZooKeeper/Keeper on other hosts is reached over plaintext.", Check::Server(tls::zookeeper_plaintext)),
-    // rule!("CH350", "deployment-tls-disabled", Medium, "A chart or operator leaves TLS off while a plaintext client port is published beyond the cluster.", Check::Server(deploy::deployment_tls_disabled)),
+    rule!("CH350", "deployment-tls-disabled", Medium, "A chart or operator leaves TLS off while a plaintext client port is published beyond the cluster.", Check::Server(deploy::deployment_tls_disabled)),
     rule!("CH401", "storage-credentials-in-config", High, "Object-storage credentials are written in clear in the configuration.", Check::Server(secrets::storage_credentials_in_config)),
     rule!("CH450", "secret-in-deployment-file", High, "A ClickHouse password or key is written literally in a deployment file.", Check::Server(deploy::secret_in_deployment_file)),
     rule!("CH511", "keeper-admin-commands-allowed", High, "Keeper answers state-changing four-letter commands, without authentication, beyond loopback.", Check::Server(listeners::keeper_admin_commands_allowed)),

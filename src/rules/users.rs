@@ -40,7 +40,7 @@ fn check_no_secret(server: &Server, emit: &mut Emitter, default_user: bool) {
         .iter()
         .filter(|u| (u.name == "default") == default_user)
     {
-        if !user.needs_no_secret() || !user.networks.reaches_beyond_loopback() {
+        if !user.needs_no_secret() || !server.user_reaches_beyond_loopback(user) {
             continue;
         }
         // The image's user set-up made it so: CH120–CH122 report it there.
@@ -135,7 +135,7 @@ pub fn access_management_on_exposed_user(server: &Server, emit: &mut Emitter) {
         return;
     };
     for user in &server.users {
-        if !user.networks.reaches_beyond_loopback() {
+        if !server.user_reaches_beyond_loopback(user) {
             continue;
         }
         // The flag as an image or operator ships it is not the repository's
