@@ -204,3 +204,45 @@ fn operator_keeps_default_safe_until_the_resource_opens_it() {
     // `reader` has no password: the operator gives it the well-known `default`.
     assert!(found.iter().any(|f| f.0 == "CH105" && f.2 == 35), "{show}");
 }
+
+/// Helm values: the Bitnami chart's own values (beside its Chart.yaml), an
+/// umbrella chart's aliased subchart section, and the Altinity chart's values
+/// without a Chart.yaml (recognised by its keys).
+#[test]
+fn helm_values_are_lowered_like_the_charts_render_them() {
+    let dir = manifest_dir().join("testdata/scenarios/helm");
+    let found = findings(&dir);
+    let show = format!("{found:#?}");
+    let at = |code: &str, file: &str, line: u64| {
+        found
+            .iter()
+            .any(|f| f.0 == code && f.1 == file && f.2 == line)
+    };
+    // Bitnami: the literal password, the public Service, TLS off.
+    assert!(at("CH450", "values-prod.yaml", 9), "{show}");
+    assert!(at("CH250", "values-prod.yaml", 11), "{show}");
+    assert!(at("CH350", "values-prod.yaml", 13), "{show}");
+    // The admin user the image creates is its by design: no CH106, no CH103.
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.1 == "values-prod.yaml" && (f.0 == "CH106" || f.0 == "CH103")),
+        "{show}"
+    );
+    // Umbrella: the subchart's embedded users.d file, by its outer line;
+    // the load balancer limited by source ranges stays silent.
+    assert!(at("CH102", "values.yaml", 22), "{show}");
+    assert!(
+        !found.iter().any(|f| f.0 == "CH250"
+            && f.2 > 2
+            && f.2 < 12
+            && f.1 == "values.yaml"
+            && f.3.is_empty()),
+        "{show}"
+    );
+    // Altinity: allowExternalAccess opens the passwordless default, the
+    // lbService publishes it.
+    assert!(at("CH001", "values.yaml", 6), "{show}");
+    let (_, human, _) = run(&["check"], &dir);
+    assert!(!human.contains("Vq3n-Hc8w-Pz1k-Ld5t"), "{human}");
+}

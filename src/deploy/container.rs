@@ -518,7 +518,12 @@ pub fn build_server(
     if server.config.main.is_none() && server.config.root.elements().next().is_none() {
         server.listeners.clear();
     }
-    let mut literal_secrets = crate::deploy::image::env_secrets(&c);
+    // A value a frontend already reported (a chart's `auth.password` passed
+    // on as an environment variable) is reported once, as the frontend says.
+    let mut literal_secrets: Vec<_> = crate::deploy::image::env_secrets(&c)
+        .into_iter()
+        .filter(|s| !c.literal_secrets.iter().any(|o| o.span == s.span))
+        .collect();
     literal_secrets.extend(c.literal_secrets);
     server.exposures = c.exposures;
     server.deploy = DeployFacts {

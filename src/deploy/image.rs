@@ -443,10 +443,17 @@ fn bitnami(ws: &mut Workspace, c: &mut Container) -> UserSetup {
             &mut user,
             text_element("quota", "default", trigger, trigger),
         );
-        push(
-            &mut user,
-            text_element("access_management", "1", trigger, trigger),
+        // The image grants its admin user access management by design.
+        let id = ws.add_embedded(
+            "bitnami-admin.xml",
+            "<access_management>1</access_management>".into(),
+            image.span,
+            Vec::new(),
         );
+        c.shipped.push(id);
+        if let Some(flag) = ws.root_of_source(id).cloned() {
+            push(&mut user, flag);
+        }
         users.children.push(Node::Element(user));
         c.fs.put(
             &format!("{SERVER_DIR}/users.d/__bitnami_default_user.xml"),

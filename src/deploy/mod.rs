@@ -7,6 +7,7 @@
 pub mod compose;
 pub mod container;
 pub mod embed;
+pub mod helm;
 pub mod image;
 pub mod k8s;
 pub mod operator;
@@ -104,6 +105,7 @@ fn looks_like_manifest(text: &str) -> bool {
 struct Found {
     compose: Vec<compose::ComposeFile>,
     objects: Vec<k8s::Object>,
+    values: Vec<(helm::Chart, PathBuf, Value, String)>,
 }
 
 /// Classify one YAML text and collect what it holds.
@@ -115,13 +117,15 @@ fn classify(
     out: &mut DeployOutput,
 ) {
     let text = &ws.sources.get(source).text;
-    // A Helm or Go template becomes a manifest only once rendered.
-    if crate::clickhouse::load::is_template(text) {
-        return;
-    }
+    // A Helm or Go template becomes a manifest only once rendered: one that
+    // does not parse yet is not reported, and template actions in one that
+    // does are values from outside.
+    let template = crate::clickhouse::load::is_template(text);
     let named_compose = compose::is_compose_name(path);
     let docs = match parse_text(source, text, ws) {
+        Ok(d) if template => d.iter().map(helm::detemplate).collect(),
         Ok(d) => d,
+        Err(_) if template => return,
         Err(note) => {
             if named_compose || looks_like_manifest(text) {
                 out.files.insert(path.to_path_buf());
@@ -145,13 +149,85 @@ fn classify(
     if !objects.is_empty() {
         out.files.insert(path.to_path_buf());
         found.objects.extend(objects);
+        return;
     }
+    if helm::is_values_name(path) {
+        if let [doc] = docs.as_slice() {
+            found.values.extend(values_sections(ws, path, doc));
+        }
+    }
+}
+
+/// The sections of a values file that configure a known chart: the file
+/// itself, or a subchart's section named in the `Chart.yaml` beside it
+/// (its dependencies' names and aliases), or a `clickhouse:` section.
+fn values_sections(
+    ws: &Workspace,
+    path: &Path,
+    doc: &Value,
+) -> Vec<(helm::Chart, PathBuf, Value, String)> {
+    let mut keys: Vec<String> = vec![String::new()];
+    let chart_yaml = path.parent().map(|d| d.join("Chart.yaml"));
+    let mut deps: Vec<String> = Vec::new();
+    if let Some(text) = chart_yaml
+        .as_ref()
+        .filter(|p| p.is_file())
+        .and_then(|p| std::fs::read_to_string(p).ok())
+    {
+        if let Ok(docs) = yaml::parse_documents(SourceId(u32::MAX), &text, &ws.limits) {
+            if let Some(chart) = docs.first().map(Value::from_yaml) {
+                for d in chart
+                    .get("dependencies")
+                    .map(Value::items)
+                    .unwrap_or_default()
+                {
+                    if let Some(k) = d.str_at("alias").or_else(|| d.str_at("name")) {
+                        deps.push(k.to_string());
+                    }
+                }
+            }
+        }
+    }
+    if deps.is_empty() {
+        deps.push("clickhouse".into());
+    }
+    keys.extend(deps);
+    let mut out = Vec::new();
+    for key in keys {
+        let (section, prefix) = if key.is_empty() {
+            (Some(doc), String::new())
+        } else {
+            (doc.get(&key), format!("{key}."))
+        };
+        let Some(section) = section else {
+            continue;
+        };
+        if let Some(chart) = helm::detect(section) {
+            out.push((chart, path.to_path_buf(), section.clone(), prefix));
+            // The file's own chart wins over a section of it.
+            if key.is_empty() {
+                break;
+            }
+        }
+    }
+    out
 }
 
 fn lower_found(ws: &mut Workspace, found: Found, out: &mut DeployOutput) {
     compose::lower(ws, found.compose, out);
     k8s::lower(ws, &found.objects, out);
     operator::lower(ws, &found.objects, out);
+    for (chart, path, values, prefix) in found.values {
+        out.files.insert(path.clone());
+        let anchor = values.entries().first().map_or(values.span, |e| e.key_span);
+        let section = helm::Section {
+            values: &values,
+            path: &path,
+            prefix,
+            anchor,
+        };
+        helm::lower(ws, chart, &section, out);
+    }
 }
 
 /// Lower one text that did not come from a file on disk (stdin, with the

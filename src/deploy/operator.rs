@@ -136,6 +136,11 @@ fn value_to_element(name: &str, v: &Value, span: Span) -> Element {
             value: s.clone(),
             span: v.span,
         })),
+        Kind::External(_) => e.set_attr(Attr {
+            name: "from_env".into(),
+            value: "CHART_VALUE".into(),
+            span: v.span,
+        }),
         _ => {}
     }
     e
@@ -438,13 +443,16 @@ fn altinity_users(
                 match e.value.as_str() {
                     // Stored as its SHA-256 in the generated file.
                     Some(plain) => {
-                        c.literal_secrets.push(LiteralSecret {
-                            span: e.value.span,
-                            what: format!(
-                                "the password of user `{name}` in `spec.configuration.users`"
-                            ),
-                            value: plain.to_string(),
-                        });
+                        // Reported once, as the chart whose values hold it says.
+                        if !c.literal_secrets.iter().any(|s| s.span == e.value.span) {
+                            c.literal_secrets.push(LiteralSecret {
+                                span: e.value.span,
+                                what: format!(
+                                    "the password of user `{name}` in `spec.configuration.users`"
+                                ),
+                                value: plain.to_string(),
+                            });
+                        }
                         if has_hash {
                             continue;
                         }
@@ -528,11 +536,26 @@ fn section(name: &str, v: &Value) -> Element {
 }
 
 fn altinity(ws: &mut Workspace, obj: &Object, kind: ServerKind, out: &mut DeployOutput) {
+    altinity_from(ws, obj, kind, None, Vec::new(), out)
+}
+
+/// Lower an Altinity resource; `what` names it in messages when it was
+/// synthesised from something else (a chart's values), and `secrets` are
+/// literal secrets the caller found on the way.
+pub(crate) fn altinity_from(
+    ws: &mut Workspace,
+    obj: &Object,
+    kind: ServerKind,
+    what: Option<String>,
+    secrets: Vec<LiteralSecret>,
+    out: &mut DeployOutput,
+) {
     let Some(spec) = obj.value.get("spec") else {
         return;
     };
     let anchor = obj.span();
-    let what = format!("{} `{}`", obj.kind, obj.name);
+    let synthesised = what.is_some();
+    let what = what.unwrap_or_else(|| format!("{} `{}`", obj.kind, obj.name));
     let dir = obj.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut c = Container::new(
         kind,
@@ -544,6 +567,7 @@ fn altinity(ws: &mut Workspace, obj: &Object, kind: ServerKind, out: &mut Deploy
             span: anchor,
         },
     );
+    c.literal_secrets.extend(secrets);
     let pod = pod_template(spec);
     let names: &[&str] = match kind {
         ServerKind::Server => &["clickhouse", "clickhouse-pod"],
@@ -685,7 +709,8 @@ fn altinity(ws: &mut Workspace, obj: &Object, kind: ServerKind, out: &mut Deploy
         exposures.extend(pod_exposures(pod, container.as_ref(), &what));
     }
     c.exposures = exposures;
-    if kind == ServerKind::Server {
+    // A resource synthesised from chart values has the chart's own TLS keys.
+    if kind == ServerKind::Server && !synthesised {
         let clusters = config
             .and_then(|c| c.get("clusters"))
             .map(Value::items)
@@ -723,11 +748,23 @@ const CLICKHOUSE_INC_LISTEN: &str = r#"<clickhouse>
 "#;
 
 fn clickhouse_inc(ws: &mut Workspace, obj: &Object, kind: ServerKind, out: &mut DeployOutput) {
+    clickhouse_inc_from(ws, obj, kind, None, Vec::new(), out)
+}
+
+/// See [`altinity_from`].
+pub(crate) fn clickhouse_inc_from(
+    ws: &mut Workspace,
+    obj: &Object,
+    kind: ServerKind,
+    what: Option<String>,
+    secrets: Vec<LiteralSecret>,
+    out: &mut DeployOutput,
+) {
     let Some(spec) = obj.value.get("spec") else {
         return;
     };
     let anchor = obj.span();
-    let what = format!("{} `{}`", obj.kind, obj.name);
+    let what = what.unwrap_or_else(|| format!("{} `{}`", obj.kind, obj.name));
     let dir = obj.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut c = Container::new(
         kind,
@@ -739,7 +776,16 @@ fn clickhouse_inc(ws: &mut Workspace, obj: &Object, kind: ServerKind, out: &mut 
             span: anchor,
         },
     );
-    c.image = Some(image_of(None, kind, anchor));
+    c.literal_secrets.extend(secrets);
+    let image = spec.path("containerTemplate.image").and_then(|i| {
+        let repo = i.str_at("repository")?;
+        let reference = match i.str_at("tag") {
+            Some(t) => format!("{repo}:{t}"),
+            None => repo.to_string(),
+        };
+        image::parse_image(&reference, i.span)
+    });
+    c.image = Some(image.unwrap_or_else(|| image_of(None, kind, anchor)));
     // The operator writes the users itself.
     c.managed_users = true;
     image::install(ws, &mut c);

@@ -340,7 +340,12 @@ fn exposure_rule(
         }
     }
     for (e, ports) in groups {
-        let what: Vec<String> = ports.iter().filter_map(|p| reached(server, *p)).collect();
+        let mut what: Vec<String> = Vec::new();
+        for w in ports.iter().filter_map(|p| reached(server, *p)) {
+            if !what.contains(&w) {
+                what.push(w);
+            }
+        }
         if what.is_empty() {
             continue;
         }
@@ -358,7 +363,11 @@ fn exposure_rule(
             format!(
                 "{} makes {} reachable beyond the host or cluster: {fix}",
                 e.via,
-                what.join(" and ")
+                match what.as_slice() {
+                    [one] => one.clone(),
+                    [init @ .., last] => format!("{} and {last}", init.join(", ")),
+                    [] => unreachable!("checked non-empty"),
+                }
             ),
             fix,
         );
@@ -429,16 +438,31 @@ pub fn deployment_tls_disabled(server: &Server, emit: &mut Emitter) {
     add_exposure(f, exposure);
 }
 
+/// Passwords charts ship as defaults: every install that keeps them shares them.
+const CHART_DEFAULTS: [&str; 6] = [
+    "27ff0399-0d3a-4bd8-919d-17c2181e6fb9", // SigNoz
+    "a1f31e03-c88e-4ca6-a2df-ad49183d15d9", // PostHog
+    "otelcollectorpass",                    // ClickStack
+    "hyperdx",                              // ClickStack
+    "clickhouse_operator_password",         // Altinity operator
+    "backup_password",                      // PostHog backup sidecar
+];
+
 pub fn secret_in_deployment_file(server: &Server, emit: &mut Emitter) {
     for s in &server.deploy.literal_secrets {
-        let weak = super::secrets::is_common_password(&s.value);
+        let note = if CHART_DEFAULTS.contains(&s.value.as_str()) {
+            " (a chart default that every install keeping it shares)"
+        } else if super::secrets::is_common_password(&s.value) {
+            " (and it is a well-known password)"
+        } else {
+            ""
+        };
         let f = emit.report(
             "CH450",
             s.span,
             format!(
-                "{} is written literally in this file{}: take it from a Secret, an env file or a `_FILE` variable instead",
+                "{} is written literally in this file{note}: take it from a Secret, an env file or a `_FILE` variable instead",
                 s.what,
-                if weak { " (and it is a well-known password)" } else { "" }
             ),
             "reference a Secret (`valueFrom.secretKeyRef`, `existingSecret`, `password_secret_name`), an env file, or `${VAR}` without a default, and rotate the value that was committed",
         );
