@@ -181,8 +181,11 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("keeper_config.d/network.xml", 2, "high", "no `four_letter_word_allow_list`"),
     ]),
     // A mismatched XML closing tag and an unclosed YAML quote.
+    // ... and a compose file with an unclosed quote; an unrelated broken
+    // YAML file (a CI pipeline) in the silent folder stays silent.
     ("CH900", &[
         ("config.d/network.xml", 4, "high", "cannot be parsed"),
+        ("docker-compose.yml", 5, "high", "cannot be parsed"),
         ("users.d/app.yaml", 5, "high", "cannot be parsed"),
     ]),
     // users.d YAML wrapped in `clickhouse:`.
