@@ -51,6 +51,27 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     for note in &discovery.file_notes {
         findings.extend(check_notes(note, &mut ws.sources));
     }
+    if !discovery.terraform.is_empty() {
+        let tf = crate::deploy::terraform::analyse(ws, &discovery.terraform);
+        for note in &tf.notes {
+            if let Some(mut f) = check_notes(note, &mut ws.sources) {
+                if f.code == "CH900" {
+                    f.help = "fix the syntax: Terraform cannot read this file either, and chlint checks nothing in it".into();
+                }
+                findings.push(f);
+            }
+        }
+        secret_spans.extend(tf.secret_spans);
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::rules::check_repo(&tf.repo)
+        }));
+        match checked {
+            Ok(found) => findings.extend(found),
+            Err(_) => {
+                internal_errors.push("internal error while checking Terraform resources".into())
+            }
+        }
+    }
     // A file that does not parse has no elements to tell secrets by: mask
     // what follows a secret-sounding key on any of its lines.
     for f in findings.iter().filter(|f| f.code == "CH900") {
@@ -133,7 +154,7 @@ fn annotate_defaults(f: &mut Finding, server: &Server) {
     // File-level findings (a parse error…) do not depend on the defaults.
     let about_server = matches!(
         crate::rules::rule(f.code).check,
-        crate::rules::Check::Server(_)
+        crate::rules::Check::Server(_) | crate::rules::Check::Both(..)
     );
     if about_server && server.uses_defaults() && f.note.is_none() {
         f.note = Some(format!(

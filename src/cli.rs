@@ -48,6 +48,11 @@ pub enum Command {
         /// Largest file read, in bytes.
         #[arg(long, default_value_t = chlint::clickhouse::load::DEFAULT_MAX_FILE_SIZE)]
         max_file_size: u64,
+        /// A Terraform variables file, as `terraform plan -var-file` takes it
+        /// (repeatable; applies to every root module, after terraform.tfvars
+        /// and *.auto.tfvars).
+        #[arg(long = "var-file", value_name = "FILE")]
+        var_files: Vec<PathBuf>,
     },
     /// List every rule.
     Rules {

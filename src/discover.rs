@@ -70,6 +70,8 @@ pub struct Discovery {
     pub files_scanned: usize,
     /// Named paths that could not be read: chlint cannot do its job (exit 2).
     pub errors: Vec<String>,
+    /// Terraform configurations, tfvars and plan files.
+    pub terraform: crate::deploy::terraform::Inputs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -281,6 +283,10 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
     // Folders holding configuration, with the files directly in them.
     let mut dirs: BTreeMap<PathBuf, Vec<(PathBuf, Role)>> = BTreeMap::new();
     for path in files {
+        if out.terraform.take(ws, &path) {
+            out.files_scanned += 1;
+            continue;
+        }
         if deployed.files.contains(&path) {
             continue;
         }

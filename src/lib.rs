@@ -7,6 +7,7 @@ pub mod discover;
 pub mod finding;
 pub mod lower;
 pub mod model;
+pub mod repo;
 pub mod report;
 pub mod rule_pages;
 pub mod rules;

@@ -45,7 +45,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             paths,
             format,
             max_file_size,
+            var_files,
         } => {
+            if let Some(missing) = var_files.iter().find(|f| !f.is_file()) {
+                return Err(format!("{}: no such variables file", missing.display()));
+            }
             let paths = if paths.is_empty() {
                 vec![PathBuf::from(".")]
             } else {
@@ -53,6 +57,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             let mut ws = Workspace::default();
             ws.max_file_size = max_file_size;
+            ws.var_files = var_files;
             let report = check_paths(&mut ws, &paths);
             if !report.errors.is_empty() {
                 return Err(report.errors.join("\n"));

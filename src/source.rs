@@ -58,6 +58,8 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     pub kind: SourceKind,
+    /// Its lines are never printed (a plan file holds secrets in clear).
+    pub opaque: bool,
     line_starts: Vec<u32>,
 }
 
@@ -74,6 +76,7 @@ impl SourceFile {
             path,
             text,
             kind,
+            opaque: false,
             line_starts,
         }
     }
@@ -167,6 +170,11 @@ impl SourceMap {
 
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+
+    /// Never print this source's lines.
+    pub fn set_opaque(&mut self, id: SourceId) {
+        self.files[id.0 as usize].opaque = true;
     }
 
     pub fn is_builtin(&self, span: Span) -> bool {

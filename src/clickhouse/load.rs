@@ -127,6 +127,10 @@ pub struct Workspace {
     builtins: HashMap<String, Element>,
     /// Embedded texts, by their source.
     embedded: HashMap<SourceId, FileEntry>,
+    /// Files read as plain text (Terraform, plan JSON), by path.
+    texts: HashMap<PathBuf, Result<SourceId, ConfigNote>>,
+    /// `--var-file`: Terraform variable files for every root module.
+    pub var_files: Vec<PathBuf>,
 }
 
 impl Default for Workspace {
@@ -140,6 +144,8 @@ impl Default for Workspace {
             files: HashMap::new(),
             builtins: HashMap::new(),
             embedded: HashMap::new(),
+            texts: HashMap::new(),
+            var_files: Vec::new(),
         }
     }
 }
@@ -256,6 +262,39 @@ impl Workspace {
         };
         let yaml = is_yaml(path, &text);
         self.add_text(path.to_path_buf(), text, yaml, SourceKind::File)
+    }
+
+    /// Read a file as text into the source map (each file once), without
+    /// parsing it as a ClickHouse configuration.
+    pub fn read_source(&mut self, path: &Path) -> Result<SourceId, ConfigNote> {
+        if let Some(r) = self.texts.get(path) {
+            return r.clone();
+        }
+        let unreadable = |message: String| ConfigNote::Unreadable {
+            path: path.to_path_buf(),
+            message,
+        };
+        let r = match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => Err(unreadable("not a regular file".into())),
+            Ok(m) if m.len() > self.max_file_size => Err(unreadable(format!(
+                "larger than {} bytes, not read (see --max-file-size)",
+                self.max_file_size
+            ))),
+            Err(e) => Err(unreadable(e.to_string())),
+            Ok(_) => match std::fs::read(path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| decode(&b))
+            {
+                Ok(text) => Ok(self.sources.add(SourceFile::new(
+                    path.to_path_buf(),
+                    text,
+                    SourceKind::File,
+                ))),
+                Err(e) => Err(unreadable(e)),
+            },
+        };
+        self.texts.insert(path.to_path_buf(), r.clone());
+        r
     }
 
     /// Register text that did not come from a plain file read (stdin, an

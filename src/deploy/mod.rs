@@ -1,8 +1,8 @@
 //! Deployment frontends: each lowers one format (compose, Kubernetes, the
 //! Altinity and ClickHouse operators, Helm values) into the same model as a
 //! plain ClickHouse configuration — the effective configuration it implies
-//! and the network path to it. Rules never learn which format a fact came
-//! from.
+//! and the network path to it — and Terraform into the repository model
+//! (`crate::repo`). Rules never learn which format a fact came from.
 
 pub mod compose;
 pub mod container;
@@ -11,6 +11,7 @@ pub mod helm;
 pub mod image;
 pub mod k8s;
 pub mod operator;
+pub mod terraform;
 pub mod value;
 
 use std::collections::BTreeSet;

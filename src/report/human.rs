@@ -149,6 +149,18 @@ fn snippet(
         loc.column
     );
     let file = sources.get(span.source);
+    if file.opaque {
+        // A plan file: its lines hold secrets in clear and are never shown.
+        if let Some(l) = label {
+            let _ = writeln!(
+                out,
+                "{pad} {} {}",
+                style.paint("1;34", "|"),
+                style.paint(color, l)
+            );
+        }
+        return;
+    }
     let line = masked_line(file, loc.line, span.source, secrets);
     if line.trim().is_empty() && label.is_none() {
         return;
