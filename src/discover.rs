@@ -252,6 +252,11 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
     let mut out = Discovery::default();
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
     for path in paths {
+        // Text registered under a name (standard input) is not on disk.
+        if ws.has_text(path) {
+            files.insert(path.clone());
+            continue;
+        }
         if !path.exists() {
             out.errors
                 .push(format!("{}: no such file or directory", path.display()));

@@ -1,22 +1,22 @@
 //! chlint: command line → library → exit code.
 
 mod cli;
+mod cli_check;
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use chlint::check::check_paths;
 use chlint::clickhouse::load::{merge_files, Base, ConfigNote, Workspace};
 use chlint::clickhouse::merge::Flavor;
 use chlint::clickhouse::write::{to_xml, Options};
 use chlint::report;
 use chlint::rules::RULES;
 use chlint::source::Span;
-use cli::{Cli, Command, Format, ListFormat, ServerVersion};
+use cli::{Cli, Command, ListFormat, ServerVersion};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn print(text: &str) -> Result<(), String> {
+pub(crate) fn print(text: &str) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
@@ -46,42 +46,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             format,
             max_file_size,
             var_files,
-        } => {
-            if let Some(missing) = var_files.iter().find(|f| !f.is_file()) {
-                return Err(format!("{}: no such variables file", missing.display()));
-            }
-            let paths = if paths.is_empty() {
-                vec![PathBuf::from(".")]
-            } else {
-                paths
-            };
-            let mut ws = Workspace::default();
-            ws.max_file_size = max_file_size;
-            ws.var_files = var_files;
-            let report = check_paths(&mut ws, &paths);
-            if !report.errors.is_empty() {
-                return Err(report.errors.join("\n"));
-            }
-            let text = match format {
-                Format::Json => report::json::render(&report, &ws.sources),
-                Format::Human => {
-                    let color = std::io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-                    report::human::render(&report, &ws.sources, &report::human::Style { color })
-                }
-            };
-            print(&text)?;
-            for e in &report.internal_errors {
-                eprintln!("chlint: {e} (please report this bug)");
-            }
-            Ok(if !report.internal_errors.is_empty() {
-                ExitCode::from(2)
-            } else if report.findings.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+            filters,
+        } => cli_check::run(paths, format, max_file_size, var_files, filters),
         Command::Rules { format } => {
             let text = match format {
                 ListFormat::Json => {

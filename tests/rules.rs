@@ -18,6 +18,7 @@ use std::process::Command;
 use chlint::check::check_paths;
 use chlint::clickhouse::load::Workspace;
 use chlint::rules::RULES;
+use chlint::settings::Settings;
 
 /// Where a rule is expected in its `fires` folder: file relative to the
 /// folder, 1-based line, severity, and a piece of the message ("" = any).
@@ -247,6 +248,21 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("config.d/logs.xml", 3, "medium", "<query_log>"),
         ("users.d/default-networks.yaml", 3, "medium", "<networks>"),
     ]),
+    // The hardened example with a MySQL port: a suppression above a line
+    // with no plaintext port, one list naming a rule that fires (CH203) and
+    // one that does not, and a YAML suppression of a weak password that is
+    // a strong hash.
+    ("CH990", &[
+        ("config.xml", 10, "low", "suppression of CH202"),
+        ("config.xml", 13, "low", "suppression of CH202"),
+        ("users.d/app.yaml", 3, "low", "suppression of CH105"),
+    ]),
+    // No reason (the CH203 finding stays), a mistyped code, no brackets.
+    ("CH991", &[
+        ("config.xml", 10, "low", "`CH2O3`"),
+        ("config.xml", 13, "low", "no reason"),
+        ("users.d/app.yaml", 3, "low", "cannot be read"),
+    ]),
 ];
 
 fn root() -> PathBuf {
@@ -281,7 +297,9 @@ impl std::fmt::Display for Found {
 fn check(dir: &Path) -> Vec<Found> {
     assert!(dir.is_dir(), "{} is not a folder", dir.display());
     let mut ws = Workspace::default();
-    let report = check_paths(&mut ws, &[dir.to_path_buf()]);
+    let mut report = check_paths(&mut ws, &[dir.to_path_buf()]);
+    // What a user sees by default: inline suppressions applied (CH990/CH991).
+    chlint::filter::apply(&mut report, &ws.sources, &Settings::default(), None);
     assert!(
         report.errors.is_empty(),
         "{}: {:?}",
@@ -441,6 +459,8 @@ rule_tests! {
     ch903 => "CH903",
     ch904 => "CH904",
     ch906 => "CH906",
+    ch990 => "CH990",
+    ch991 => "CH991",
 }
 
 fn has_files(dir: &Path) -> bool {

@@ -305,6 +305,11 @@ impl Workspace {
         self.files.insert(path, entry);
     }
 
+    /// Has text been registered (or read) under this path?
+    pub fn has_text(&self, path: &Path) -> bool {
+        self.files.contains_key(path)
+    }
+
     fn add_text(&mut self, path: PathBuf, text: String, yaml: bool, kind: SourceKind) -> FileEntry {
         let source = SourceId(self.sources.len() as u32);
         let result = parse_config(source, &text, yaml, &self.limits);

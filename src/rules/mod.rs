@@ -31,6 +31,8 @@ pub enum Check {
     Both(fn(&Server, &mut Emitter), fn(&Repo, &mut Emitter)),
     /// Over what parsing and merging noted about files.
     Notes,
+    /// Over the inline suppressions, after every other rule (`suppress.rs`).
+    Suppressions,
 }
 
 pub struct Rule {
@@ -96,6 +98,8 @@ pub static RULES: &[Rule] = &[
     rule!("CH903", "root-element-mismatch", Medium, "A merge file's root element is not <clickhouse>: the server refuses to start.", Check::Notes),
     rule!("CH904", "partial-override", High, "An override replaces only some of several same-named elements; the others stay in effect.", Check::Notes),
     rule!("CH906", "conflicting-merge-attributes", Medium, "An element carries both `replace` and `remove`: the server refuses to start.", Check::Notes),
+    rule!("CH990", "unused-suppression", Low, "An inline `chlint: ignore[…]` comment matches no finding.", Check::Suppressions),
+    rule!("CH991", "invalid-suppression", Low, "An inline suppression has no reason, names no rule, or cannot be read, so it does not apply.", Check::Suppressions),
 ];
 
 /// A rule by code (`CH101`) or name (`default-user-without-password`).
