@@ -42,6 +42,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
                 findings.push(f);
             }
         }
+        secret_spans.extend(server.deploy.literal_secrets.iter().map(|s| s.span));
         collect_secrets(&server.config.root, &mut secret_spans);
         if let Some(u) = &server.users_config {
             collect_secrets(&u.root, &mut secret_spans);
@@ -79,6 +80,30 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
             &ws.sources.get(f.primary.source).text,
             &mut secret_spans,
         );
+    }
+    // Text embedded in another file is reported where the user can open it.
+    for f in &mut findings {
+        f.primary = ws.sources.to_host(f.primary);
+        let mut related: Vec<crate::finding::Related> = Vec::new();
+        for mut r in std::mem::take(&mut f.related) {
+            r.span = ws.sources.to_host(r.span);
+            if r.span == f.primary {
+                continue;
+            }
+            // Several facts of one embedded text land on one line: one label.
+            match related.iter_mut().find(|o| o.span == r.span) {
+                Some(o) => {
+                    if !o.message.contains(&r.message) {
+                        o.message = format!("{}; {}", o.message, r.message);
+                    }
+                }
+                None => related.push(r),
+            }
+        }
+        f.related = related;
+    }
+    for s in &mut secret_spans {
+        *s = ws.sources.to_host(*s);
     }
     // A file shared by trees (conf.d) or servers is reported once.
     let mut unique: Vec<Finding> = Vec::with_capacity(findings.len());
@@ -129,7 +154,7 @@ fn annotate_defaults(f: &mut Finding, server: &Server) {
     // File-level findings (a parse error…) do not depend on the defaults.
     let about_server = matches!(
         crate::rules::rule(f.code).check,
-        crate::rules::Check::Server(_)
+        crate::rules::Check::Server(_) | crate::rules::Check::Both(..)
     );
     if about_server && server.uses_defaults() && f.note.is_none() {
         f.note = Some(format!(

@@ -279,10 +279,23 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
             }
         }
     }
+    // Deployment files (compose, Kubernetes, Helm values) and the
+    // configuration they mount.
+    let deployed = crate::deploy::discover(ws, &files);
+    out.files_scanned += deployed.files.len();
+    out.file_notes.extend(deployed.notes);
+    out.servers.extend(deployed.servers);
     // Folders holding configuration, with the files directly in them.
     let mut dirs: BTreeMap<PathBuf, Vec<(PathBuf, Role)>> = BTreeMap::new();
     for path in files {
         if out.terraform.take(ws, &path) {
+            out.files_scanned += 1;
+            continue;
+        }
+        if deployed.files.contains(&path) {
+            continue;
+        }
+        if deployed.consumed.contains(&path) {
             out.files_scanned += 1;
             continue;
         }
@@ -587,5 +600,7 @@ pub fn build(
         assumed,
         listeners,
         users,
+        exposures: Vec::new(),
+        deploy: Default::default(),
     }
 }

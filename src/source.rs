@@ -27,12 +27,29 @@ impl Span {
     }
 }
 
-/// How a source came to be: a file on disk, or text chlint ships (the
-/// defaults ClickHouse applies when a file is absent).
+/// How a source came to be: a file on disk, text chlint ships (the
+/// defaults ClickHouse applies when a file is absent), or text embedded in
+/// another source (an XML config in a ConfigMap, a users file in Helm
+/// values, the files an image ships blamed on its `image:` line).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceKind {
     File,
     Builtin,
+    Embedded(Embedding),
+}
+
+/// Where the text of an embedded source sits in its host.
+///
+/// When the text was written line by line in the host (a YAML literal block
+/// scalar), `lines[i]` is the host byte offset of the first character of
+/// embedded line `i`, and a span maps to the same characters in the host.
+/// Otherwise (base64, quoted or folded scalars, text an image ships) `lines`
+/// is empty and every span maps to `whole`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Embedding {
+    pub host: SourceId,
+    pub whole: Span,
+    pub lines: Vec<u32>,
 }
 
 #[derive(Debug)]
@@ -100,6 +117,18 @@ impl SourceFile {
     pub fn is_builtin(&self) -> bool {
         self.kind == SourceKind::Builtin
     }
+
+    pub fn embedding(&self) -> Option<&Embedding> {
+        match &self.kind {
+            SourceKind::Embedded(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Byte offset of the start of a 0-based line.
+    fn line_start(&self, line: usize) -> Option<u32> {
+        self.line_starts.get(line).copied()
+    }
 }
 
 /// A resolved location: what reports print.
@@ -131,7 +160,7 @@ impl SourceMap {
     pub fn find(&self, path: &Path) -> Option<SourceId> {
         self.files
             .iter()
-            .position(|f| f.path == path)
+            .position(|f| f.path == path && f.embedding().is_none())
             .map(|i| SourceId(i as u32))
     }
 
@@ -149,10 +178,68 @@ impl SourceMap {
     }
 
     pub fn is_builtin(&self, span: Span) -> bool {
-        self.get(span.source).is_builtin()
+        self.get(self.to_host(span).source).is_builtin()
+    }
+
+    /// Register text embedded in `whole` (a span of another source). `lines`
+    /// as in [`Embedding`]; pass an empty list when the text is not written
+    /// line by line in the host.
+    pub fn add_embedded(&mut self, text: String, whole: Span, lines: Vec<u32>) -> SourceId {
+        let host = self.to_host(whole);
+        let path = self.get(host.source).path.clone();
+        self.add(SourceFile::new(
+            path,
+            text,
+            SourceKind::Embedded(Embedding {
+                host: host.source,
+                whole: host,
+                lines,
+            }),
+        ))
+    }
+
+    /// The span in a file the user can open: embedded sources map to their
+    /// host (through every level of embedding).
+    pub fn to_host(&self, span: Span) -> Span {
+        let mut span = span;
+        // Embedding only ever refers to earlier sources, so this ends.
+        for _ in 0..64 {
+            let file = self.get(span.source);
+            let Some(emb) = file.embedding() else {
+                return span;
+            };
+            span = self.map_embedded(file, emb, span);
+        }
+        span
+    }
+
+    fn map_embedded(&self, file: &SourceFile, emb: &Embedding, span: Span) -> Span {
+        if emb.lines.is_empty() || emb.lines.len() < file.line_count() {
+            return emb.whole;
+        }
+        let host = self.get(emb.host);
+        let map = |offset: u32| -> Option<u32> {
+            let offset = offset.min(file.text.len() as u32);
+            let line = match file.line_starts.binary_search(&offset) {
+                Ok(i) => i,
+                Err(i) => i - 1,
+            };
+            let col = offset - file.line_start(line)?;
+            let at = emb.lines.get(line)?.checked_add(col)?;
+            (at as usize <= host.text.len()).then_some(at)
+        };
+        match (map(span.start), map(span.end)) {
+            (Some(start), Some(end)) => Span {
+                source: emb.host,
+                start,
+                end: end.max(start),
+            },
+            _ => emb.whole,
+        }
     }
 
     pub fn locate(&self, span: Span) -> Location {
+        let span = self.to_host(span);
         let file = self.get(span.source);
         let (line, column) = file.line_col(span.start);
         let (end_line, end_column) = file.line_col(span.end);

@@ -27,6 +27,12 @@ type Expect = (&'static str, usize, &'static str, &'static str);
 /// Every rule, with where it must fire in `testdata/rules/<CODE>/fires/`.
 #[rustfmt::skip]
 const TABLE: &[(&str, &[Expect])] = &[
+    // compose: the image's passwordless `default` kept by
+    // CLICKHOUSE_SKIP_USER_SETUP, 8123 published on every interface (9000 on
+    // loopback only).
+    ("CH001", &[
+        ("docker-compose.yml", 9, "critical", "publishes `http_port` (port 8123)"),
+    ]),
     // Stock users.xml (empty password, ::/0) and a config.d file that binds `::`.
     ("CH101", &[
         ("users.xml", 15, "critical", "user `default` has an empty password"),
@@ -40,6 +46,11 @@ const TABLE: &[(&str, &[Expect])] = &[
     // users.d/app.xml: a hashed password and no <networks>; points at the user.
     ("CH103", &[
         ("users.d/app.xml", 3, "high", "user `app` has no `<networks>`"),
+    ]),
+    // An Altinity installation behind a public LoadBalancer, no cluster
+    // `secure`: points at the first cluster.
+    ("CH350", &[
+        ("chi.yaml", 16, "medium", "`spec.configuration.clusters[].secure` defaults to false"),
     ]),
     // Clear passwords: users (XML and YAML), interserver, ZooKeeper identity, replica.
     ("CH104", &[
@@ -64,6 +75,20 @@ const TABLE: &[(&str, &[Expect])] = &[
     ("CH108", &[
         ("users.d/default-password.xml", 4, "high", "two `<password>` elements"),
         ("users.d/zz-etl-password.xml", 4, "high", "both `<no_password>` and `<password_sha256_hex>`"),
+    ]),
+    // CLICKHOUSE_SKIP_USER_SETUP in the list form, nothing published: high.
+    ("CH120", &[
+        ("docker-compose.yml", 6, "high", "`CLICKHOUSE_SKIP_USER_SETUP=1`"),
+    ]),
+    // CLICKHOUSE_USER without a password, 8123 published (critical); Bitnami
+    // ALLOW_EMPTY_PASSWORD on the compose network only (high).
+    ("CH121", &[
+        ("docker-compose.yml", 7, "critical", "creates user `app`"),
+        ("docker-compose.yml", 16, "high", "`ALLOW_EMPTY_PASSWORD=yes`"),
+    ]),
+    // yandex/clickhouse-server:21.8 without variables, ports published.
+    ("CH122", &[
+        ("docker-compose.yml", 4, "critical", "`yandex/clickhouse-server:21.8` predates"),
     ]),
     // The Docker image's docker_related_config.xml over the shipped files.
     ("CH201", &[
@@ -99,9 +124,23 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("config.d/legacy-clusters.xml", 11, "high", "cluster `archive`"),
     ]),
     // Terraform: a LoadBalancer Service on 8123/9000 and a NodePort on Keeper's 9181.
+    // A public LoadBalancer (two ports, one finding), a NodePort, a hostPort
+    // and an Ingress to a ClusterIP Service.
     ("CH250", &[
+        ("clickhouse.yaml", 31, "high", "`hostPort: 9000`"),
+        ("clickhouse.yaml", 38, "high", "`http_port` (port 8123) and `tcp_port` (port 9000)"),
+        ("clickhouse.yaml", 54, "high", "Service `clickhouse-nodeport` (NodePort"),
+        ("clickhouse.yaml", 85, "high", "Ingress `clickhouse`"),
         ("terraform/main.tf", 6, "high", "`kubernetes_service.clickhouse` is a LoadBalancer Service"),
         ("terraform/main.tf", 27, "high", "`kubernetes_service_v1.keeper` is a NodePort Service"),
+    ]),
+    // Short form, container port alone, long form with host_ip 0.0.0.0, and a
+    // Keeper with host networking; a loopback port stays silent.
+    ("CH251", &[
+        ("compose.yaml", 7, "high", "`http_port` (port 8123)"),
+        ("compose.yaml", 8, "high", "`tcp_port` (port 9000)"),
+        ("compose.yaml", 9, "high", "`interserver_http_port` (port 9009)"),
+        ("compose.yaml", 15, "high", "`network_mode: host`"),
     ]),
     // Terraform: the world from a variable default, an all-ports IPv6 rule,
     // dynamic blocks, a rule linked to its group, GCP, Azure, a local
@@ -162,7 +201,12 @@ const TABLE: &[(&str, &[Expect])] = &[
     // Terraform: a sensitive variable's default, a provider token, a literal
     // password, the hash of "test", a Helm `set`, a container env value, and
     // a tfvars value; the plan file's password is not reported (only masked).
+    // CLICKHOUSE_PASSWORD as a map value and as a compose default in the list
+    // form; Bitnami's CLICKHOUSE_ADMIN_PASSWORD.
     ("CH450", &[
+        ("docker-compose.yml", 6, "high", "`CLICKHOUSE_PASSWORD` in the environment of compose service `clickhouse`"),
+        ("docker-compose.yml", 11, "high", "compose service `replica`"),
+        ("docker-compose.yml", 15, "high", "`CLICKHOUSE_ADMIN_PASSWORD`"),
         ("terraform/main.tf", 4, "high", "`user[0].password` of `yandex_mdb_clickhouse_cluster.events`"),
         ("terraform/main.tf", 15, "high", "`token_secret` of `provider.clickhouse`"),
         ("terraform/main.tf", 22, "high", "`password` of `clickhouse_service.analytics`"),
@@ -177,8 +221,11 @@ const TABLE: &[(&str, &[Expect])] = &[
     ]),
     // A mismatched XML closing tag and an unclosed YAML quote; an unclosed
     // HCL list and a trailing comma in Terraform JSON.
+    // ... and a compose file with an unclosed quote; an unrelated broken
+    // YAML file (a CI pipeline) in the silent folder stays silent.
     ("CH900", &[
         ("config.d/network.xml", 4, "high", "cannot be parsed"),
+        ("docker-compose.yml", 5, "high", "cannot be parsed"),
         ("terraform/firewall.tf.json", 6, "high", "cannot be parsed"),
         ("terraform/main.tf", 7, "high", "cannot be parsed"),
         ("users.d/app.yaml", 5, "high", "cannot be parsed"),
@@ -377,6 +424,7 @@ macro_rules! rule_tests {
 }
 
 rule_tests! {
+    ch001 => "CH001",
     ch101 => "CH101",
     ch102 => "CH102",
     ch103 => "CH103",
@@ -384,6 +432,9 @@ rule_tests! {
     ch105 => "CH105",
     ch106 => "CH106",
     ch108 => "CH108",
+    ch120 => "CH120",
+    ch121 => "CH121",
+    ch122 => "CH122",
     ch201 => "CH201",
     ch202 => "CH202",
     ch203 => "CH203",
@@ -391,6 +442,7 @@ rule_tests! {
     ch210 => "CH210",
     ch213 => "CH213",
     ch250 => "CH250",
+    ch251 => "CH251",
     ch252 => "CH252",
     ch253 => "CH253",
     ch301 => "CH301",
@@ -398,6 +450,7 @@ rule_tests! {
     ch304 => "CH304",
     ch306 => "CH306",
     ch307 => "CH307",
+    ch350 => "CH350",
     ch401 => "CH401",
     ch450 => "CH450",
     ch511 => "CH511",

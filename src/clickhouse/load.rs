@@ -84,7 +84,38 @@ impl Loaded {
 /// The base of a tree: a file, or shipped defaults.
 pub enum Base<'a> {
     File(&'a Path),
-    Builtin { name: &'a str, text: &'a str },
+    Builtin {
+        name: &'a str,
+        text: &'a str,
+    },
+    /// Text registered with [`Workspace::add_embedded`].
+    Source(SourceId),
+    /// A tree generated in memory (by a deployment frontend), its spans
+    /// pointing at what caused it.
+    Tree(Element),
+}
+
+/// One file merged into a tree: on disk, embedded in another file, or
+/// generated in memory.
+#[derive(Clone, Debug)]
+pub enum Input {
+    File(PathBuf),
+    Source(SourceId),
+    Tree(Element),
+}
+
+/// A merge input with the path ClickHouse would see it at (inside a
+/// container, say), which decides the merge order.
+#[derive(Clone, Debug)]
+pub struct Layer {
+    pub path: String,
+    pub input: Input,
+}
+
+/// Put layers in the order ClickHouse merges them
+/// (ConfigProcessor::getConfigMergeFiles): by full path, as bytes.
+pub fn sort_layers(layers: &mut [Layer]) {
+    layers.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
 }
 
 /// All files of one run; each is read and parsed at most once.
@@ -97,6 +128,8 @@ pub struct Workspace {
     pub env: Option<HashMap<String, String>>,
     files: HashMap<PathBuf, FileEntry>,
     builtins: HashMap<String, Element>,
+    /// Embedded texts, by their source.
+    embedded: HashMap<SourceId, FileEntry>,
     /// Files read as plain text (Terraform, plan JSON), by path.
     texts: HashMap<PathBuf, Result<SourceId, ConfigNote>>,
     /// `--var-file`: Terraform variable files for every root module.
@@ -113,6 +146,7 @@ impl Default for Workspace {
             env: None,
             files: HashMap::new(),
             builtins: HashMap::new(),
+            embedded: HashMap::new(),
             texts: HashMap::new(),
             var_files: Vec::new(),
         }
@@ -298,6 +332,81 @@ impl Workspace {
         }
     }
 
+    /// Register text embedded in another source (see
+    /// [`SourceMap::add_embedded`]) and parse it as a ClickHouse
+    /// configuration, XML or YAML as `name` and the text say.
+    pub fn add_embedded(
+        &mut self,
+        name: &str,
+        text: String,
+        whole: Span,
+        lines: Vec<u32>,
+    ) -> SourceId {
+        let yaml = is_yaml(Path::new(name), &text);
+        let source = SourceId(self.sources.len() as u32);
+        let result = parse_config(source, &text, yaml, &self.limits);
+        let added = self.sources.add_embedded(text, whole, lines);
+        debug_assert_eq!(added, source);
+        let entry = match result {
+            Ok((root, notes)) => FileEntry::Parsed {
+                source,
+                root,
+                notes,
+            },
+            Err(_) if is_template(&self.sources.get(source).text) => {
+                FileEntry::Failed(ConfigNote::Template { source })
+            }
+            Err(error) => FileEntry::Failed(ConfigNote::Invalid { source, error }),
+        };
+        self.embedded.insert(source, entry);
+        source
+    }
+
+    /// The source a file on disk was registered as, reading it if needed;
+    /// `None` when it could not be read.
+    pub fn source_of(&mut self, path: &Path) -> Option<SourceId> {
+        match self.entry(path) {
+            FileEntry::Parsed { source, .. } => Some(*source),
+            FileEntry::Failed(
+                ConfigNote::Invalid { source, .. } | ConfigNote::Template { source },
+            ) => Some(*source),
+            FileEntry::Failed(_) => None,
+        }
+    }
+
+    /// The root of an embedded source, if it parsed.
+    pub fn root_of_source(&self, source: SourceId) -> Option<&Element> {
+        match self.embedded.get(&source)? {
+            FileEntry::Parsed { root, .. } => Some(root),
+            FileEntry::Failed(_) => None,
+        }
+    }
+
+    /// Why an embedded source could not be used, if it could not.
+    pub fn failure_of_source(&self, source: SourceId) -> Option<ConfigNote> {
+        match self.embedded.get(&source)? {
+            FileEntry::Failed(n) => Some(n.clone()),
+            FileEntry::Parsed { .. } => None,
+        }
+    }
+
+    fn input_entry(&mut self, input: &Input) -> FileEntry {
+        match input {
+            Input::File(path) => self.entry(path).clone(),
+            Input::Source(source) => self.embedded.get(source).cloned().unwrap_or_else(|| {
+                FileEntry::Failed(ConfigNote::Unreadable {
+                    path: self.sources.get(*source).path.clone(),
+                    message: "not registered as a configuration".into(),
+                })
+            }),
+            Input::Tree(root) => FileEntry::Parsed {
+                source: root.span.source,
+                root: root.clone(),
+                notes: Vec::new(),
+            },
+        }
+    }
+
     fn builtin(&mut self, name: &str, text: &str) -> Element {
         if let Some(e) = self.builtins.get(name) {
             return e.clone();
@@ -337,33 +446,43 @@ impl Workspace {
         merge_files: &[PathBuf],
         dir: &Path,
     ) -> Result<Loaded, ConfigNote> {
+        let inputs: Vec<Input> = merge_files.iter().cloned().map(Input::File).collect();
+        self.load_inputs(base, &inputs, dir)
+    }
+
+    /// [`Workspace::load_tree`] over inputs of any kind (files, embedded
+    /// texts, generated trees), already in merge order (see [`sort_layers`]).
+    /// `dir` is where `include_from` is looked up.
+    pub fn load_inputs(
+        &mut self,
+        base: Base,
+        inputs: &[Input],
+        dir: &Path,
+    ) -> Result<Loaded, ConfigNote> {
         let mut notes = Vec::new();
         let mut files = Vec::new();
         let (mut root, main) = match base {
             Base::Builtin { name, text } => (self.builtin(name, text), None),
-            Base::File(path) => match self.entry(path).clone() {
-                FileEntry::Parsed {
-                    source,
-                    root,
-                    notes: file_notes,
-                } => {
-                    notes.extend(file_notes);
-                    files.push(source);
-                    (root, Some(source))
-                }
-                FileEntry::Failed(note) => return Err(note),
-            },
+            Base::Tree(root) => (root, None),
+            Base::File(path) => {
+                let entry = self.entry(path).clone();
+                parsed_base(entry, &mut notes, &mut files)?
+            }
+            Base::Source(source) => {
+                let entry = self.input_entry(&Input::Source(source));
+                parsed_base(entry, &mut notes, &mut files)?
+            }
         };
         let main_is_ch = is_clickhouse_root(&root.name);
-        for path in merge_files {
-            let (source, other, file_notes) = match self.entry(path) {
+        for input in inputs {
+            let (source, other, file_notes) = match self.input_entry(input) {
                 FileEntry::Parsed {
                     source,
                     root,
                     notes,
-                } => (*source, root.clone(), notes.clone()),
+                } => (source, root, notes),
                 FileEntry::Failed(note) => {
-                    notes.push(note.clone());
+                    notes.push(note);
                     continue;
                 }
             };
@@ -414,6 +533,26 @@ impl Workspace {
             FileEntry::Parsed { source, root, .. } => Some((*source, root.clone())),
             FileEntry::Failed(_) => None,
         }
+    }
+}
+
+/// The root of a parsed base file, its notes and source recorded.
+fn parsed_base(
+    entry: FileEntry,
+    notes: &mut Vec<ConfigNote>,
+    files: &mut Vec<SourceId>,
+) -> Result<(Element, Option<SourceId>), ConfigNote> {
+    match entry {
+        FileEntry::Parsed {
+            source,
+            root,
+            notes: file_notes,
+        } => {
+            notes.extend(file_notes);
+            files.push(source);
+            Ok((root, Some(source)))
+        }
+        FileEntry::Failed(note) => Err(note),
     }
 }
 
