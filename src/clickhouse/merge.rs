@@ -121,9 +121,7 @@ fn merge_at(
                         existing.remove_attr(a);
                     }
                 }
-                for a in &child.attrs {
-                    existing.set_attr(a.clone());
-                }
+                existing.set_attrs(&child.attrs);
             }
             if !child.has_element_children() {
                 existing.overridden.push(existing.span);
@@ -147,30 +145,28 @@ fn merge_at(
 /// What one source file did to each identity of leaf element under one parent.
 #[derive(Default)]
 struct Pairing {
-    // (identity, overriding spans, count of removals)
-    groups: Vec<(IdentityKey, Vec<Span>, usize)>,
+    /// Identities in the order first seen, each with its overriding spans.
+    groups: Vec<(IdentityKey, Vec<Span>)>,
+    index: HashMap<IdentityKey, usize>,
 }
 
 type IdentityKey = (String, Vec<(String, String)>);
 
 impl Pairing {
     fn record(&mut self, child: &Element, matched: bool, remove: bool) {
-        if child.has_element_children() || !matched {
+        if child.has_element_children() || !matched || remove {
             return;
         }
         let identity = child.identity();
-        let entry = match self.groups.iter_mut().position(|g| g.0 == identity) {
-            Some(i) => &mut self.groups[i],
+        let i = match self.index.get(&identity) {
+            Some(&i) => i,
             None => {
-                self.groups.push((identity, Vec::new(), 0));
-                self.groups.last_mut().expect("just pushed")
+                self.index.insert(identity.clone(), self.groups.len());
+                self.groups.push((identity, Vec::new()));
+                self.groups.len() - 1
             }
         };
-        if remove {
-            entry.2 += 1;
-        } else {
-            entry.1.push(child.span);
-        }
+        self.groups[i].1.push(child.span);
     }
 
     /// Leaf elements that the file set some of, and left others of in place.
@@ -181,19 +177,21 @@ impl Pairing {
         at_root: bool,
         notes: &mut Vec<MergeNote>,
     ) {
-        for (identity, overriding, _) in &self.groups {
-            if overriding.is_empty() {
-                continue;
+        if self.groups.is_empty() {
+            return;
+        }
+        // One pass over the target: unmatched elements of a recorded identity.
+        let mut surviving: Vec<Vec<Span>> = vec![Vec::new(); self.groups.len()];
+        for (i, n) in target.children.iter().enumerate() {
+            if let Node::Element(e) = n {
+                if !matched[i] {
+                    if let Some(&g) = self.index.get(&e.identity()) {
+                        surviving[g].push(e.span);
+                    }
+                }
             }
-            let surviving: Vec<Span> = target
-                .children
-                .iter()
-                .enumerate()
-                .filter_map(|(i, n)| match n {
-                    Node::Element(e) if !matched[i] && &e.identity() == identity => Some(e.span),
-                    _ => None,
-                })
-                .collect();
+        }
+        for ((identity, overriding), surviving) in self.groups.iter().zip(surviving) {
             if !surviving.is_empty() {
                 notes.push(MergeNote::PartialOverride {
                     name: identity.0.clone(),
@@ -326,6 +324,25 @@ mod tests {
         assert_eq!(port.value(), "8124");
         assert_eq!(port.span.source, SourceId(1));
         assert_eq!(port.overridden[0].source, SourceId(0));
+    }
+
+    #[test]
+    fn many_distinct_leaves_merge_in_linear_time() {
+        let n = 20_000;
+        let base: String = (0..n).map(|i| format!("<k{i}>1</k{i}>")).collect();
+        let over: String = (0..n)
+            .map(|i| format!("<k{i}>2</k{i}><k{i}>3</k{i}>"))
+            .collect();
+        let attrs: String = (0..n).map(|i| format!(" a{i}=\"{i}\"")).collect();
+        let started = std::time::Instant::now();
+        let (root, notes) = merged(
+            &format!("<c>{base}<x{attrs}/></c>"),
+            &[&format!("<c>{over}<x{attrs}/></c>")],
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(values(&root, "k7"), ["2", "3"]);
+        assert_eq!(root.child("x").unwrap().attrs.len(), n);
+        assert!(notes.is_empty());
     }
 
     #[test]
