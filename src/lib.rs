@@ -4,6 +4,7 @@ pub mod check;
 pub mod clickhouse;
 pub mod discover;
 pub mod finding;
+pub mod guard;
 pub mod lower;
 pub mod model;
 pub mod report;

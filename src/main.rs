@@ -66,6 +66,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 }
             };
             print(&text)?;
+            for w in &report.warnings {
+                eprintln!("chlint: warning: {w}");
+            }
             for e in &report.internal_errors {
                 eprintln!("chlint: {e} (please report this bug)");
             }

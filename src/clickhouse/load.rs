@@ -11,8 +11,13 @@ use super::yaml_map::{yaml_to_element, YamlNote};
 use crate::source::{SourceFile, SourceId, SourceKind, SourceMap, Span};
 use crate::syntax::{self, Limits, ParseError};
 
-/// Files larger than this are not parsed (a configuration is kilobytes).
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+/// Files larger than this are not read (a configuration is kilobytes; the
+/// limit leaves room for a 20 MB line).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 32 * 1024 * 1024;
+
+/// How much of an unreadable file is looked at to tell whether it is meant
+/// to be a ClickHouse configuration.
+const SNIFF_BYTES: usize = 64 * 1024;
 
 /// Something about one file or one merge that rules may report.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,6 +27,18 @@ pub enum ConfigNote {
         error: ParseError,
     },
     Unreadable {
+        path: PathBuf,
+        message: String,
+    },
+    /// Not a file chlint reads: a FIFO, socket or device, a symbolic link
+    /// that loops, dangles or leads outside the checked folders. Never
+    /// opened; a warning, not a finding.
+    Skipped {
+        path: PathBuf,
+        reason: String,
+    },
+    /// chlint's own failure (a bug) while reading or parsing this file.
+    Internal {
         path: PathBuf,
         message: String,
     },
@@ -49,6 +66,8 @@ enum FileEntry {
         notes: Vec<ConfigNote>,
     },
     Failed(ConfigNote),
+    /// Read and found not to be a configuration: its tree and text dropped.
+    Released,
 }
 
 /// One effective configuration tree.
@@ -70,6 +89,7 @@ impl Loaded {
                 n,
                 ConfigNote::Invalid { .. }
                     | ConfigNote::Unreadable { .. }
+                    | ConfigNote::Internal { .. }
                     | ConfigNote::Template { .. }
                     | ConfigNote::RootMismatch { .. }
                     | ConfigNote::MergeFailed(_)
@@ -92,8 +112,14 @@ pub struct Workspace {
     pub max_file_size: u64,
     /// Variables for `from_env`, only when given explicitly.
     pub env: Option<HashMap<String, String>>,
+    /// Canonical folders files may be read from; a symbolic link leading
+    /// elsewhere is not followed. `None`: no restriction.
+    pub roots: Option<Vec<PathBuf>>,
     files: HashMap<PathBuf, FileEntry>,
     builtins: HashMap<String, Element>,
+    /// The beginning of files that could not be decoded or were too large,
+    /// decoded leniently: enough to tell a ClickHouse configuration.
+    prefixes: HashMap<PathBuf, String>,
 }
 
 impl Default for Workspace {
@@ -104,16 +130,30 @@ impl Default for Workspace {
             flavor: Flavor::Modern,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             env: None,
+            roots: None,
             files: HashMap::new(),
             builtins: HashMap::new(),
+            prefixes: HashMap::new(),
         }
     }
 }
 
 /// Decode a file's bytes: UTF-8 with or without BOM, UTF-16 with a BOM.
+/// Anything else is refused with a message saying what it looks like.
 pub fn decode(bytes: &[u8]) -> Result<String, String> {
+    const READS: &str = "chlint reads UTF-8 and UTF-16 with a byte order mark";
+    if bytes.starts_with(b"\xFF\xFE\0\0") || bytes.starts_with(b"\0\0\xFE\xFF") {
+        return Err(format!("UTF-32 text: {READS}; convert it to UTF-8"));
+    }
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return String::from_utf8(rest.to_vec()).map_err(|_| "invalid UTF-8".to_string());
+        return match std::str::from_utf8(rest) {
+            Ok(_) if rest.contains(&0) => Err("binary file (contains NUL bytes)".into()),
+            Ok(text) => Ok(text.to_string()),
+            Err(e) => Err(format!(
+                "invalid UTF-8 after a UTF-8 byte order mark ({}): {READS}",
+                where_in(rest, e.valid_up_to())
+            )),
+        };
     }
     let utf16 = |rest: &[u8], le: bool| -> Result<String, String> {
         if !rest.len().is_multiple_of(2) {
@@ -126,9 +166,13 @@ pub fn decode(bytes: &[u8]) -> Result<String, String> {
                 u16::from_be_bytes([c[0], c[1]])
             }
         });
-        char::decode_utf16(units)
+        let text = char::decode_utf16(units)
             .collect::<Result<String, _>>()
-            .map_err(|_| "invalid UTF-16".to_string())
+            .map_err(|_| "invalid UTF-16 (an unpaired surrogate)".to_string())?;
+        if text.contains('\0') {
+            return Err("binary file (contains NUL characters)".into());
+        }
+        Ok(text)
     };
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
         return utf16(rest, true);
@@ -137,10 +181,153 @@ pub fn decode(bytes: &[u8]) -> Result<String, String> {
         return utf16(rest, false);
     }
     if bytes.contains(&0) {
+        if utf16_without_bom(bytes).is_some() {
+            return Err(format!(
+                "UTF-16 without a byte order mark: {READS}; convert it to UTF-8"
+            ));
+        }
         return Err("binary file (contains NUL bytes)".into());
     }
-    String::from_utf8(bytes.to_vec())
-        .map_err(|_| "not UTF-8 text (only UTF-8 and UTF-16 with a BOM are read)".into())
+    match String::from_utf8(bytes.to_vec()) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let at = where_in(bytes, e.utf8_error().valid_up_to());
+            Err(match declared_encoding(bytes) {
+                Some(enc) => format!(
+                    "declared as {enc}, not UTF-8 ({at}): {READS}; convert it (iconv -f {enc} -t UTF-8)"
+                ),
+                None => format!("not UTF-8 text ({at}): {READS}"),
+            })
+        }
+    }
+}
+
+/// "line L, column C" of a byte offset (columns in bytes: the text is not valid).
+fn where_in(bytes: &[u8], offset: usize) -> String {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    format!("invalid byte at line {line}, column {}", offset - start + 1)
+}
+
+/// Is this UTF-16 without a byte order mark? Little-endian (`Some(true)`)
+/// when the odd bytes of the beginning are NUL, big-endian when the even are.
+fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
+    let head = &bytes[..bytes.len().min(512) & !1];
+    if head.len() < 4 {
+        return None;
+    }
+    let pairs = head.len() / 2;
+    let even_nul = head.iter().step_by(2).filter(|b| **b == 0).count();
+    let odd_nul = head.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
+    if odd_nul * 10 >= pairs * 9 && even_nul * 10 < pairs {
+        Some(true)
+    } else if even_nul * 10 >= pairs * 9 && odd_nul * 10 < pairs {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The encoding an XML declaration names, as a short safe token.
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
+    let decl = head.strip_prefix("<?xml")?;
+    let decl = &decl[..decl.find("?>")?];
+    let at = decl.find("encoding")? + "encoding".len();
+    let rest = decl[at..].trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = &rest[1..];
+    let value = &value[..value.find(quote)?];
+    let safe = !value.is_empty()
+        && value.len() <= 40
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
+    safe.then(|| value.to_string())
+}
+
+/// The beginning of a file that could not be decoded, decoded leniently.
+fn lenient_prefix(bytes: &[u8]) -> String {
+    let bytes = &bytes[..bytes.len().min(SNIFF_BYTES)];
+    let (le, rest) = if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        (Some(true), rest)
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        (Some(false), rest)
+    } else {
+        (utf16_without_bom(bytes), bytes)
+    };
+    match le {
+        Some(le) => {
+            let units = rest.chunks_exact(2).map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            });
+            char::decode_utf16(units)
+                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+                .collect()
+        }
+        None => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+/// Read a regular file, at most `max` bytes: `Ok(None)` when it is longer.
+/// The handle is checked again after opening, so nothing but a regular
+/// file is ever read.
+fn read_regular(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
+}
+
+/// What a path that is not a regular file is, for a message.
+fn describe_file_type(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Why `metadata` failed on a path, in words.
+fn describe_missing(path: &Path, error: &std::io::Error) -> String {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    // ELOOP has no stable ErrorKind: tell a loop by its OS error code.
+    if is_link && error.raw_os_error() == Some(40) {
+        return "not followed: a symbolic link loop".into();
+    }
+    if is_link && error.kind() == std::io::ErrorKind::NotFound {
+        return "not followed: a symbolic link to a missing file".into();
+    }
+    if is_link {
+        return format!("not followed: a symbolic link that cannot be resolved ({error})");
+    }
+    error.to_string()
 }
 
 /// Text with Helm/Go template actions, which only parses once rendered.
@@ -196,32 +383,140 @@ impl Workspace {
     }
 
     fn read(&mut self, path: &Path) -> FileEntry {
+        let guarded = crate::guard::catch(|| self.read_unguarded(path));
+        guarded.unwrap_or_else(|message| {
+            FileEntry::Failed(ConfigNote::Internal {
+                path: path.to_path_buf(),
+                message,
+            })
+        })
+    }
+
+    fn read_unguarded(&mut self, path: &Path) -> FileEntry {
         let unreadable = |message: String| {
             FileEntry::Failed(ConfigNote::Unreadable {
                 path: path.to_path_buf(),
                 message,
             })
         };
-        match std::fs::metadata(path) {
-            Ok(m) if !m.is_file() => return unreadable("not a regular file".into()),
-            Ok(m) if m.len() > self.max_file_size => {
-                return unreadable(format!(
-                    "larger than {} bytes, not read (see --max-file-size)",
-                    self.max_file_size
-                ))
+        let skipped = |reason: String| {
+            FileEntry::Failed(ConfigNote::Skipped {
+                path: path.to_path_buf(),
+                reason,
+            })
+        };
+        // Nothing is opened before its type is known: opening a FIFO blocks.
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => return skipped(describe_missing(path, &e)),
+        };
+        if !meta.is_file() {
+            return skipped(format!("not read: {}", describe_file_type(&meta)));
+        }
+        if let Some(reason) = self.outside_roots(path) {
+            return skipped(reason);
+        }
+        let max = self.max_file_size;
+        let too_large =
+            || format!("larger than {max} bytes, not read (the limit is set with --max-file-size)");
+        if meta.len() > self.max_file_size {
+            self.sniff(path);
+            return unreadable(too_large());
+        }
+        crate::guard::debug_panic_point(path);
+        let bytes = match read_regular(path, self.max_file_size) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                self.sniff(path);
+                return unreadable(too_large());
             }
             Err(e) => return unreadable(e.to_string()),
-            Ok(_) => {}
-        }
-        let text = match std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| decode(&b))
-        {
+        };
+        let text = match decode(&bytes) {
             Ok(t) => t,
-            Err(e) => return unreadable(e),
+            Err(e) => {
+                self.prefixes
+                    .insert(path.to_path_buf(), lenient_prefix(&bytes));
+                return unreadable(e);
+            }
         };
         let yaml = is_yaml(path, &text);
         self.add_text(path.to_path_buf(), text, yaml, SourceKind::File)
+    }
+
+    /// Keep the beginning of a file too large to read, leniently decoded.
+    fn sniff(&mut self, path: &Path) {
+        use std::io::Read as _;
+        let mut head = Vec::new();
+        let read = std::fs::File::open(path)
+            .and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head));
+        if read.is_ok() {
+            self.prefixes
+                .insert(path.to_path_buf(), lenient_prefix(&head));
+        }
+    }
+
+    /// Why a path may not be read under [`Workspace::roots`], if it may not.
+    fn outside_roots(&self, path: &Path) -> Option<String> {
+        let roots = self.roots.as_ref()?;
+        match path.canonicalize() {
+            Ok(real) if roots.iter().any(|r| real.starts_with(r)) => None,
+            Ok(_) => {
+                Some("not followed: a symbolic link to a file outside the checked folders".into())
+            }
+            Err(e) => Some(describe_missing(path, &e)),
+        }
+    }
+
+    /// The leniently decoded beginning of a file that could not be read as
+    /// text (too large, binary, another encoding).
+    pub fn prefix_of(&self, path: &Path) -> Option<&str> {
+        self.prefixes.get(path).map(String::as_str)
+    }
+
+    /// Forget a file that turned out not to be a configuration: its tree and
+    /// text are dropped, and it is never read again in this run.
+    pub fn release(&mut self, path: &Path) {
+        if let Some(entry) = self.files.get_mut(path) {
+            if let FileEntry::Parsed { source, .. } = entry {
+                self.sources.forget_text(*source);
+                *entry = FileEntry::Released;
+            }
+        }
+        self.prefixes.remove(path);
+    }
+
+    /// Files whose reading or parsing hit a bug in chlint, with the message.
+    pub fn internal_failures(&self) -> Vec<(PathBuf, String)> {
+        let mut out: Vec<(PathBuf, String)> = self
+            .files
+            .iter()
+            .filter_map(|(p, e)| match e {
+                FileEntry::Failed(ConfigNote::Internal { message, .. }) => {
+                    Some((p.clone(), message.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Paths skipped without being read (FIFOs, devices, links that loop,
+    /// dangle or lead outside), with the reason, in path order.
+    pub fn skipped(&self) -> Vec<(PathBuf, String)> {
+        let mut out: Vec<(PathBuf, String)> = self
+            .files
+            .iter()
+            .filter_map(|(p, e)| match e {
+                FileEntry::Failed(ConfigNote::Skipped { reason, .. }) => {
+                    Some((p.clone(), reason.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     /// Register text that did not come from a plain file read (stdin, an
@@ -269,7 +564,7 @@ impl Workspace {
     pub fn root_of(&mut self, path: &Path) -> Option<&Element> {
         match self.entry(path) {
             FileEntry::Parsed { root, .. } => Some(root),
-            FileEntry::Failed(_) => None,
+            FileEntry::Failed(_) | FileEntry::Released => None,
         }
     }
 
@@ -277,7 +572,7 @@ impl Workspace {
     pub fn failure_of(&mut self, path: &Path) -> Option<ConfigNote> {
         match self.entry(path) {
             FileEntry::Failed(n) => Some(n.clone()),
-            FileEntry::Parsed { .. } => None,
+            FileEntry::Parsed { .. } | FileEntry::Released => None,
         }
     }
 
@@ -305,23 +600,33 @@ impl Workspace {
                     (root, Some(source))
                 }
                 FileEntry::Failed(note) => return Err(note),
+                FileEntry::Released => {
+                    return Err(ConfigNote::Skipped {
+                        path: path.to_path_buf(),
+                        reason: "not a ClickHouse configuration".into(),
+                    })
+                }
             },
         };
         let main_is_ch = is_clickhouse_root(&root.name);
+        let flavor = self.flavor;
         for path in merge_files {
-            let (source, other, file_notes) = match self.entry(path) {
+            self.entry(path);
+            // Merged from where it is stored: a merge file is not copied.
+            let (source, other, file_notes) = match &self.files[path.as_path()] {
                 FileEntry::Parsed {
                     source,
                     root,
                     notes,
-                } => (*source, root.clone(), notes.clone()),
+                } => (*source, root, notes),
                 FileEntry::Failed(note) => {
                     notes.push(note.clone());
                     continue;
                 }
+                FileEntry::Released => continue,
             };
-            notes.extend(file_notes);
-            if main_is_ch && !is_clickhouse_root(&other.name) && self.flavor == Flavor::Modern {
+            notes.extend(file_notes.iter().cloned());
+            if main_is_ch && !is_clickhouse_root(&other.name) && flavor == Flavor::Modern {
                 notes.push(ConfigNote::RootMismatch {
                     span: other.span,
                     root: other.name.clone(),
@@ -330,7 +635,7 @@ impl Workspace {
             }
             files.push(source);
             let mut merge_notes = Vec::new();
-            if let Err(e) = merge(&mut root, &other, self.flavor, &mut merge_notes) {
+            if let Err(e) = merge(&mut root, other, flavor, &mut merge_notes) {
                 notes.push(ConfigNote::MergeFailed(e));
             }
             notes.extend(merge_notes.into_iter().map(ConfigNote::Merge));
@@ -364,7 +669,7 @@ impl Workspace {
         let path = resolve_in_dir(dir, &named.value())?;
         match self.entry(&path) {
             FileEntry::Parsed { source, root, .. } => Some((*source, root.clone())),
-            FileEntry::Failed(_) => None,
+            FileEntry::Failed(_) | FileEntry::Released => None,
         }
     }
 }
