@@ -60,12 +60,7 @@ fn count_chars(bytes: &[u8]) -> usize {
 impl SourceFile {
     pub fn new(path: PathBuf, text: String, kind: SourceKind) -> SourceFile {
         let mut line_starts = vec![0u32];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i as u32 + 1),
-        );
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
         let char_marks = if text.is_ascii() {
             Vec::new()
         } else {

@@ -181,11 +181,13 @@ fn value_into(
         YamlKind::Null | YamlKind::Scalar(_) => {
             let mut el = Element::new(name, join(key.span, value.span));
             push_text(&mut el, value);
+            el.children.shrink_to_fit();
             parent.children.push(Node::Element(el));
         }
         YamlKind::Map(entries) => {
             let mut el = Element::new(name, key.span);
             map_into(entries, &mut el, notes)?;
+            el.children.shrink_to_fit();
             parent.children.push(Node::Element(el));
         }
         YamlKind::Seq(items) => {
@@ -206,7 +208,7 @@ fn value_into(
                 });
             }
             for item in flat {
-                let el = match &item.kind {
+                let mut el = match &item.kind {
                     YamlKind::Null | YamlKind::Scalar(_) => {
                         let mut el = Element::new(name, item.span);
                         push_text(&mut el, item);
@@ -228,6 +230,7 @@ fn value_into(
                     }
                     YamlKind::Seq(_) => unreachable!("sequences are flattened"),
                 };
+                el.children.shrink_to_fit();
                 parent.children.push(Node::Element(el));
             }
         }

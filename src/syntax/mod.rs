@@ -37,7 +37,7 @@ impl Default for Limits {
         Limits {
             max_depth: 256,
             max_alias_nodes: 100_000,
-            max_nodes: 1_000_000,
+            max_nodes: 500_000,
         }
     }
 }

@@ -133,8 +133,23 @@ fn count(nodes: &mut usize, n: usize, limits: &Limits, offset: usize) -> Result<
     Ok(())
 }
 
+/// A parser message on one line, with quoted input cut short: a malformed
+/// end tag can run on over lines of text.
 fn describe(message: &str) -> String {
-    message.to_string()
+    let flat = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = String::new();
+    for (i, part) in flat.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 && part.chars().count() > 60 {
+            out.extend(part.chars().take(60));
+            out.push('…');
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 fn predefined_entity(name: &str) -> Option<&'static str> {
@@ -151,9 +166,13 @@ fn predefined_entity(name: &str) -> Option<&'static str> {
 fn close(
     stack: &mut [Element],
     root: &mut Option<Element>,
-    element: Element,
+    mut element: Element,
     offset: usize,
 ) -> Result<(), ParseError> {
+    // A vector grows to at least four entries: a leaf with one text would
+    // keep room for three more nodes.
+    element.children.shrink_to_fit();
+    element.attrs.shrink_to_fit();
     match stack.last_mut() {
         Some(parent) => parent.children.push(Node::Element(element)),
         None if root.is_none() => *root = Some(element),
