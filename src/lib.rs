@@ -4,6 +4,8 @@ pub mod check;
 pub mod clickhouse;
 pub mod discover;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod guard;
 pub mod lower;
 pub mod model;

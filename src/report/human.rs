@@ -263,7 +263,10 @@ fn shown_line(file: &SourceFile, line: usize, span: Span, secrets: &Masks) -> Sh
     while !text.is_char_boundary(at) {
         at -= 1;
     }
-    let span_end = (span.end as usize).clamp(at, end);
+    let mut span_end = (span.end as usize).clamp(at, end);
+    while !text.is_char_boundary(span_end) {
+        span_end -= 1;
+    }
     let (from, to) = if end - start <= LONG_LINE {
         (start, end)
     } else {
