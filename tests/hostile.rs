@@ -195,6 +195,33 @@ fn deep_nesting(dir: &Path) {
     write(dir, "yaml-indent/config.yaml", indented);
 }
 
+/// Nesting just inside the limit, merged, included and written: every
+/// recursive step after parsing must cope with it.
+fn deep_within_limits(dir: &Path) {
+    let n = 250;
+    let open: String = (0..n).map(|i| format!("<d{i}>")).collect();
+    let close: String = (0..n).rev().map(|i| format!("</d{i}>")).collect();
+    write(
+        dir,
+        "config.xml",
+        format!("<clickhouse><path>/p/</path><include_from>inc.xml</include_from>{open}<x incl=\"deep\"/>{close}</clickhouse>"),
+    );
+    write(
+        dir,
+        "config.d/o.xml",
+        format!("<clickhouse>{open}<y>1</y>{close}</clickhouse>"),
+    );
+    write(
+        dir,
+        "inc.xml",
+        format!("<clickhouse><deep>{open}{close}</deep></clickhouse>"),
+    );
+    let yaml: String = (0..n)
+        .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+        .collect();
+    write(dir, "config.d/p.yaml", yaml);
+}
+
 fn alias_bomb(dir: &Path) {
     let mut doc = String::from("listen_host: x\na: &a [x, x, x, x, x, x, x, x, x]\n");
     let names = "abcdefghij";
@@ -456,6 +483,17 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
 }
 
 #[test]
+fn nesting_within_the_limit_is_merged_included_and_written() {
+    let dir = case_dir("deep-ok");
+    deep_within_limits(&dir);
+    let run = check(&dir);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let merged = chlint_in(&dir, &["merged", "config.xml"], &[]);
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    assert!(merged.stdout.contains("<d249>"));
+}
+
+#[test]
 fn yaml_alias_bombs_stop_at_the_budget() {
     let dir = case_dir("aliases");
     alias_bomb(&dir);
@@ -709,9 +747,10 @@ fn write_hostile_set() {
     };
     let out = PathBuf::from(out);
     type Make = fn(&Path);
-    let make: [(&str, Make); 9] = [
+    let make: [(&str, Make); 10] = [
         ("entities", entity_bomb),
         ("deep", deep_nesting),
+        ("deep-ok", deep_within_limits),
         ("aliases", alias_bomb),
         ("long-lines", twenty_mb_lines),
         ("quadratic", quadratic_traps),

@@ -318,7 +318,8 @@ fn describe_file_type(meta: &std::fs::Metadata) -> &'static str {
 fn describe_missing(path: &Path, error: &std::io::Error) -> String {
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     // ELOOP has no stable ErrorKind: tell a loop by its OS error code.
-    if is_link && error.raw_os_error() == Some(40) {
+    const ELOOP: i32 = if cfg!(target_os = "linux") { 40 } else { 62 };
+    if is_link && error.raw_os_error() == Some(ELOOP) {
         return "not followed: a symbolic link loop".into();
     }
     if is_link && error.kind() == std::io::ErrorKind::NotFound {
