@@ -44,7 +44,18 @@ pub fn xml(data: &[u8]) {
     if let Ok(root) = syntax::xml::parse(source, &text, &Limits::default()) {
         check_spans(&root, source, &text);
         let written = to_xml(&root, &Options { origins: None });
-        assert!(!written.is_empty());
+        reparse(&written);
+    }
+}
+
+/// What the writer prints (`chlint merged`) is well-formed XML again.
+fn reparse(written: &str) {
+    let limits = Limits {
+        max_depth: 2 * Limits::default().max_depth + 2,
+        ..Limits::default()
+    };
+    if let Err(e) = syntax::xml::parse(SourceId(9), written, &limits) {
+        panic!("written XML does not parse: {e:?}\n{written}");
     }
 }
 
@@ -98,7 +109,7 @@ pub fn merge(data: &[u8]) {
         let _ = crate::lower::listeners(&root, ServerKind::Server);
         let _ = crate::lower::listeners(&root, ServerKind::Keeper);
         let _ = crate::lower::users(&root);
-        let _ = to_xml(&root, &Options { origins: None });
+        reparse(&to_xml(&root, &Options { origins: None }));
     }
 }
 

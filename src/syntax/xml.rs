@@ -33,14 +33,7 @@ pub fn parse(source: SourceId, text: &str, limits: &Limits) -> Result<Element, P
         })?;
         let after = reader.buffer_position() as usize;
         let span = Span::new(source, before, after);
-        if matches!(
-            event,
-            Event::Start(_)
-                | Event::Empty(_)
-                | Event::Text(_)
-                | Event::CData(_)
-                | Event::GeneralRef(_)
-        ) {
+        if matches!(event, Event::Start(_) | Event::Empty(_)) {
             count(&mut nodes, 1, limits, before)?;
         }
         match event {
@@ -77,11 +70,11 @@ pub fn parse(source: SourceId, text: &str, limits: &Limits) -> Result<Element, P
                 let value = t
                     .xml_content()
                     .map_err(|e| ParseError::new(e.to_string(), before))?;
-                push_text(&mut stack, &value, span, before)?;
+                push_text(&mut stack, &value, span, before, &mut nodes, limits)?;
             }
             Event::CData(c) => {
                 let value = String::from_utf8_lossy(&c).into_owned();
-                push_text(&mut stack, &value, span, before)?;
+                push_text(&mut stack, &value, span, before, &mut nodes, limits)?;
             }
             Event::GeneralRef(r) => {
                 let value = match r.resolve_char_ref() {
@@ -100,7 +93,7 @@ pub fn parse(source: SourceId, text: &str, limits: &Limits) -> Result<Element, P
                     }
                     Err(_) => return Err(ParseError::new("invalid character reference", before)),
                 };
-                push_text(&mut stack, &value, span, before)?;
+                push_text(&mut stack, &value, span, before, &mut nodes, limits)?;
             }
             Event::DocType(d) => {
                 declares_entities |= d.windows(8).any(|w| w == b"<!ENTITY");
@@ -188,6 +181,8 @@ fn push_text(
     value: &str,
     span: Span,
     offset: usize,
+    nodes: &mut usize,
+    limits: &Limits,
 ) -> Result<(), ParseError> {
     let Some(parent) = stack.last_mut() else {
         if value.trim().is_empty() {
@@ -204,6 +199,7 @@ fn push_text(
         prev.span.end = span.end;
         return Ok(());
     }
+    count(nodes, 1, limits, offset)?;
     parent.children.push(Node::Text(Text {
         value: value.to_string(),
         span,
@@ -361,6 +357,10 @@ mod tests {
         let src = format!("<c>{}</c>", "<a/>".repeat(200));
         let err = parse(SourceId(0), &src, &limits).unwrap_err();
         assert!(err.message.starts_with("more than 100"), "{err:?}");
+        // Entity references join one text: one node.
+        let src = format!("<c>{}</c>", "x&amp;".repeat(500));
+        let root = parse(SourceId(0), &src, &limits).unwrap();
+        assert_eq!(root.value(), "x&".repeat(500));
         assert!(parse(
             SourceId(0),
             &format!("<c>{}</c>", "<a/>".repeat(50)),
