@@ -192,63 +192,82 @@ const SECRET_WORDS: [&str; 7] = [
 /// the rest of its line, and the lines after it while the value continues
 /// (XML text up to the next tag; a YAML value that is empty on the key's
 /// line, a block scalar or an unclosed quote: the lines indented deeper).
+/// Linear in the text: the words are found with one search each, and only
+/// the lines they are on (and continuations) are looked at.
 fn lexical_secrets(source: SourceId, text: &str, out: &mut Vec<Span>) {
-    // (indentation of the key's line, XML?) while a value continues.
-    let mut continuation: Option<(usize, bool)> = None;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let content = line.trim_end_matches(['\n', '\r']);
-        let indent = content.len() - content.trim_start().len();
-        let mut scan_from = 0;
-        match continuation {
-            Some((_, true)) => match content.find('<') {
-                Some(i) => {
-                    out.push(Span::new(source, offset, offset + i));
-                    continuation = None;
-                    scan_from = i;
-                }
-                None => {
-                    out.push(Span::new(source, offset, offset + content.len()));
-                    offset += line.len();
-                    continue;
-                }
-            },
-            Some((key_indent, false)) => {
-                if content.trim().is_empty() || indent > key_indent {
-                    out.push(Span::new(source, offset, offset + content.len()));
-                    offset += line.len();
-                    continue;
-                }
-                continuation = None;
-            }
-            None => {}
+    let bytes = text.as_bytes();
+    let lower = text.to_ascii_lowercase();
+    // Where each word ends, in text order.
+    let mut hits: Vec<usize> = SECRET_WORDS
+        .iter()
+        .flat_map(|w| {
+            memchr::memmem::find_iter(lower.as_bytes(), w.as_bytes()).map(|i| i + w.len())
+        })
+        .collect();
+    hits.sort_unstable();
+    hits.dedup();
+    let line_end =
+        |from: usize| memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i);
+    let content_end = |start: usize| {
+        let end = line_end(start);
+        let trimmed = text[start..end].trim_end_matches('\r');
+        start + trimmed.len()
+    };
+    // Text before `done` has been masked or passed over.
+    let mut done = 0;
+    for &after in &hits {
+        if after < done {
+            continue;
         }
-        let lower = content[scan_from..].to_ascii_lowercase();
-        let hit = SECRET_WORDS
-            .iter()
-            .filter_map(|w| lower.find(w).map(|i| scan_from + i + w.len()))
-            .min();
-        if let Some(after) = hit {
-            if let Some(d) = content[after..].find(['>', ':', '=']) {
-                let start = after + d + 1;
-                out.push(Span::new(source, offset + start, offset + content.len()));
-                let rest = content[start..].trim();
-                let xml = content.as_bytes()[after + d] == b'>';
-                let unfinished = if xml {
-                    !rest.contains('<')
-                } else {
-                    rest.is_empty()
-                        || rest.starts_with(['|', '>'])
-                        || ['"', '\'']
-                            .iter()
-                            .any(|q| rest.starts_with(*q) && rest.matches(*q).count() % 2 == 1)
-                };
-                if unfinished {
-                    continuation = Some((indent, xml));
-                }
-            }
+        let start = memchr::memrchr(b'\n', &bytes[..after]).map_or(0, |i| i + 1);
+        let end = content_end(start);
+        let Some(d) = text[after..end].find(['>', ':', '=']) else {
+            continue;
+        };
+        let delimiter = after + d;
+        out.push(Span::new(source, delimiter + 1, end));
+        done = end;
+        let rest = text[delimiter + 1..end].trim();
+        let xml = bytes[delimiter] == b'>';
+        let unfinished = if xml {
+            !rest.contains('<')
+        } else {
+            rest.is_empty()
+                || rest.starts_with(['|', '>'])
+                || ['"', '\'']
+                    .iter()
+                    .any(|q| rest.starts_with(*q) && rest.matches(*q).count() % 2 == 1)
+        };
+        if !unfinished {
+            continue;
         }
-        offset += line.len();
+        let key_line = &text[start..end];
+        let key_indent = key_line.len() - key_line.trim_start().len();
+        // The lines the value continues on.
+        let mut line = line_end(start) + 1;
+        while line < bytes.len() {
+            let end = content_end(line);
+            let content = &text[line..end];
+            if xml {
+                match content.find('<') {
+                    Some(i) => {
+                        out.push(Span::new(source, line, line + i));
+                        done = line + i;
+                        break;
+                    }
+                    None => out.push(Span::new(source, line, end)),
+                }
+            } else {
+                let indent = content.len() - content.trim_start().len();
+                if !content.trim().is_empty() && indent <= key_indent {
+                    done = line;
+                    break;
+                }
+                out.push(Span::new(source, line, end));
+            }
+            done = end;
+            line = line_end(line) + 1;
+        }
     }
 }
 

@@ -244,6 +244,12 @@ fn twenty_mb_lines(dir: &Path) {
         "yaml/config.yaml",
         format!("listen_host: 0.0.0.0\nhttp_port: 8123\ndisplay_name: {long}\n"),
     );
+    // A 20 MB value that messages quote.
+    write(
+        dir,
+        "value/config.xml",
+        format!("<clickhouse><listen_host>{long}</listen_host><http_port>8123</http_port></clickhouse>\n"),
+    );
     // Many findings on one long line.
     let users: String = (0..2_000)
         .map(|i| format!("<u{i}><password></password></u{i}>"))
@@ -550,6 +556,10 @@ fn twenty_megabyte_lines_are_checked_and_shown_briefly() {
     assert!(ch101.iter().any(|f| f.0 == "xml/config.xml"), "{ch101:?}");
     assert!(ch101.iter().any(|f| f.0 == "yaml/config.yaml"), "{ch101:?}");
     assert!(run.findings("CH102").len() >= 2_000);
+    // Messages quote at most 80 characters of a value.
+    let value = chlint_in(&dir, &["check", "--format", "json", "value"], &[]);
+    assert_eq!(value.code, 1);
+    assert!(value.stdout.len() < 100_000, "{}", value.stdout.len());
     let human = chlint_in(&dir, &["check", "oneline"], &[]);
     assert_eq!(human.code, 1);
     // Each quoted line is a window, not the megabyte.
