@@ -43,12 +43,36 @@ pub fn xml(data: &[u8]) {
     let source = SourceId(0);
     if let Ok(root) = syntax::xml::parse(source, &text, &Limits::default()) {
         check_spans(&root, source, &text);
-        let written = to_xml(&root, &Options { origins: None });
-        reparse(&written);
+        reparse_if_names_are_xml(&root);
     }
 }
 
-/// What the writer prints (`chlint merged`) is well-formed XML again.
+/// Can this name be written as an XML name? YAML keys can be anything;
+/// ClickHouse (and `chlint merged`) writes them as they are.
+fn xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_alphanumeric() || "_:.-".contains(c))
+}
+
+fn xml_names_only(root: &Element) -> bool {
+    let mut ok = true;
+    root.walk(&mut |e| {
+        ok &= xml_name(&e.name) && e.attrs.iter().all(|a| xml_name(&a.name));
+    });
+    ok
+}
+
+/// What the writer prints (`chlint merged`) is well-formed XML again, when
+/// every name is an XML name.
+fn reparse_if_names_are_xml(root: &Element) {
+    if xml_names_only(root) {
+        reparse(&to_xml(root, &Options { origins: None }));
+    }
+}
+
 fn reparse(written: &str) {
     let limits = Limits {
         max_depth: 2 * Limits::default().max_depth + 2,
@@ -109,7 +133,8 @@ pub fn merge(data: &[u8]) {
         let _ = crate::lower::listeners(&root, ServerKind::Server);
         let _ = crate::lower::listeners(&root, ServerKind::Keeper);
         let _ = crate::lower::users(&root);
-        reparse(&to_xml(&root, &Options { origins: None }));
+        let _ = to_xml(&root, &Options { origins: None });
+        reparse_if_names_are_xml(&root);
     }
 }
 

@@ -579,6 +579,39 @@ fn quadratic_traps_stay_fast() {
 }
 
 #[test]
+fn many_files_merged_into_a_large_tree_stop_at_a_budget() {
+    let dir = case_dir("many-merges");
+    let leaves: String = (0..25_000).map(|i| format!("<k{i}>1</k{i}>")).collect();
+    write(
+        &dir,
+        "config.xml",
+        format!("<clickhouse><path>/p/</path><http_port>8123</http_port>{leaves}</clickhouse>"),
+    );
+    for i in 0..1_000 {
+        write(
+            &dir,
+            &format!("config.d/{i:04}.xml"),
+            format!(
+                "<clickhouse><listen_host>10.0.0.{}</listen_host><m{i}/></clickhouse>",
+                i % 250
+            ),
+        );
+    }
+    let run = check(&dir);
+    assert_eq!(run.code, 1);
+    let not_merged = run.findings("CH900");
+    assert!(!not_merged.is_empty(), "{}", run.stdout);
+    assert!(
+        not_merged.iter().all(|f| f.3.contains("not merged")),
+        "{not_merged:?}"
+    );
+    assert_eq!(
+        not_merged.last().map(|f| f.0.as_str()),
+        Some("config.d/0999.xml")
+    );
+}
+
+#[test]
 fn encodings_are_decoded_or_reported() {
     let dir = case_dir("encodings");
     encodings(&dir);

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::element::Element;
-use super::merge::{merge, Flavor, MergeError, MergeNote};
+use super::merge::{merge_counting, Flavor, MergeError, MergeNote};
 use super::substitute::{substitute, Context, SubstNote};
 use super::yaml_map::{yaml_to_element, YamlNote};
 use crate::source::{SourceFile, SourceId, SourceKind, SourceMap, Span};
@@ -14,6 +14,11 @@ use crate::syntax::{self, Limits, ParseError};
 /// Files larger than this are not read (a configuration is kilobytes; the
 /// limit leaves room for a 20 MB line).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 32 * 1024 * 1024;
+
+/// Target elements merging may look at for one tree (see
+/// [`merge_counting`]): some seconds of work. Files after that are not
+/// merged, and say so.
+const MERGE_WORK: u64 = 20_000_000;
 
 /// How much of an unreadable file is looked at to tell whether it is meant
 /// to be a ClickHouse configuration.
@@ -611,7 +616,18 @@ impl Workspace {
         };
         let main_is_ch = is_clickhouse_root(&root.name);
         let flavor = self.flavor;
+        let mut work = 0u64;
         for path in merge_files {
+            if work > MERGE_WORK {
+                notes.push(ConfigNote::Unreadable {
+                    path: path.clone(),
+                    message: format!(
+                        "not merged: the {} files merged before it into a large configuration took all the work chlint allows for one configuration",
+                        files.len().saturating_sub(1)
+                    ),
+                });
+                continue;
+            }
             self.entry(path);
             // Merged from where it is stored: a merge file is not copied.
             let (source, other, file_notes) = match &self.files[path.as_path()] {
@@ -636,7 +652,7 @@ impl Workspace {
             }
             files.push(source);
             let mut merge_notes = Vec::new();
-            if let Err(e) = merge(&mut root, other, flavor, &mut merge_notes) {
+            if let Err(e) = merge_counting(&mut root, other, flavor, &mut merge_notes, &mut work) {
                 notes.push(ConfigNote::MergeFailed(e));
             }
             notes.extend(merge_notes.into_iter().map(ConfigNote::Merge));

@@ -3,7 +3,7 @@
 //! non-control attributes) in document order, `remove` and `replace` act on
 //! one match each, everything else recurses.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::element::{Element, Node};
 use crate::source::Span;
@@ -45,7 +45,21 @@ pub fn merge(
     flavor: Flavor,
     notes: &mut Vec<MergeNote>,
 ) -> Result<(), MergeError> {
-    merge_at(target, source, flavor, notes, 0)
+    merge_counting(target, source, flavor, notes, &mut 0)
+}
+
+/// [`merge`], adding to `work` the number of target elements it looked at:
+/// merging each file scans the children of every element it merges into
+/// (as ClickHouse does), so many files merged into a large tree cost their
+/// product, which the caller can bound.
+pub fn merge_counting(
+    target: &mut Element,
+    source: &Element,
+    flavor: Flavor,
+    notes: &mut Vec<MergeNote>,
+    work: &mut u64,
+) -> Result<(), MergeError> {
+    merge_at(target, source, flavor, notes, 0, work)
 }
 
 fn merge_at(
@@ -54,7 +68,9 @@ fn merge_at(
     flavor: Flavor,
     notes: &mut Vec<MergeNote>,
     depth: usize,
+    work: &mut u64,
 ) -> Result<(), MergeError> {
+    *work += target.children.len() as u64;
     // Only text directly under the target goes; its elements are merged.
     target.children.retain(|n| matches!(n, Node::Element(_)));
 
@@ -64,10 +80,16 @@ fn merge_at(
     let mut pairing = Pairing::default();
     // Unmatched target children by identity, in document order: each source
     // child consumes the first one (a multimap, as ClickHouse keeps).
+    // Only children named like some source child can pair: the others are
+    // passed over by name, so that merging many small files into a large
+    // tree does not compute every identity again for each file.
+    let names = Names::of(source.elements().map(|e| e.name.as_str()));
     let mut candidates: HashMap<IdentityKey, VecDeque<usize>> = HashMap::new();
     for (i, n) in target.children.iter().enumerate() {
         if let Node::Element(e) = n {
-            candidates.entry(e.identity()).or_default().push_back(i);
+            if names.contains(&e.name) {
+                candidates.entry(e.identity()).or_default().push_back(i);
+            }
         }
     }
 
@@ -127,7 +149,7 @@ fn merge_at(
                 existing.overridden.push(existing.span);
                 existing.span = child.span;
             }
-            merge_at(existing, child, flavor, notes, depth + 1)?;
+            merge_at(existing, child, flavor, notes, depth + 1, work)?;
         }
     }
 
@@ -140,6 +162,36 @@ fn merge_at(
     });
     target.children.extend(appended);
     Ok(())
+}
+
+/// A set of element names, checked without hashing when it is small.
+enum Names<'a> {
+    Few(Vec<&'a str>),
+    Many(HashSet<&'a str>),
+}
+
+impl<'a> Names<'a> {
+    fn of(names: impl Iterator<Item = &'a str>) -> Names<'a> {
+        let mut few: Vec<&str> = Vec::new();
+        for n in names {
+            if few.len() >= 8 {
+                let mut many: HashSet<&str> = few.into_iter().collect();
+                many.insert(n);
+                return Names::Many(many);
+            }
+            if !few.contains(&n) {
+                few.push(n);
+            }
+        }
+        Names::Few(few)
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        match self {
+            Names::Few(few) => few.contains(&name),
+            Names::Many(many) => many.contains(name),
+        }
+    }
 }
 
 /// What one source file did to each identity of leaf element under one parent.
@@ -181,10 +233,11 @@ impl Pairing {
             return;
         }
         // One pass over the target: unmatched elements of a recorded identity.
+        let names = Names::of(self.groups.iter().map(|g| g.0 .0.as_str()));
         let mut surviving: Vec<Vec<Span>> = vec![Vec::new(); self.groups.len()];
         for (i, n) in target.children.iter().enumerate() {
             if let Node::Element(e) = n {
-                if !matched[i] {
+                if !matched[i] && names.contains(&e.name) {
                     if let Some(&g) = self.index.get(&e.identity()) {
                         surviving[g].push(e.span);
                     }
