@@ -16,9 +16,9 @@ use crate::syntax::{self, Limits, ParseError};
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 32 * 1024 * 1024;
 
 /// Target elements merging may look at for one tree (see
-/// [`merge_counting`]): some seconds of work. Files after that are not
+/// [`merge_counting`]): about a second of work. Files after that are not
 /// merged, and say so.
-const MERGE_WORK: u64 = 20_000_000;
+pub const DEFAULT_MAX_MERGE_WORK: u64 = 20_000_000;
 
 /// How much of an unreadable file is looked at to tell whether it is meant
 /// to be a ClickHouse configuration.
@@ -115,6 +115,8 @@ pub struct Workspace {
     pub limits: Limits,
     pub flavor: Flavor,
     pub max_file_size: u64,
+    /// Bound on merging work per tree ([`DEFAULT_MAX_MERGE_WORK`]).
+    pub max_merge_work: u64,
     /// Variables for `from_env`, only when given explicitly.
     pub env: Option<HashMap<String, String>>,
     /// Canonical folders files may be read from; a symbolic link leading
@@ -134,6 +136,7 @@ impl Default for Workspace {
             limits: Limits::default(),
             flavor: Flavor::Modern,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_merge_work: DEFAULT_MAX_MERGE_WORK,
             env: None,
             roots: None,
             files: HashMap::new(),
@@ -618,7 +621,7 @@ impl Workspace {
         let flavor = self.flavor;
         let mut work = 0u64;
         for path in merge_files {
-            if work > MERGE_WORK {
+            if work > self.max_merge_work {
                 notes.push(ConfigNote::Unreadable {
                     path: path.clone(),
                     message: format!(
@@ -758,4 +761,78 @@ pub fn merge_files(dir: &Path, stem: &str, flavor: Flavor) -> Vec<PathBuf> {
     });
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scratch folder for one test, emptied first.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("chlint-load-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("config.d")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn merging_stops_at_the_work_budget_and_says_which_files_were_left_out() {
+        let dir = scratch("budget");
+        let leaves: String = (0..100).map(|i| format!("<k{i}/>")).collect();
+        std::fs::write(
+            dir.join("config.xml"),
+            format!("<clickhouse>{leaves}</clickhouse>"),
+        )
+        .unwrap();
+        for i in 0..10 {
+            std::fs::write(
+                dir.join(format!("config.d/{i}.xml")),
+                format!("<clickhouse><m{i}/></clickhouse>"),
+            )
+            .unwrap();
+        }
+        let mut ws = Workspace {
+            max_merge_work: 350,
+            ..Workspace::default()
+        };
+        let merges = merge_files(&dir, "config", Flavor::Modern);
+        let tree = ws
+            .load_tree(Base::File(&dir.join("config.xml")), &merges, &dir)
+            .unwrap();
+        // 100, 101, 102, 103 children looked at: the fifth file is past 350.
+        assert_eq!(tree.files.len(), 1 + 4);
+        let left_out: Vec<&Path> = tree
+            .notes
+            .iter()
+            .filter_map(|n| match n {
+                ConfigNote::Unreadable { path, message } if message.starts_with("not merged") => {
+                    Some(path.as_path())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(left_out.len(), 6);
+        assert!(left_out[0].ends_with("config.d/4.xml"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn decoding_names_what_it_cannot_read() {
+        assert_eq!(decode(b"\xEF\xBB\xBFa: 1").unwrap(), "a: 1");
+        assert_eq!(decode(b"\xFF\xFEa\0:\0").unwrap(), "a:");
+        assert_eq!(decode(b"\xFE\xFF\0a\0:").unwrap(), "a:");
+        assert!(decode(b"\xFF\xFE\0\0<\0\0\0")
+            .unwrap_err()
+            .contains("UTF-32"));
+        assert!(decode(b"<\0c\0/\0>\0")
+            .unwrap_err()
+            .contains("UTF-16 without a byte order mark"));
+        assert!(decode(b"\x01\x02\0\x03").unwrap_err().contains("binary"));
+        let latin = decode(b"<?xml version='1.0' encoding='latin1'?>\n<c>\xE9</c>").unwrap_err();
+        assert!(latin.contains("declared as latin1"), "{latin}");
+        assert!(latin.contains("line 2, column 4"), "{latin}");
+        let evil = decode(b"<?xml encoding='a b<script>'?>\xE9").unwrap_err();
+        assert!(evil.starts_with("not UTF-8"), "{evil}");
+        assert_eq!(decode(b"").unwrap(), "");
+    }
 }
