@@ -20,6 +20,11 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 32 * 1024 * 1024;
 /// merged, and say so.
 pub const DEFAULT_MAX_MERGE_WORK: u64 = 20_000_000;
 
+/// Most text of configuration files kept in one run: files that turn out
+/// not to be configurations are let go, so only a repository with hundreds
+/// of megabytes of ClickHouse configuration reaches it.
+pub const DEFAULT_MAX_TOTAL_SIZE: u64 = 256 * 1024 * 1024;
+
 /// How much of an unreadable file is looked at to tell whether it is meant
 /// to be a ClickHouse configuration.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -117,6 +122,10 @@ pub struct Workspace {
     pub max_file_size: u64,
     /// Bound on merging work per tree ([`DEFAULT_MAX_MERGE_WORK`]).
     pub max_merge_work: u64,
+    /// Bound on the text kept from all files ([`DEFAULT_MAX_TOTAL_SIZE`]).
+    pub max_total_size: u64,
+    /// Text kept now, in bytes.
+    kept: u64,
     /// Variables for `from_env`, only when given explicitly.
     pub env: Option<HashMap<String, String>>,
     /// Canonical folders files may be read from; a symbolic link leading
@@ -137,6 +146,8 @@ impl Default for Workspace {
             flavor: Flavor::Modern,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_merge_work: DEFAULT_MAX_MERGE_WORK,
+            max_total_size: DEFAULT_MAX_TOTAL_SIZE,
+            kept: 0,
             env: None,
             roots: None,
             files: HashMap::new(),
@@ -432,6 +443,12 @@ impl Workspace {
             self.sniff(path);
             return unreadable(too_large());
         }
+        if self.kept.saturating_add(meta.len()) > self.max_total_size {
+            return unreadable(format!(
+                "not read: the configuration files read before it hold {} bytes, as much as chlint keeps in one run",
+                self.kept
+            ));
+        }
         crate::guard::debug_panic_point(path);
         let bytes = match read_regular(path, self.max_file_size) {
             Ok(Some(bytes)) => bytes,
@@ -487,10 +504,16 @@ impl Workspace {
     /// text are dropped, and it is never read again in this run.
     pub fn release(&mut self, path: &Path) {
         if let Some(entry) = self.files.get_mut(path) {
-            if let FileEntry::Parsed { source, .. } = entry {
-                self.sources.forget_text(*source);
-                *entry = FileEntry::Released;
-            }
+            let source = match entry {
+                FileEntry::Parsed { source, .. }
+                | FileEntry::Failed(ConfigNote::Invalid { source, .. })
+                | FileEntry::Failed(ConfigNote::Template { source }) => *source,
+                _ => return,
+            };
+            let len = self.sources.get(source).text.len() as u64;
+            self.kept = self.kept.saturating_sub(len);
+            self.sources.forget_text(source);
+            *entry = FileEntry::Released;
         }
         self.prefixes.remove(path);
     }
@@ -537,6 +560,7 @@ impl Workspace {
     }
 
     fn add_text(&mut self, path: PathBuf, text: String, yaml: bool, kind: SourceKind) -> FileEntry {
+        self.kept = self.kept.saturating_add(text.len() as u64);
         let source = SourceId(self.sources.len() as u32);
         let result = parse_config(source, &text, yaml, &self.limits);
         let added = self.sources.add(SourceFile::new(path, text, kind));
@@ -813,6 +837,39 @@ mod tests {
             .collect();
         assert_eq!(left_out.len(), 6);
         assert!(left_out[0].ends_with("config.d/4.xml"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn text_kept_in_one_run_is_bounded_and_released_files_do_not_count() {
+        let dir = scratch("total");
+        for name in ["a.xml", "b.xml", "c.xml"] {
+            std::fs::write(
+                dir.join(name),
+                format!("<clickhouse>{}</clickhouse>", " ".repeat(100)),
+            )
+            .unwrap();
+        }
+        let mut ws = Workspace {
+            max_total_size: 250,
+            ..Workspace::default()
+        };
+        assert!(ws.root_of(&dir.join("a.xml")).is_some());
+        assert!(ws.root_of(&dir.join("b.xml")).is_some());
+        let third = ws.failure_of(&dir.join("c.xml"));
+        assert!(
+            matches!(&third, Some(ConfigNote::Unreadable { message, .. }) if message.contains("as much as chlint keeps")),
+            "{third:?}"
+        );
+        ws.release(&dir.join("a.xml"));
+        let mut ws2 = Workspace {
+            max_total_size: 250,
+            ..Workspace::default()
+        };
+        assert!(ws2.root_of(&dir.join("a.xml")).is_some());
+        ws2.release(&dir.join("a.xml"));
+        assert!(ws2.root_of(&dir.join("b.xml")).is_some());
+        assert!(ws2.root_of(&dir.join("c.xml")).is_some());
         let _ = std::fs::remove_dir_all(&dir);
     }
 
