@@ -23,7 +23,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("chlint: error: {message}");
+            eprintln!(
+                "chlint: error: {}",
+                chlint::report::human::printable(&message)
+            );
             ExitCode::from(2)
         }
     }
@@ -67,10 +70,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             print(&text)?;
             for w in &report.warnings {
-                eprintln!("chlint: warning: {w}");
+                eprintln!("chlint: warning: {}", report::human::printable(w));
             }
             for e in &report.internal_errors {
-                eprintln!("chlint: {e} (please report this bug)");
+                eprintln!(
+                    "chlint: {} (please report this bug)",
+                    report::human::printable(e)
+                );
             }
             Ok(if !report.internal_errors.is_empty() {
                 ExitCode::from(2)

@@ -603,6 +603,29 @@ fn many_files_merged_into_a_large_tree_stay_fast() {
     assert!(run.stdout.contains("config.d/0999.xml"));
 }
 
+#[cfg(unix)]
+#[test]
+fn terminal_escapes_in_names_and_values_are_not_printed() {
+    let dir = case_dir("escapes");
+    let esc = "\u{1b}[2J\u{1b}[1A";
+    write(
+        &dir,
+        &format!("a{esc}/config.xml"),
+        format!("<clickhouse>\n<listen_host>0.0.0.0</listen_host><!-- {esc}\r -->\n<http_port>8123</http_port>\n</clickhouse>\n"),
+    );
+    write(
+        &dir,
+        "b/config.xml",
+        format!("<clickhouse><a>{esc}</b></clickhouse>"),
+    );
+    let human = chlint_in(&dir, &["check", "."], &[]);
+    assert_eq!(human.code, 1);
+    assert!(!human.stdout.contains('\u{1b}') && !human.stdout.contains('\r'));
+    assert!(human.stdout.contains("a\u{FFFD}[2J"), "{}", human.stdout);
+    let json = check(&dir);
+    assert!(!json.stdout.contains('\u{1b}'));
+}
+
 #[test]
 fn encodings_are_decoded_or_reported() {
     let dir = case_dir("encodings");

@@ -123,7 +123,7 @@ fn render_finding(
         out,
         "{}: {}",
         style.paint(severity_color(f.severity), &head),
-        style.paint("1", &f.message)
+        style.paint("1", &printable(&f.message))
     );
     let width = std::iter::once(f.primary)
         .chain(f.related.iter().map(|r| r.span))
@@ -146,7 +146,7 @@ fn render_finding(
         snippet(
             out,
             r.span,
-            Some(&r.message),
+            Some(&printable(&r.message)),
             ":::",
             sources,
             secrets,
@@ -158,7 +158,12 @@ fn render_finding(
     }
     let pad = " ".repeat(width);
     if let Some(note) = &f.note {
-        let _ = writeln!(out, "{pad} = {}: {note}", style.paint("1", "note"));
+        let _ = writeln!(
+            out,
+            "{pad} = {}: {}",
+            style.paint("1", "note"),
+            printable(note)
+        );
     }
     let _ = writeln!(out, "{pad} = {}: {}", style.paint("1", "help"), f.help);
     let _ = writeln!(
@@ -188,7 +193,7 @@ fn snippet(
         out,
         "{pad}{} {}:{}:{}",
         style.paint("1;34", arrow),
-        loc.file,
+        printable(&loc.file),
         loc.line,
         loc.column
     );
@@ -216,6 +221,26 @@ fn snippet(
         " ".repeat(shown.column - 1),
         style.paint(color, &text)
     );
+}
+
+/// Text from a repository as printed: control characters (a terminal's
+/// escape sequences, carriage returns) each become one `�`, so that a file
+/// cannot rewrite the output around it. One character stays one character.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    '\u{FFFD}'
+                } else {
+                    c
+                }
+            })
+            .collect(),
+    )
 }
 
 /// A line as printed: masked, cut to a window around the span when long.
@@ -292,7 +317,7 @@ fn shown_line(file: &SourceFile, line: usize, span: Span, secrets: &Masks) -> Sh
     // A span that runs past the line is underlined to the line's end.
     let underline = text[at..span_end.min(to).max(at)].chars().count();
     Shown {
-        text: format!("{lead}{masked}{trail}"),
+        text: format!("{lead}{}{trail}", printable(&masked)),
         column,
         underline,
     }
