@@ -1,6 +1,7 @@
 //! One run of `chlint check`: discover, lower, run the rules, settle where
 //! each finding points.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use crate::clickhouse::element::Element;
@@ -9,7 +10,7 @@ use crate::discover::discover;
 use crate::finding::Finding;
 use crate::model::Server;
 use crate::rules::{check_notes, check_server, server_notes};
-use crate::source::{SourceId, Span};
+use crate::source::{display_path, SourceId, Span};
 
 pub struct Report {
     pub findings: Vec<Finding>,
@@ -18,6 +19,9 @@ pub struct Report {
     pub errors: Vec<String>,
     /// chlint's own failures on some input (a bug): reported, exit code 2.
     pub internal_errors: Vec<String>,
+    /// Paths skipped without being read (FIFOs, devices, symbolic links that
+    /// loop, dangle or lead outside the checked folders): printed, no finding.
+    pub warnings: Vec<String>,
     /// Where secret values are written: never printed.
     pub secret_spans: Vec<Span>,
 }
@@ -26,26 +30,41 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     let discovery = discover(ws, paths);
     let mut findings = Vec::new();
     let mut secret_spans = Vec::new();
-    let mut internal_errors = Vec::new();
+    let mut internal_errors = discovery.internal_errors.clone();
+    let mut warnings = discovery.warnings.clone();
     for server in &discovery.servers {
         // A bug in one server's checks must not take the others down.
-        let checked =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_server(server)));
-        let Ok(mut found) = checked else {
-            internal_errors.push(format!("internal error while checking {}", server.label));
-            continue;
-        };
-        let notes: Vec<ConfigNote> = server_notes(server).cloned().collect();
-        found.extend(notes.iter().filter_map(|n| check_notes(n, &mut ws.sources)));
-        for mut f in found {
-            if settle(&mut f, server, ws) {
-                findings.push(f);
+        let checked = crate::guard::catch(|| {
+            let mut found = check_server(server);
+            let notes: Vec<ConfigNote> = server_notes(server).cloned().collect();
+            found.extend(notes.iter().filter_map(|n| check_notes(n, &mut ws.sources)));
+            let mut settled = Vec::with_capacity(found.len());
+            for mut f in found {
+                if settle(&mut f, server, ws) {
+                    settled.push(f);
+                }
             }
-        }
-        secret_spans.extend(server.deploy.literal_secrets.iter().map(|s| s.span));
-        collect_secrets(&server.config.root, &mut secret_spans);
-        if let Some(u) = &server.users_config {
-            collect_secrets(&u.root, &mut secret_spans);
+            let mut secrets: Vec<Span> = server
+                .deploy
+                .literal_secrets
+                .iter()
+                .map(|s| s.span)
+                .collect();
+            collect_secrets(&server.config.root, &mut secrets);
+            if let Some(u) = &server.users_config {
+                collect_secrets(&u.root, &mut secrets);
+            }
+            (settled, secrets)
+        });
+        match checked {
+            Ok((found, secrets)) => {
+                findings.extend(found);
+                secret_spans.extend(secrets);
+            }
+            Err(e) => internal_errors.push(format!(
+                "internal error while checking {}: {e}",
+                server.label
+            )),
         }
     }
     for note in &discovery.file_notes {
@@ -54,6 +73,16 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     if !discovery.terraform.is_empty() {
         let tf = crate::deploy::terraform::analyse(ws, &discovery.terraform);
         for note in &tf.notes {
+            match note {
+                ConfigNote::Skipped { path, reason } => {
+                    warnings.push(format!("{}: {reason}", display_path(path)))
+                }
+                ConfigNote::Internal { path, message } => internal_errors.push(format!(
+                    "internal error while reading {}: {message}",
+                    display_path(path)
+                )),
+                _ => {}
+            }
             if let Some(mut f) = check_notes(note, &mut ws.sources) {
                 if f.code == "CH900" {
                     f.help = "fix the syntax: Terraform cannot read this file either, and chlint checks nothing in it".into();
@@ -62,24 +91,22 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
             }
         }
         secret_spans.extend(tf.secret_spans);
-        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            crate::rules::check_repo(&tf.repo)
-        }));
-        match checked {
+        match crate::guard::catch(|| crate::rules::check_repo(&tf.repo)) {
             Ok(found) => findings.extend(found),
-            Err(_) => {
-                internal_errors.push("internal error while checking Terraform resources".into())
-            }
+            Err(e) => internal_errors.push(format!(
+                "internal error while checking Terraform resources: {e}"
+            )),
         }
     }
     // A file that does not parse has no elements to tell secrets by: mask
     // what follows a secret-sounding key on any of its lines.
-    for f in findings.iter().filter(|f| f.code == "CH900") {
-        lexical_secrets(
-            f.primary.source,
-            &ws.sources.get(f.primary.source).text,
-            &mut secret_spans,
-        );
+    let unparsed: HashSet<SourceId> = findings
+        .iter()
+        .filter(|f| f.code == "CH900")
+        .map(|f| f.primary.source)
+        .collect();
+    for source in unparsed {
+        lexical_secrets(source, &ws.sources.get(source).text, &mut secret_spans);
     }
     // Text embedded in another file is reported where the user can open it.
     for f in &mut findings {
@@ -106,24 +133,28 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
         *s = ws.sources.to_host(*s);
     }
     // A file shared by trees (conf.d) or servers is reported once.
+    let mut seen = HashSet::new();
     let mut unique: Vec<Finding> = Vec::with_capacity(findings.len());
     for f in findings {
-        if !unique
-            .iter()
-            .any(|u| u.code == f.code && u.primary == f.primary && u.message == f.message)
-        {
+        if seen.insert((f.code, f.primary, f.message.clone())) {
             unique.push(f);
         }
     }
-    unique.sort_by_key(|f| {
+    unique.sort_by_cached_key(|f| {
         let loc = ws.sources.locate(f.primary);
         (loc.file, loc.line, loc.column, f.code)
     });
+    let mut shown = HashSet::new();
+    warnings.retain(|w| shown.insert(w.clone()));
+    internal_errors.dedup();
+    secret_spans.sort_by_key(|s| (s.source, s.start, s.end));
+    secret_spans.dedup();
     Report {
         findings: unique,
         files_scanned: discovery.files_scanned,
         errors: discovery.errors,
         internal_errors,
+        warnings,
         secret_spans,
     }
 }
@@ -174,31 +205,34 @@ fn first_real_file(server: &Server, ws: &Workspace) -> Option<SourceId> {
         .find(|s| !ws.sources.get(*s).is_builtin())
 }
 
-/// Elements whose value is a secret (or a hash of one).
-const SECRET_ELEMENTS: [&str; 14] = [
-    "password",
-    "password_sha256_hex",
-    "password_double_sha1_hex",
-    "password_scram_sha256_hex",
-    "password_bcrypt_hash",
-    "secret",
-    "identity",
-    "secret_access_key",
-    "account_key",
-    "connection_string",
-    "key",
-    "key_hex",
-    "server_side_encryption_customer_key_base64",
-    "privateKeyPassphrase",
-];
+/// Is an element's text a secret (or a hash of one)? By name: any password,
+/// secret, passphrase, token or key.
+pub fn is_secret_element(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["password", "secret", "passphrase", "token", "credential"]
+        .iter()
+        .any(|w| n.contains(w))
+        || matches!(
+            n.as_str(),
+            "identity" | "key" | "key_hex" | "connection_string" | "auth" | "private_key"
+        )
+        || n.ends_with("_key")
+        || n.ends_with("_key_hex")
+        || n.ends_with("_key_base64")
+}
 
 fn collect_secrets(root: &Element, out: &mut Vec<Span>) {
     root.walk(&mut |e| {
-        if SECRET_ELEMENTS.contains(&e.name.as_str()) {
+        if is_secret_element(&e.name) {
             for n in &e.children {
                 if let crate::clickhouse::element::Node::Text(t) = n {
                     out.push(t.span);
                 }
+            }
+        }
+        for a in &e.attrs {
+            if is_secret_element(&a.name) {
+                out.push(a.span);
             }
         }
     });
@@ -215,20 +249,157 @@ const SECRET_WORDS: [&str; 7] = [
     "passphrase",
 ];
 
+/// Mask, in text that did not parse, what follows a secret-sounding key:
+/// the rest of its line, and the lines after it while the value continues
+/// (XML text up to the next tag; a YAML value that is empty on the key's
+/// line, a block scalar or an unclosed quote: the lines indented deeper).
+/// Linear in the text: the words are found with one search each, and only
+/// the lines they are on (and continuations) are looked at.
 fn lexical_secrets(source: SourceId, text: &str, out: &mut Vec<Span>) {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let lower = line.to_ascii_lowercase();
-        let hit = SECRET_WORDS
-            .iter()
-            .filter_map(|w| lower.find(w).map(|i| i + w.len()))
-            .min();
-        if let Some(after) = hit {
-            if let Some(d) = line[after..].find(['>', ':', '=']) {
-                let start = offset + after + d + 1;
-                out.push(Span::new(source, start, offset + line.trim_end().len()));
-            }
+    let bytes = text.as_bytes();
+    let lower = text.to_ascii_lowercase();
+    // Where each word ends, in text order.
+    let mut hits: Vec<usize> = SECRET_WORDS
+        .iter()
+        .flat_map(|w| {
+            memchr::memmem::find_iter(lower.as_bytes(), w.as_bytes()).map(|i| i + w.len())
+        })
+        .collect();
+    hits.sort_unstable();
+    hits.dedup();
+    let line_end =
+        |from: usize| memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i);
+    let content_end = |start: usize| {
+        let end = line_end(start);
+        let trimmed = text[start..end].trim_end_matches('\r');
+        start + trimmed.len()
+    };
+    // Text before `done` has been masked or passed over.
+    let mut done = 0;
+    for &after in &hits {
+        if after < done {
+            continue;
         }
-        offset += line.len();
+        let start = memchr::memrchr(b'\n', &bytes[..after]).map_or(0, |i| i + 1);
+        let end = content_end(start);
+        let Some(d) = text[after..end].find(['>', ':', '=']) else {
+            continue;
+        };
+        let delimiter = after + d;
+        out.push(Span::new(source, delimiter + 1, end));
+        done = end;
+        let rest = text[delimiter + 1..end].trim();
+        let xml = bytes[delimiter] == b'>';
+        let unfinished = if xml {
+            !rest.contains('<')
+        } else {
+            rest.is_empty()
+                || rest.starts_with(['|', '>'])
+                || ['"', '\'']
+                    .iter()
+                    .any(|q| rest.starts_with(*q) && rest.matches(*q).count() % 2 == 1)
+        };
+        if !unfinished {
+            continue;
+        }
+        let key_line = &text[start..end];
+        let key_indent = key_line.len() - key_line.trim_start().len();
+        // The lines the value continues on.
+        let mut line = line_end(start) + 1;
+        while line < bytes.len() {
+            let end = content_end(line);
+            let content = &text[line..end];
+            if xml {
+                match content.find('<') {
+                    Some(i) => {
+                        out.push(Span::new(source, line, line + i));
+                        done = line + i;
+                        break;
+                    }
+                    None => out.push(Span::new(source, line, end)),
+                }
+            } else {
+                let indent = content.len() - content.trim_start().len();
+                if !content.trim().is_empty() && indent <= key_indent {
+                    done = line;
+                    break;
+                }
+                out.push(Span::new(source, line, end));
+            }
+            done = end;
+            line = line_end(line) + 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(text: &str) -> String {
+        let mut spans = Vec::new();
+        lexical_secrets(SourceId(0), text, &mut spans);
+        text.char_indices()
+            .map(|(i, c)| {
+                let secret = spans
+                    .iter()
+                    .any(|s| s.start as usize <= i && i < s.end as usize);
+                if secret && !c.is_whitespace() {
+                    '*'
+                } else {
+                    c
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn unparsed_secrets_are_masked_across_lines() {
+        assert_eq!(
+            masked("<password>hunter2</pasword>\n<x>ok</x>\n"),
+            "<password>*****************\n<x>ok</x>\n"
+        );
+        assert_eq!(
+            masked("<password>\n  hunter2\n</password>\n<x>ok</x>"),
+            "<password>\n  *******\n</password>\n<x>ok</x>"
+        );
+        assert_eq!(
+            masked("a:\n  password: |\n    hunter2\n    more\n  b: ok\n"),
+            "a:\n  password: *\n    *******\n    ****\n  b: ok\n"
+        );
+        assert_eq!(
+            masked("password:\n  hunter2\nb: ok\n"),
+            "password:\n  *******\nb: ok\n"
+        );
+        assert_eq!(
+            masked("secret_access_key: \"abc\n  def\"\nb: ok\n"),
+            "secret_access_key: ****\n  ****\nb: ok\n"
+        );
+    }
+
+    #[test]
+    fn secret_elements_by_name() {
+        for n in [
+            "password",
+            "sasl_password",
+            "password_sha256_hex",
+            "secret_access_key",
+            "account_key",
+            "identity",
+            "privateKeyPassphrase",
+            "server_side_encryption_customer_key_base64",
+            "key",
+        ] {
+            assert!(is_secret_element(n), "{n}");
+        }
+        for n in [
+            "user",
+            "listen_host",
+            "keep_alive_timeout",
+            "access_key_id",
+            "host",
+        ] {
+            assert!(!is_secret_element(n), "{n}");
+        }
     }
 }

@@ -69,7 +69,8 @@ pub enum Command {
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
-        /// Largest file read, in bytes.
+        /// Largest file read, in bytes (a larger ClickHouse file is a CH900
+        /// finding).
         #[arg(long, default_value_t = chlint::clickhouse::load::DEFAULT_MAX_FILE_SIZE)]
         max_file_size: u64,
         /// A Terraform variables file, as `terraform plan -var-file` takes it

@@ -122,8 +122,14 @@ pub fn run(
             eprintln!("chlint: {line}");
         }
     }
+    for w in &report.warnings {
+        eprintln!("chlint: warning: {}", report::human::printable(w));
+    }
     for e in &report.internal_errors {
-        eprintln!("chlint: {e} (please report this bug)");
+        eprintln!(
+            "chlint: {} (please report this bug)",
+            report::human::printable(e)
+        );
     }
     if let Some(path) = &filters.write_baseline {
         let n = baseline::write(path, &report.findings, &ws.sources, &report.secret_spans)?;

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::clickhouse::defaults;
 use crate::clickhouse::element::Element;
@@ -72,6 +73,12 @@ pub struct Discovery {
     pub errors: Vec<String>,
     /// Terraform configurations, tfvars and plan files.
     pub terraform: crate::deploy::terraform::Inputs,
+    /// Paths skipped without being read (FIFOs, devices, symbolic links that
+    /// loop, dangle or lead outside the checked folders, folders whose ignore
+    /// file is unsafe to read): printed, not findings.
+    pub warnings: Vec<String>,
+    /// chlint's own failures (bugs) on some file or folder: exit code 2.
+    pub internal_errors: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +99,13 @@ fn is_config_ext(path: &Path) -> bool {
         .map(|e| e.to_string_lossy().to_lowercase())
         .unwrap_or_default();
     matches!(ext.as_str(), "xml" | "conf" | "yaml" | "yml")
+}
+
+/// A name chlint reads whatever the entry is (a FIFO or a link is looked
+/// at, never opened): ClickHouse configuration and Terraform files.
+fn is_checked_name(path: &Path) -> bool {
+    use crate::deploy::terraform::{is_config_file, is_tfvars_file};
+    is_config_ext(path) || is_config_file(path) || is_tfvars_file(path)
 }
 
 fn stem(path: &Path) -> String {
@@ -220,14 +234,45 @@ fn recognise(ws: &mut Workspace, path: &Path) -> bool {
         }
         return has_any(root, &CLICKHOUSE_KEYS) && !has_any(root, &FOREIGN_KEYS);
     }
-    // Unparseable: report it only when it is clearly meant for ClickHouse.
+    // Unparseable or unreadable: report it only when it is clearly meant
+    // for ClickHouse (by its place, its name or its beginning).
+    let meant = |text: &str| {
+        merge_dir
+            || named
+            || xml_root_name(text).is_some_and(|n| is_clickhouse_root(&n))
+            || (!text.trim_start().starts_with('<')
+                && !file_name.starts_with("values")
+                && !file_name.contains("compose")
+                && yaml_looks_like_clickhouse(text))
+    };
     match ws.failure_of(path) {
-        Some(ConfigNote::Invalid { source, .. }) => {
-            let text = &ws.sources.get(source).text;
-            merge_dir || named || xml_root_name(text).is_some_and(|n| is_clickhouse_root(&n))
-        }
+        Some(ConfigNote::Invalid { source, .. }) => meant(&ws.sources.get(source).text),
+        Some(ConfigNote::Unreadable { .. }) => meant(ws.prefix_of(path).unwrap_or_default()),
+        Some(ConfigNote::Internal { .. }) => true,
         _ => false,
     }
+}
+
+/// Top-level keys of YAML-like text that may not parse: lines starting in
+/// the first column with `key:`.
+fn yaml_top_keys(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().filter_map(|line| {
+        let first = line.chars().next()?;
+        if first.is_whitespace() || "#-{}[]%".contains(first) {
+            return None;
+        }
+        let (key, _) = line.split_once(':')?;
+        let key = key.trim().trim_matches(['"', '\'']);
+        (!key.is_empty() && !key.contains(' ')).then_some(key)
+    })
+}
+
+/// Does text that cannot be parsed as YAML have ClickHouse's top-level keys
+/// and none of another format's?
+fn yaml_looks_like_clickhouse(text: &str) -> bool {
+    let keys: BTreeSet<&str> = yaml_top_keys(text).collect();
+    CLICKHOUSE_KEYS.iter().any(|k| keys.contains(k))
+        && !FOREIGN_KEYS.iter().any(|k| keys.contains(k))
 }
 
 /// The name of the first element of an XML text, without parsing it all.
@@ -236,6 +281,10 @@ fn xml_root_name(text: &str) -> Option<String> {
     loop {
         let i = rest.find('<')?;
         rest = &rest[i + 1..];
+        if let Some(comment) = rest.strip_prefix("!--") {
+            rest = &comment[comment.find("-->")? + 3..];
+            continue;
+        }
         if rest.starts_with('?') || rest.starts_with('!') {
             continue;
         }
@@ -247,41 +296,163 @@ fn xml_root_name(text: &str) -> Option<String> {
     }
 }
 
+/// Largest ignore file (`.gitignore`, `.ignore`) the walker may read.
+const MAX_IGNORE_FILE: u64 = 1024 * 1024;
+
+/// Folders files may be read from for these named paths: a named folder,
+/// or the folder of a named file (its parent when that is a `*.d` folder,
+/// whose main file sits beside it). Symbolic links leading elsewhere are
+/// not followed.
+pub fn read_roots(paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths
+        .iter()
+        .filter_map(|p| {
+            if p.is_dir() {
+                return p.canonicalize().ok();
+            }
+            let parent = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let dir = parent.canonicalize().ok()?;
+            let merge_dir = dir
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().ends_with(".d"));
+            match dir.parent() {
+                Some(up) if merge_dir => Some(up.to_path_buf()),
+                _ => Some(dir),
+            }
+        })
+        .collect()
+}
+
+/// Why the walker must not read the ignore files of `dir`, if it must not:
+/// it opens them without looking, so a FIFO would block it, a device or a
+/// huge file exhaust memory, and a link could show text from outside.
+fn unsafe_ignore_file(dir: &Path, roots: &[PathBuf]) -> Option<String> {
+    for name in [".gitignore", ".ignore", ".git/info/exclude"] {
+        let path = dir.join(name);
+        let Ok(link) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        // A link that leads nowhere is not opened by the walker either.
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if !meta.is_file() {
+            return Some(format!("`{name}` is not a regular file"));
+        }
+        if meta.len() > MAX_IGNORE_FILE {
+            return Some(format!("`{name}` is larger than {MAX_IGNORE_FILE} bytes"));
+        }
+        if link.file_type().is_symlink() {
+            let inside = path
+                .canonicalize()
+                .is_ok_and(|real| roots.iter().any(|r| real.starts_with(r)));
+            if !inside {
+                return Some(format!(
+                    "`{name}` is a symbolic link to a file outside the checked folders"
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// Walk the given paths and build every server they describe.
 pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
     let mut out = Discovery::default();
+    let roots = ws.roots.get_or_insert_with(|| read_roots(paths)).clone();
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
+    let warnings = Arc::new(Mutex::new(Vec::<String>::new()));
     for path in paths {
         // Text registered under a name (standard input) is not on disk.
         if ws.has_text(path) {
             files.insert(path.clone());
             continue;
         }
-        if !path.exists() {
-            out.errors
-                .push(format!("{}: no such file or directory", path.display()));
+        if let Err(e) = std::fs::metadata(path) {
+            let why = if std::fs::symlink_metadata(path).is_ok() {
+                format!("a symbolic link that cannot be followed ({e})")
+            } else {
+                "no such file or directory".to_string()
+            };
+            out.errors.push(format!("{}: {why}", path.display()));
             continue;
         }
+        // The walker also reads ignore files in the folders above.
+        let unsafe_above = path.canonicalize().ok().and_then(|p| {
+            let start = if p.is_dir() {
+                Some(p.as_path())
+            } else {
+                p.parent()
+            };
+            start.and_then(|s| {
+                s.ancestors()
+                    .find_map(|d| unsafe_ignore_file(d, &roots).map(|w| (d.to_path_buf(), w)))
+            })
+        });
+        if let Some((dir, why)) = unsafe_above {
+            out.errors.push(format!(
+                "{}: cannot be checked: {why} in {}",
+                path.display(),
+                dir.display()
+            ));
+            continue;
+        }
+        let filter_roots = roots.clone();
+        let filter_warnings = Arc::clone(&warnings);
         let walker = ignore::WalkBuilder::new(path)
             .hidden(false)
-            .filter_entry(|e| {
+            .filter_entry(move |e| {
                 let n = e.file_name().to_string_lossy();
-                !(e.depth() > 0 && [".git", "target", "node_modules"].contains(&n.as_ref()))
+                if e.depth() > 0 && [".git", "target", "node_modules"].contains(&n.as_ref()) {
+                    return false;
+                }
+                if e.depth() > 0 && e.file_type().is_some_and(|t| t.is_dir()) {
+                    if let Some(why) = unsafe_ignore_file(e.path(), &filter_roots) {
+                        if let Ok(mut w) = filter_warnings.lock() {
+                            w.push(format!(
+                                "{}: folder not checked: {why}",
+                                crate::source::display_path(e.path())
+                            ));
+                        }
+                        return false;
+                    }
+                }
+                true
             })
             .build();
         for entry in walker {
             match entry {
-                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
-                    files.insert(e.into_path());
+                Ok(e) if e.file_type().is_some_and(|t| t.is_dir()) => {}
+                // Files, and anything else with a configuration's name
+                // (a FIFO, a link): reading decides, without opening what is
+                // not a regular file.
+                Ok(e) => {
+                    if e.file_type().is_some_and(|t| t.is_file()) || is_checked_name(e.path()) {
+                        files.insert(e.into_path());
+                    }
                 }
-                Ok(_) => {}
-                Err(err) => out.errors.push(err.to_string()),
+                Err(err) if err.depth().unwrap_or(1) == 0 => out.errors.push(err.to_string()),
+                Err(err) => out.warnings.push(err.to_string()),
             }
         }
     }
+    out.warnings
+        .extend(warnings.lock().map(|w| w.clone()).unwrap_or_default());
     // Deployment files (compose, Kubernetes, Helm values) and the
     // configuration they mount.
-    let deployed = crate::deploy::discover(ws, &files);
+    // A bug in a frontend must not take the plain configurations down.
+    let deployed = match crate::guard::catch(|| crate::deploy::discover(ws, &files)) {
+        Ok(d) => d,
+        Err(e) => {
+            out.internal_errors.push(format!(
+                "internal error while reading deployment files: {e}"
+            ));
+            crate::deploy::DeployOutput::default()
+        }
+    };
     out.files_scanned += deployed.files.len();
     out.file_notes.extend(deployed.notes);
     out.servers.extend(deployed.servers);
@@ -289,6 +460,11 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
     let mut dirs: BTreeMap<PathBuf, Vec<(PathBuf, Role)>> = BTreeMap::new();
     for path in files {
         if out.terraform.take(ws, &path) {
+            // Not a regular file (a FIFO, a link): reading it records why it
+            // is skipped, without opening it.
+            if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                let _ = ws.read_source(&path);
+            }
             out.files_scanned += 1;
             continue;
         }
@@ -300,6 +476,8 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
             continue;
         }
         if !recognise(ws, &path) {
+            // Not a configuration: keep neither its tree nor its text.
+            ws.release(&path);
             continue;
         }
         out.files_scanned += 1;
@@ -320,8 +498,36 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
         dirs.entry(dir).or_default().push((path, role));
     }
     for (dir, mut entries) in dirs {
-        add_unnamed_mains(ws, &dir, &mut entries, &mut out.files_scanned);
-        group_dir(ws, &dir, &entries, &mut out);
+        // A bug while grouping one folder must not take the others down.
+        let grouped = crate::guard::catch(|| {
+            let mut part = Discovery::default();
+            add_unnamed_mains(ws, &dir, &mut entries, &mut part.files_scanned);
+            group_dir(ws, &dir, &entries, &mut part);
+            part
+        });
+        match grouped {
+            Ok(part) => {
+                out.files_scanned += part.files_scanned;
+                out.servers.extend(part.servers);
+                out.file_notes.extend(part.file_notes);
+            }
+            Err(e) => out.internal_errors.push(format!(
+                "internal error while reading the folder {}: {e}",
+                crate::source::display_path(&dir)
+            )),
+        }
+    }
+    for (path, reason) in ws.skipped() {
+        if is_checked_name(&path) {
+            out.warnings
+                .push(format!("{}: {reason}", crate::source::display_path(&path)));
+        }
+    }
+    for (path, message) in ws.internal_failures() {
+        out.internal_errors.push(format!(
+            "internal error while reading {}: {message}",
+            crate::source::display_path(&path)
+        ));
     }
     out
 }

@@ -62,13 +62,38 @@ pub struct Finding {
     pub note: Option<String>,
 }
 
+/// Longest value quoted in a message (between backticks); longer ones are
+/// cut, so that a 20 MB value does not make a 20 MB message.
+const MAX_QUOTED: usize = 80;
+
+/// A message with every `quoted` value longer than [`MAX_QUOTED`]
+/// characters cut short.
+pub fn clip_quoted(message: &str) -> String {
+    if message.len() <= MAX_QUOTED {
+        return message.to_string();
+    }
+    let mut out = String::with_capacity(message.len().min(4 * MAX_QUOTED));
+    for (i, part) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 && part.chars().count() > MAX_QUOTED {
+            out.extend(part.chars().take(MAX_QUOTED));
+            out.push('…');
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
 impl Finding {
     pub fn related(&mut self, span: Option<Span>, message: impl Into<String>) -> &mut Finding {
         if let Some(span) = span {
             if span != self.primary && !self.related.iter().any(|r| r.span == span) {
                 self.related.push(Related {
                     span,
-                    message: message.into(),
+                    message: clip_quoted(&message.into()),
                 });
             }
         }
@@ -78,5 +103,18 @@ impl Finding {
     pub fn severity(&mut self, severity: Severity) -> &mut Finding {
         self.severity = severity;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_quoted_values_are_cut() {
+        let long = "x".repeat(1000);
+        let m = clip_quoted(&format!("listens on `{long}` and `::` here"));
+        assert_eq!(m, format!("listens on `{}…` and `::` here", "x".repeat(80)));
+        assert_eq!(clip_quoted("short `a`"), "short `a`");
     }
 }

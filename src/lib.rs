@@ -9,6 +9,9 @@ pub mod discover;
 pub mod filter;
 pub mod finding;
 pub mod fingerprint;
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod guard;
 pub mod lower;
 pub mod model;
 pub mod repo;

@@ -36,12 +36,22 @@ fn bind_list(root: &Element, key: &str) -> Option<Vec<Bind>> {
         .children_named(key)
         .filter(|e| e.is_external() || !e.value().is_empty())
         .map(|e| Bind {
-            addr: e.value(),
+            addr: address(e),
             span: Some(e.value_span()),
             external: e.is_external(),
         })
         .collect();
     (!binds.is_empty()).then_some(binds)
+}
+
+/// An address as written, cut at 255 characters: no address is longer
+/// (a host name is at most 253), and every listener keeps a copy.
+fn address(e: &Element) -> String {
+    let value = e.value();
+    match value.char_indices().nth(255) {
+        Some((cut, _)) => value[..cut].to_string(),
+        None => value,
+    }
 }
 
 fn default_binds() -> Vec<Bind> {

@@ -24,7 +24,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("chlint: error: {message}");
+            eprintln!(
+                "chlint: error: {}",
+                chlint::report::human::printable(&message)
+            );
             ExitCode::from(2)
         }
     }
@@ -136,6 +139,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             let mut ws = Workspace::default();
             ws.flavor = flavor;
+            // Links leading outside the file's folder are not followed.
+            ws.roots = Some(chlint::discover::read_roots(std::slice::from_ref(&file)));
             ws.env = vars;
             if !file.is_file() {
                 return Err(format!("{}: not a file", file.display()));
@@ -149,6 +154,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let loaded = ws
                 .load_tree(Base::File(&file), &merges, &dir)
                 .map_err(|note| describe_note(&note, &ws))?;
+            for note in &loaded.notes {
+                if let ConfigNote::Skipped { .. } = note {
+                    eprintln!(
+                        "chlint: warning: {}",
+                        report::human::printable(&describe_note(note, &ws))
+                    );
+                }
+            }
             // ClickHouse refuses to start on these: so does `merged`.
             let fatal: Vec<String> = loaded
                 .fatal_notes()
@@ -182,6 +195,13 @@ fn describe_note(note: &ConfigNote, ws: &Workspace) -> String {
             error.message
         ),
         ConfigNote::Unreadable { path, message } => format!("{}: {message}", path.display()),
+        ConfigNote::Skipped { path, reason } => format!("{}: {reason}", path.display()),
+        ConfigNote::Internal { path, message } => {
+            format!(
+                "{}: internal error (please report this bug): {message}",
+                path.display()
+            )
+        }
         ConfigNote::Template { source } => {
             format!("{}: an unrendered template", at(Span::new(*source, 0, 0)))
         }

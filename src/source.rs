@@ -3,6 +3,7 @@
 //! Every parsed node keeps a [`Span`] into the file it came from, so a finding
 //! can always point at a line the user can open.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Index of a file in a [`SourceMap`].
@@ -61,27 +62,57 @@ pub struct SourceFile {
     /// Its lines are never printed (a plan file holds secrets in clear).
     pub opaque: bool,
     line_starts: Vec<u32>,
+    /// For non-ASCII text: the number of characters before every
+    /// [`CHAR_BLOCK`]-th byte, so that a column on a very long line is found
+    /// without counting the whole line. Empty for ASCII text.
+    char_marks: Vec<u32>,
+}
+
+/// Bytes between two entries of [`SourceFile::char_marks`].
+const CHAR_BLOCK: usize = 4096;
+
+/// Characters that start in `bytes` (every byte but UTF-8 continuation bytes).
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| (**b & 0xC0) != 0x80).count()
 }
 
 impl SourceFile {
     pub fn new(path: PathBuf, text: String, kind: SourceKind) -> SourceFile {
         let mut line_starts = vec![0u32];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i as u32 + 1),
-        );
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
+        let char_marks = if text.is_ascii() {
+            Vec::new()
+        } else {
+            let mut marks = Vec::with_capacity(text.len() / CHAR_BLOCK + 1);
+            let mut total = 0u32;
+            for block in text.as_bytes().chunks(CHAR_BLOCK) {
+                marks.push(total);
+                total += count_chars(block) as u32;
+            }
+            marks
+        };
         SourceFile {
             path,
             text,
             kind,
             opaque: false,
             line_starts,
+            char_marks,
         }
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// Characters that start before byte `offset`.
+    fn chars_before(&self, offset: usize) -> usize {
+        if self.char_marks.is_empty() {
+            return offset;
+        }
+        let block = offset / CHAR_BLOCK;
+        let base = self.char_marks.get(block).copied().unwrap_or(0) as usize;
+        base + count_chars(&self.text.as_bytes()[block * CHAR_BLOCK..offset])
+    }
+
+    /// 1-based line and column (in characters) of a byte offset. Constant
+    /// time in the length of the line.
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
         let offset = offset.min(self.text.len() as u32);
         let line = match self.line_starts.binary_search(&offset) {
@@ -93,8 +124,16 @@ impl SourceFile {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let col = self.text[start..end].chars().count() + 1;
+        let col = self.chars_before(end) - self.chars_before(start) + 1;
         (line + 1, col)
+    }
+
+    /// Byte offset where a 1-based line starts (the end of the text past the last line).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts
+            .get(line.wrapping_sub(1))
+            .map(|&s| s as usize)
+            .unwrap_or(self.text.len())
     }
 
     /// The text of a 1-based line, without its line break.
@@ -126,7 +165,7 @@ impl SourceFile {
     }
 
     /// Byte offset of the start of a 0-based line.
-    fn line_start(&self, line: usize) -> Option<u32> {
+    fn line_start0(&self, line: usize) -> Option<u32> {
         self.line_starts.get(line).copied()
     }
 }
@@ -145,12 +184,21 @@ pub struct Location {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// The first source of each path, embedded texts (which carry their
+    /// host's path) left out.
+    by_path: HashMap<PathBuf, SourceId>,
+    /// Sources whose text is never forgotten.
+    pinned: HashSet<SourceId>,
 }
 
 impl SourceMap {
     pub fn add(&mut self, file: SourceFile) -> SourceId {
+        let id = SourceId(self.files.len() as u32);
+        if file.embedding().is_none() {
+            self.by_path.entry(file.path.clone()).or_insert(id);
+        }
         self.files.push(file);
-        SourceId(self.files.len() as u32 - 1)
+        id
     }
 
     pub fn get(&self, id: SourceId) -> &SourceFile {
@@ -158,10 +206,32 @@ impl SourceMap {
     }
 
     pub fn find(&self, path: &Path) -> Option<SourceId> {
-        self.files
-            .iter()
-            .position(|f| f.path == path && f.embedding().is_none())
-            .map(|i| SourceId(i as u32))
+        self.by_path.get(path).copied()
+    }
+
+    /// Keep the text of this source for the whole run: something (an
+    /// embedded text, a loaded tree, a deployment or Terraform finding)
+    /// points into it.
+    pub fn pin(&mut self, id: SourceId) {
+        self.pinned.insert(id);
+    }
+
+    pub fn is_pinned(&self, id: SourceId) -> bool {
+        self.pinned.contains(&id)
+    }
+
+    /// Drop the text of a source nothing will point into (a file that turned
+    /// out not to be a ClickHouse configuration), so that a run over a large
+    /// repository holds only the text it reports on. A pinned source (see
+    /// [`SourceMap::pin`]) keeps its text.
+    pub fn forget_text(&mut self, id: SourceId) {
+        if self.is_pinned(id) {
+            return;
+        }
+        let file = &mut self.files[id.0 as usize];
+        file.text = String::new();
+        file.line_starts = vec![0];
+        file.char_marks = Vec::new();
     }
 
     pub fn len(&self) -> usize {
@@ -186,6 +256,8 @@ impl SourceMap {
     /// line by line in the host.
     pub fn add_embedded(&mut self, text: String, whole: Span, lines: Vec<u32>) -> SourceId {
         let host = self.to_host(whole);
+        // Its spans map into the host: the host's text stays.
+        self.pin(host.source);
         let path = self.get(host.source).path.clone();
         self.add(SourceFile::new(
             path,
@@ -224,7 +296,7 @@ impl SourceMap {
                 Ok(i) => i,
                 Err(i) => i - 1,
             };
-            let col = offset - file.line_start(line)?;
+            let col = offset - file.line_start0(line)?;
             let at = emb.lines.get(line)?.checked_add(col)?;
             (at as usize <= host.text.len()).then_some(at)
         };
@@ -267,6 +339,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_host_of_an_embedded_text_keeps_its_text_and_find_skips_embedded() {
+        let mut map = SourceMap::default();
+        let host = map.add(SourceFile::new(
+            "k8s.yaml".into(),
+            "data:\n  a.xml: |\n    <clickhouse/>\n".into(),
+            SourceKind::File,
+        ));
+        let other = map.add(SourceFile::new(
+            "x.yaml".into(),
+            "a: 1\n".into(),
+            SourceKind::File,
+        ));
+        let embedded =
+            map.add_embedded("<clickhouse/>\n".into(), Span::new(host, 22, 36), vec![22]);
+        assert_eq!(map.find(Path::new("k8s.yaml")), Some(host));
+        map.forget_text(host);
+        map.forget_text(other);
+        assert!(map.get(host).text.contains("<clickhouse/>"));
+        assert!(map.get(other).text.is_empty());
+        assert_eq!(map.locate(Span::new(embedded, 1, 11)).line, 3);
+    }
+
+    #[test]
     fn line_and_column_are_one_based_and_count_characters() {
         let f = SourceFile::new("a".into(), "ab\nçd\n".into(), SourceKind::File);
         assert_eq!(f.line_col(0), (1, 1));
@@ -274,5 +369,17 @@ mod tests {
         assert_eq!(f.line_col(5), (2, 2));
         assert_eq!(f.line_text(2), "çd");
         assert_eq!(f.line_text(9), "");
+    }
+
+    #[test]
+    fn columns_on_long_non_ascii_lines_count_characters() {
+        let text = format!("x\n{}é{}end", "ü".repeat(10_000), "a".repeat(9_000));
+        let f = SourceFile::new("a".into(), text.clone(), SourceKind::File);
+        let at = text.find("end").unwrap() as u32;
+        assert_eq!(f.line_col(at), (2, 10_000 + 1 + 9_000 + 1));
+        // Inside a multi-byte character: the character's own column.
+        let e = text.find('é').unwrap() as u32;
+        assert_eq!(f.line_col(e + 1), (2, 10_001));
+        assert_eq!(f.line_col(text.len() as u32 + 5), (2, 19_005));
     }
 }

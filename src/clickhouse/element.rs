@@ -1,6 +1,8 @@
 //! The element tree every ClickHouse configuration lives in, whatever its
 //! syntax (XML, YAML, or a deployment format lowered into it).
 
+use std::collections::HashMap;
+
 use crate::source::Span;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -72,6 +74,32 @@ impl Element {
         match self.attrs.iter_mut().find(|a| a.name == attr.name) {
             Some(a) => *a = attr,
             None => self.attrs.push(attr),
+        }
+    }
+
+    /// Set several attributes, each replacing one of the same name: linear
+    /// in the number of attributes however many there are.
+    pub fn set_attrs(&mut self, attrs: &[Attr]) {
+        if self.attrs.len().saturating_mul(attrs.len()) <= 64 {
+            for a in attrs {
+                self.set_attr(a.clone());
+            }
+            return;
+        }
+        let mut index: HashMap<String, usize> = self
+            .attrs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name.clone(), i))
+            .collect();
+        for a in attrs {
+            match index.get(&a.name) {
+                Some(&i) => self.attrs[i] = a.clone(),
+                None => {
+                    index.insert(a.name.clone(), self.attrs.len());
+                    self.attrs.push(a.clone());
+                }
+            }
         }
     }
 

@@ -5,14 +5,29 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::element::Element;
-use super::merge::{merge, Flavor, MergeError, MergeNote};
+use super::merge::{merge_counting, Flavor, MergeError, MergeNote};
 use super::substitute::{substitute, Context, SubstNote};
 use super::yaml_map::{yaml_to_element, YamlNote};
 use crate::source::{SourceFile, SourceId, SourceKind, SourceMap, Span};
 use crate::syntax::{self, Limits, ParseError};
 
-/// Files larger than this are not parsed (a configuration is kilobytes).
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+/// Files larger than this are not read (a configuration is kilobytes; the
+/// limit leaves room for a 20 MB line).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 32 * 1024 * 1024;
+
+/// Target elements merging may look at for one tree (see
+/// [`merge_counting`]): about a second of work. Files after that are not
+/// merged, and say so.
+pub const DEFAULT_MAX_MERGE_WORK: u64 = 20_000_000;
+
+/// Most text of configuration files kept in one run: files that turn out
+/// not to be configurations are let go, so only a repository with hundreds
+/// of megabytes of ClickHouse configuration reaches it.
+pub const DEFAULT_MAX_TOTAL_SIZE: u64 = 256 * 1024 * 1024;
+
+/// How much of an unreadable file is looked at to tell whether it is meant
+/// to be a ClickHouse configuration.
+const SNIFF_BYTES: usize = 64 * 1024;
 
 /// Something about one file or one merge that rules may report.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,6 +37,18 @@ pub enum ConfigNote {
         error: ParseError,
     },
     Unreadable {
+        path: PathBuf,
+        message: String,
+    },
+    /// Not a file chlint reads: a FIFO, socket or device, a symbolic link
+    /// that loops, dangles or leads outside the checked folders. Never
+    /// opened; a warning, not a finding.
+    Skipped {
+        path: PathBuf,
+        reason: String,
+    },
+    /// chlint's own failure (a bug) while reading or parsing this file.
+    Internal {
         path: PathBuf,
         message: String,
     },
@@ -49,6 +76,8 @@ enum FileEntry {
         notes: Vec<ConfigNote>,
     },
     Failed(ConfigNote),
+    /// Read and found not to be a configuration: its tree and text dropped.
+    Released,
 }
 
 /// One effective configuration tree.
@@ -70,6 +99,7 @@ impl Loaded {
                 n,
                 ConfigNote::Invalid { .. }
                     | ConfigNote::Unreadable { .. }
+                    | ConfigNote::Internal { .. }
                     | ConfigNote::Template { .. }
                     | ConfigNote::RootMismatch { .. }
                     | ConfigNote::MergeFailed(_)
@@ -124,8 +154,17 @@ pub struct Workspace {
     pub limits: Limits,
     pub flavor: Flavor,
     pub max_file_size: u64,
+    /// Bound on merging work per tree ([`DEFAULT_MAX_MERGE_WORK`]).
+    pub max_merge_work: u64,
+    /// Bound on the text kept from all files ([`DEFAULT_MAX_TOTAL_SIZE`]).
+    pub max_total_size: u64,
+    /// Text kept now, in bytes.
+    kept: u64,
     /// Variables for `from_env`, only when given explicitly.
     pub env: Option<HashMap<String, String>>,
+    /// Canonical folders files may be read from; a symbolic link leading
+    /// elsewhere is not followed. `None`: no restriction.
+    pub roots: Option<Vec<PathBuf>>,
     files: HashMap<PathBuf, FileEntry>,
     builtins: HashMap<String, Element>,
     /// Embedded texts, by their source.
@@ -134,6 +173,9 @@ pub struct Workspace {
     texts: HashMap<PathBuf, Result<SourceId, ConfigNote>>,
     /// `--var-file`: Terraform variable files for every root module.
     pub var_files: Vec<PathBuf>,
+    /// The beginning of files that could not be decoded or were too large,
+    /// decoded leniently: enough to tell a ClickHouse configuration.
+    prefixes: HashMap<PathBuf, String>,
 }
 
 impl Default for Workspace {
@@ -143,20 +185,37 @@ impl Default for Workspace {
             limits: Limits::default(),
             flavor: Flavor::Modern,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_merge_work: DEFAULT_MAX_MERGE_WORK,
+            max_total_size: DEFAULT_MAX_TOTAL_SIZE,
+            kept: 0,
             env: None,
+            roots: None,
             files: HashMap::new(),
             builtins: HashMap::new(),
             embedded: HashMap::new(),
             texts: HashMap::new(),
             var_files: Vec::new(),
+            prefixes: HashMap::new(),
         }
     }
 }
 
 /// Decode a file's bytes: UTF-8 with or without BOM, UTF-16 with a BOM.
+/// Anything else is refused with a message saying what it looks like.
 pub fn decode(bytes: &[u8]) -> Result<String, String> {
+    const READS: &str = "chlint reads UTF-8 and UTF-16 with a byte order mark";
+    if bytes.starts_with(b"\xFF\xFE\0\0") || bytes.starts_with(b"\0\0\xFE\xFF") {
+        return Err(format!("UTF-32 text: {READS}; convert it to UTF-8"));
+    }
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return String::from_utf8(rest.to_vec()).map_err(|_| "invalid UTF-8".to_string());
+        return match std::str::from_utf8(rest) {
+            Ok(_) if rest.contains(&0) => Err("binary file (contains NUL bytes)".into()),
+            Ok(text) => Ok(text.to_string()),
+            Err(e) => Err(format!(
+                "invalid UTF-8 after a UTF-8 byte order mark ({}): {READS}",
+                where_in(rest, e.valid_up_to())
+            )),
+        };
     }
     let utf16 = |rest: &[u8], le: bool| -> Result<String, String> {
         if !rest.len().is_multiple_of(2) {
@@ -169,9 +228,13 @@ pub fn decode(bytes: &[u8]) -> Result<String, String> {
                 u16::from_be_bytes([c[0], c[1]])
             }
         });
-        char::decode_utf16(units)
+        let text = char::decode_utf16(units)
             .collect::<Result<String, _>>()
-            .map_err(|_| "invalid UTF-16".to_string())
+            .map_err(|_| "invalid UTF-16 (an unpaired surrogate)".to_string())?;
+        if text.contains('\0') {
+            return Err("binary file (contains NUL characters)".into());
+        }
+        Ok(text)
     };
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
         return utf16(rest, true);
@@ -180,10 +243,154 @@ pub fn decode(bytes: &[u8]) -> Result<String, String> {
         return utf16(rest, false);
     }
     if bytes.contains(&0) {
+        if utf16_without_bom(bytes).is_some() {
+            return Err(format!(
+                "UTF-16 without a byte order mark: {READS}; convert it to UTF-8"
+            ));
+        }
         return Err("binary file (contains NUL bytes)".into());
     }
-    String::from_utf8(bytes.to_vec())
-        .map_err(|_| "not UTF-8 text (only UTF-8 and UTF-16 with a BOM are read)".into())
+    match String::from_utf8(bytes.to_vec()) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let at = where_in(bytes, e.utf8_error().valid_up_to());
+            Err(match declared_encoding(bytes) {
+                Some(enc) => format!(
+                    "declared as {enc}, not UTF-8 ({at}): {READS}; convert it (iconv -f {enc} -t UTF-8)"
+                ),
+                None => format!("not UTF-8 text ({at}): {READS}"),
+            })
+        }
+    }
+}
+
+/// "line L, column C" of a byte offset (columns in bytes: the text is not valid).
+fn where_in(bytes: &[u8], offset: usize) -> String {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    format!("invalid byte at line {line}, column {}", offset - start + 1)
+}
+
+/// Is this UTF-16 without a byte order mark? Little-endian (`Some(true)`)
+/// when the odd bytes of the beginning are NUL, big-endian when the even are.
+fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
+    let head = &bytes[..bytes.len().min(512) & !1];
+    if head.len() < 4 {
+        return None;
+    }
+    let pairs = head.len() / 2;
+    let even_nul = head.iter().step_by(2).filter(|b| **b == 0).count();
+    let odd_nul = head.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
+    if odd_nul * 10 >= pairs * 9 && even_nul * 10 < pairs {
+        Some(true)
+    } else if even_nul * 10 >= pairs * 9 && odd_nul * 10 < pairs {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The encoding an XML declaration names, as a short safe token.
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
+    let decl = head.strip_prefix("<?xml")?;
+    let decl = &decl[..decl.find("?>")?];
+    let at = decl.find("encoding")? + "encoding".len();
+    let rest = decl[at..].trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = &rest[1..];
+    let value = &value[..value.find(quote)?];
+    let safe = !value.is_empty()
+        && value.len() <= 40
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
+    safe.then(|| value.to_string())
+}
+
+/// The beginning of a file that could not be decoded, decoded leniently.
+fn lenient_prefix(bytes: &[u8]) -> String {
+    let bytes = &bytes[..bytes.len().min(SNIFF_BYTES)];
+    let (le, rest) = if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        (Some(true), rest)
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        (Some(false), rest)
+    } else {
+        (utf16_without_bom(bytes), bytes)
+    };
+    match le {
+        Some(le) => {
+            let units = rest.chunks_exact(2).map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            });
+            char::decode_utf16(units)
+                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+                .collect()
+        }
+        None => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+/// Read a regular file, at most `max` bytes: `Ok(None)` when it is longer.
+/// The handle is checked again after opening, so nothing but a regular
+/// file is ever read.
+fn read_regular(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
+}
+
+/// What a path that is not a regular file is, for a message.
+fn describe_file_type(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Why `metadata` failed on a path, in words.
+fn describe_missing(path: &Path, error: &std::io::Error) -> String {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    // ELOOP has no stable ErrorKind: tell a loop by its OS error code.
+    const ELOOP: i32 = if cfg!(target_os = "linux") { 40 } else { 62 };
+    if is_link && error.raw_os_error() == Some(ELOOP) {
+        return "not followed: a symbolic link loop".into();
+    }
+    if is_link && error.kind() == std::io::ErrorKind::NotFound {
+        return "not followed: a symbolic link to a missing file".into();
+    }
+    if is_link {
+        return format!("not followed: a symbolic link that cannot be resolved ({error})");
+    }
+    error.to_string()
 }
 
 /// Text with Helm/Go template actions, which only parses once rendered.
@@ -239,65 +446,265 @@ impl Workspace {
     }
 
     fn read(&mut self, path: &Path) -> FileEntry {
+        let guarded = crate::guard::catch(|| self.read_unguarded(path));
+        guarded.unwrap_or_else(|message| {
+            FileEntry::Failed(ConfigNote::Internal {
+                path: path.to_path_buf(),
+                message,
+            })
+        })
+    }
+
+    fn read_unguarded(&mut self, path: &Path) -> FileEntry {
         let unreadable = |message: String| {
             FileEntry::Failed(ConfigNote::Unreadable {
                 path: path.to_path_buf(),
                 message,
             })
         };
-        match std::fs::metadata(path) {
-            Ok(m) if !m.is_file() => return unreadable("not a regular file".into()),
-            Ok(m) if m.len() > self.max_file_size => {
-                return unreadable(format!(
-                    "larger than {} bytes, not read (see --max-file-size)",
-                    self.max_file_size
-                ))
+        let skipped = |reason: String| {
+            FileEntry::Failed(ConfigNote::Skipped {
+                path: path.to_path_buf(),
+                reason,
+            })
+        };
+        // Nothing is opened before its type is known: opening a FIFO blocks.
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => return skipped(describe_missing(path, &e)),
+        };
+        if !meta.is_file() {
+            return skipped(format!("not read: {}", describe_file_type(&meta)));
+        }
+        if let Some(reason) = self.outside_roots(path) {
+            return skipped(reason);
+        }
+        let max = self.max_file_size;
+        let too_large =
+            || format!("larger than {max} bytes, not read (the limit is set with --max-file-size)");
+        if meta.len() > self.max_file_size {
+            self.sniff(path);
+            return unreadable(too_large());
+        }
+        if self.kept.saturating_add(meta.len()) > self.max_total_size {
+            return unreadable(format!(
+                "not read: the configuration files read before it hold {} bytes, as much as chlint keeps in one run",
+                self.kept
+            ));
+        }
+        crate::guard::debug_panic_point(path);
+        let bytes = match read_regular(path, self.max_file_size) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                self.sniff(path);
+                return unreadable(too_large());
             }
             Err(e) => return unreadable(e.to_string()),
-            Ok(_) => {}
-        }
-        let text = match std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| decode(&b))
-        {
+        };
+        let text = match decode(&bytes) {
             Ok(t) => t,
-            Err(e) => return unreadable(e),
+            Err(e) => {
+                self.prefixes
+                    .insert(path.to_path_buf(), lenient_prefix(&bytes));
+                return unreadable(e);
+            }
         };
         let yaml = is_yaml(path, &text);
         self.add_text(path.to_path_buf(), text, yaml, SourceKind::File)
     }
 
     /// Read a file as text into the source map (each file once), without
-    /// parsing it as a ClickHouse configuration.
+    /// parsing it as a ClickHouse configuration (Terraform, plan JSON, a
+    /// file Terraform's `file()` names). The same guards as for
+    /// configuration files apply: nothing but a regular file is opened,
+    /// links leading outside the checked folders are not followed, the size
+    /// limits hold, and a panic is an internal error.
     pub fn read_source(&mut self, path: &Path) -> Result<SourceId, ConfigNote> {
         if let Some(r) = self.texts.get(path) {
             return r.clone();
         }
+        let r =
+            crate::guard::catch(|| self.read_source_unguarded(path)).unwrap_or_else(|message| {
+                Err(ConfigNote::Internal {
+                    path: path.to_path_buf(),
+                    message,
+                })
+            });
+        self.texts.insert(path.to_path_buf(), r.clone());
+        r
+    }
+
+    fn read_source_unguarded(&mut self, path: &Path) -> Result<SourceId, ConfigNote> {
+        let text = self.read_text(path)?;
+        self.kept = self.kept.saturating_add(text.len() as u64);
+        let source = self
+            .sources
+            .add(SourceFile::new(path.to_path_buf(), text, SourceKind::File));
+        // Findings and secrets of these files are found after discovery:
+        // their text is never let go.
+        self.sources.pin(source);
+        Ok(source)
+    }
+
+    /// Read a regular file as text, with the guards every read goes
+    /// through: its type is looked at before it is opened (a FIFO blocks),
+    /// links leading outside [`Workspace::roots`] are not followed, and the
+    /// size of the file and the text kept in the run are bounded.
+    fn read_text(&mut self, path: &Path) -> Result<String, ConfigNote> {
         let unreadable = |message: String| ConfigNote::Unreadable {
             path: path.to_path_buf(),
             message,
         };
-        let r = match std::fs::metadata(path) {
-            Ok(m) if !m.is_file() => Err(unreadable("not a regular file".into())),
-            Ok(m) if m.len() > self.max_file_size => Err(unreadable(format!(
-                "larger than {} bytes, not read (see --max-file-size)",
-                self.max_file_size
-            ))),
-            Err(e) => Err(unreadable(e.to_string())),
-            Ok(_) => match std::fs::read(path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| decode(&b))
-            {
-                Ok(text) => Ok(self.sources.add(SourceFile::new(
-                    path.to_path_buf(),
-                    text,
-                    SourceKind::File,
-                ))),
-                Err(e) => Err(unreadable(e)),
-            },
+        let skipped = |reason: String| ConfigNote::Skipped {
+            path: path.to_path_buf(),
+            reason,
         };
-        self.texts.insert(path.to_path_buf(), r.clone());
-        r
+        // Nothing is opened before its type is known: opening a FIFO blocks.
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => return Err(skipped(describe_missing(path, &e))),
+        };
+        if !meta.is_file() {
+            return Err(skipped(format!("not read: {}", describe_file_type(&meta))));
+        }
+        if let Some(reason) = self.outside_roots(path) {
+            return Err(skipped(reason));
+        }
+        let max = self.max_file_size;
+        let too_large =
+            || format!("larger than {max} bytes, not read (the limit is set with --max-file-size)");
+        if meta.len() > self.max_file_size {
+            self.sniff(path);
+            return Err(unreadable(too_large()));
+        }
+        if self.kept.saturating_add(meta.len()) > self.max_total_size {
+            return Err(unreadable(format!(
+                "not read: the configuration files read before it hold {} bytes, as much as chlint keeps in one run",
+                self.kept
+            )));
+        }
+        crate::guard::debug_panic_point(path);
+        let bytes = match read_regular(path, self.max_file_size) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                self.sniff(path);
+                return Err(unreadable(too_large()));
+            }
+            Err(e) => return Err(unreadable(e.to_string())),
+        };
+        decode(&bytes).map_err(|e| {
+            self.prefixes
+                .insert(path.to_path_buf(), lenient_prefix(&bytes));
+            unreadable(e)
+        })
+    }
+
+    /// Read an auxiliary file (a chart's `Chart.yaml`) as text through the
+    /// same guards, without registering it: `None` when it is not a regular
+    /// file inside the checked folders, too large or not text.
+    pub fn read_aux_text(&self, path: &Path) -> Option<String> {
+        let meta = std::fs::metadata(path).ok()?;
+        if !meta.is_file() || meta.len() > self.max_file_size || self.outside_roots(path).is_some()
+        {
+            return None;
+        }
+        let bytes = read_regular(path, self.max_file_size).ok()??;
+        decode(&bytes).ok()
+    }
+
+    /// Keep the beginning of a file too large to read, leniently decoded.
+    fn sniff(&mut self, path: &Path) {
+        use std::io::Read as _;
+        let mut head = Vec::new();
+        let read = std::fs::File::open(path)
+            .and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head));
+        if read.is_ok() {
+            self.prefixes
+                .insert(path.to_path_buf(), lenient_prefix(&head));
+        }
+    }
+
+    /// Why a path may not be read under [`Workspace::roots`], if it may not.
+    fn outside_roots(&self, path: &Path) -> Option<String> {
+        let roots = self.roots.as_ref()?;
+        match path.canonicalize() {
+            Ok(real) if roots.iter().any(|r| real.starts_with(r)) => None,
+            Ok(_) => {
+                Some("not followed: a symbolic link to a file outside the checked folders".into())
+            }
+            Err(e) => Some(describe_missing(path, &e)),
+        }
+    }
+
+    /// The leniently decoded beginning of a file that could not be read as
+    /// text (too large, binary, another encoding).
+    pub fn prefix_of(&self, path: &Path) -> Option<&str> {
+        self.prefixes.get(path).map(String::as_str)
+    }
+
+    /// Forget a file that turned out not to be a configuration: its tree and
+    /// text are dropped, and it is never read again in this run.
+    pub fn release(&mut self, path: &Path) {
+        if let Some(entry) = self.files.get_mut(path) {
+            let source = match entry {
+                FileEntry::Parsed { source, .. }
+                | FileEntry::Failed(ConfigNote::Invalid { source, .. })
+                | FileEntry::Failed(ConfigNote::Template { source }) => *source,
+                _ => return,
+            };
+            // A source a deployment, an embedded text or a loaded tree
+            // points into keeps its text (and its entry).
+            if self.sources.is_pinned(source) {
+                return;
+            }
+            let len = self.sources.get(source).text.len() as u64;
+            self.kept = self.kept.saturating_sub(len);
+            self.sources.forget_text(source);
+            *entry = FileEntry::Released;
+        }
+        self.prefixes.remove(path);
+    }
+
+    /// Files whose reading or parsing hit a bug in chlint, with the message.
+    pub fn internal_failures(&self) -> Vec<(PathBuf, String)> {
+        let mut out: Vec<(PathBuf, String)> = self
+            .files
+            .iter()
+            .filter_map(|(p, e)| match e {
+                FileEntry::Failed(ConfigNote::Internal { message, .. }) => {
+                    Some((p.clone(), message.clone()))
+                }
+                _ => None,
+            })
+            .chain(self.texts.iter().filter_map(|(p, r)| match r {
+                Err(ConfigNote::Internal { message, .. }) => Some((p.clone(), message.clone())),
+                _ => None,
+            }))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Paths skipped without being read (FIFOs, devices, links that loop,
+    /// dangle or lead outside), with the reason, in path order.
+    pub fn skipped(&self) -> Vec<(PathBuf, String)> {
+        let mut out: Vec<(PathBuf, String)> = self
+            .files
+            .iter()
+            .filter_map(|(p, e)| match e {
+                FileEntry::Failed(ConfigNote::Skipped { reason, .. }) => {
+                    Some((p.clone(), reason.clone()))
+                }
+                _ => None,
+            })
+            .chain(self.texts.iter().filter_map(|(p, r)| match r {
+                Err(ConfigNote::Skipped { reason, .. }) => Some((p.clone(), reason.clone())),
+                _ => None,
+            }))
+            .collect();
+        out.dedup();
+        out.sort();
+        out
     }
 
     /// Register text that did not come from a plain file read (stdin, an
@@ -314,6 +721,7 @@ impl Workspace {
     }
 
     fn add_text(&mut self, path: PathBuf, text: String, yaml: bool, kind: SourceKind) -> FileEntry {
+        self.kept = self.kept.saturating_add(text.len() as u64);
         let source = SourceId(self.sources.len() as u32);
         let result = parse_config(source, &text, yaml, &self.limits);
         let added = self.sources.add(SourceFile::new(path, text, kind));
@@ -370,7 +778,7 @@ impl Workspace {
             FileEntry::Failed(
                 ConfigNote::Invalid { source, .. } | ConfigNote::Template { source },
             ) => Some(*source),
-            FileEntry::Failed(_) => None,
+            FileEntry::Failed(_) | FileEntry::Released => None,
         }
     }
 
@@ -378,7 +786,7 @@ impl Workspace {
     pub fn root_of_source(&self, source: SourceId) -> Option<&Element> {
         match self.embedded.get(&source)? {
             FileEntry::Parsed { root, .. } => Some(root),
-            FileEntry::Failed(_) => None,
+            FileEntry::Failed(_) | FileEntry::Released => None,
         }
     }
 
@@ -386,7 +794,7 @@ impl Workspace {
     pub fn failure_of_source(&self, source: SourceId) -> Option<ConfigNote> {
         match self.embedded.get(&source)? {
             FileEntry::Failed(n) => Some(n.clone()),
-            FileEntry::Parsed { .. } => None,
+            FileEntry::Parsed { .. } | FileEntry::Released => None,
         }
     }
 
@@ -425,7 +833,7 @@ impl Workspace {
     pub fn root_of(&mut self, path: &Path) -> Option<&Element> {
         match self.entry(path) {
             FileEntry::Parsed { root, .. } => Some(root),
-            FileEntry::Failed(_) => None,
+            FileEntry::Failed(_) | FileEntry::Released => None,
         }
     }
 
@@ -433,7 +841,7 @@ impl Workspace {
     pub fn failure_of(&mut self, path: &Path) -> Option<ConfigNote> {
         match self.entry(path) {
             FileEntry::Failed(n) => Some(n.clone()),
-            FileEntry::Parsed { .. } => None,
+            FileEntry::Parsed { .. } | FileEntry::Released => None,
         }
     }
 
@@ -466,28 +874,86 @@ impl Workspace {
             Base::Tree(root) => (root, None),
             Base::File(path) => {
                 let entry = self.entry(path).clone();
-                parsed_base(entry, &mut notes, &mut files)?
+                parsed_base(entry, path, &mut notes, &mut files)?
             }
             Base::Source(source) => {
                 let entry = self.input_entry(&Input::Source(source));
-                parsed_base(entry, &mut notes, &mut files)?
+                let path = self.sources.get(source).path.clone();
+                parsed_base(entry, &path, &mut notes, &mut files)?
             }
         };
         let main_is_ch = is_clickhouse_root(&root.name);
+        let flavor = self.flavor;
+        let mut work = 0u64;
         for input in inputs {
-            let (source, other, file_notes) = match self.input_entry(input) {
+            if work > self.max_merge_work {
+                let path = match input {
+                    Input::File(p) => p.clone(),
+                    Input::Source(s) => self.sources.get(*s).path.clone(),
+                    Input::Tree(t) => self.sources.get(t.span.source).path.clone(),
+                };
+                notes.push(ConfigNote::Unreadable {
+                    path,
+                    message: format!(
+                        "not merged: the {} files merged before it into a large configuration took all the work chlint allows for one configuration",
+                        files.len().saturating_sub(1)
+                    ),
+                });
+                continue;
+            }
+            let unregistered;
+            // Merged from where it is stored: a merge file is not copied.
+            let entry: &FileEntry = match input {
+                Input::File(path) => {
+                    self.entry(path);
+                    let entry = &self.files[path.as_path()];
+                    // ClickHouse 18.x refuses to start on a dangling link
+                    // among its merge files (see `merge_files`).
+                    if let FileEntry::Failed(ConfigNote::Skipped { reason, .. }) = entry {
+                        if flavor == Flavor::Legacy && dangling_link(path) {
+                            notes.push(ConfigNote::Unreadable {
+                                path: path.clone(),
+                                message: format!("{reason}: ClickHouse 18.x does not start"),
+                            });
+                            continue;
+                        }
+                    }
+                    entry
+                }
+                Input::Source(source) => match self.embedded.get(source) {
+                    Some(entry) => entry,
+                    None => {
+                        unregistered = FileEntry::Failed(ConfigNote::Unreadable {
+                            path: self.sources.get(*source).path.clone(),
+                            message: "not registered as a configuration".into(),
+                        });
+                        &unregistered
+                    }
+                },
+                // Generated in memory: small, copied.
+                Input::Tree(root) => {
+                    unregistered = FileEntry::Parsed {
+                        source: root.span.source,
+                        root: root.clone(),
+                        notes: Vec::new(),
+                    };
+                    &unregistered
+                }
+            };
+            let (source, other, file_notes) = match entry {
                 FileEntry::Parsed {
                     source,
                     root,
                     notes,
-                } => (source, root, notes),
+                } => (*source, root, notes),
                 FileEntry::Failed(note) => {
-                    notes.push(note);
+                    notes.push(note.clone());
                     continue;
                 }
+                FileEntry::Released => continue,
             };
-            notes.extend(file_notes);
-            if main_is_ch && !is_clickhouse_root(&other.name) && self.flavor == Flavor::Modern {
+            notes.extend(file_notes.iter().cloned());
+            if main_is_ch && !is_clickhouse_root(&other.name) && flavor == Flavor::Modern {
                 notes.push(ConfigNote::RootMismatch {
                     span: other.span,
                     root: other.name.clone(),
@@ -496,7 +962,7 @@ impl Workspace {
             }
             files.push(source);
             let mut merge_notes = Vec::new();
-            if let Err(e) = merge(&mut root, &other, self.flavor, &mut merge_notes) {
+            if let Err(e) = merge_counting(&mut root, other, flavor, &mut merge_notes, &mut work) {
                 notes.push(ConfigNote::MergeFailed(e));
             }
             notes.extend(merge_notes.into_iter().map(ConfigNote::Merge));
@@ -514,6 +980,10 @@ impl Workspace {
         let mut subst_notes = Vec::new();
         substitute(&mut root, &ctx, &mut subst_notes);
         notes.extend(subst_notes.into_iter().map(ConfigNote::Subst));
+        // Findings point into every file of the tree: none is let go.
+        for source in &files {
+            self.sources.pin(*source);
+        }
         Ok(Loaded {
             root,
             main,
@@ -531,7 +1001,7 @@ impl Workspace {
         let path = resolve_in_dir(dir, &named.value())?;
         match self.entry(&path) {
             FileEntry::Parsed { source, root, .. } => Some((*source, root.clone())),
-            FileEntry::Failed(_) => None,
+            FileEntry::Failed(_) | FileEntry::Released => None,
         }
     }
 }
@@ -539,6 +1009,7 @@ impl Workspace {
 /// The root of a parsed base file, its notes and source recorded.
 fn parsed_base(
     entry: FileEntry,
+    path: &Path,
     notes: &mut Vec<ConfigNote>,
     files: &mut Vec<SourceId>,
 ) -> Result<(Element, Option<SourceId>), ConfigNote> {
@@ -553,7 +1024,17 @@ fn parsed_base(
             Ok((root, Some(source)))
         }
         FileEntry::Failed(note) => Err(note),
+        FileEntry::Released => Err(ConfigNote::Skipped {
+            path: path.to_path_buf(),
+            reason: "not a ClickHouse configuration".into(),
+        }),
     }
+}
+
+/// A symbolic link whose target does not exist.
+fn dangling_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(path).is_err()
 }
 
 pub fn is_clickhouse_root(name: &str) -> bool {
@@ -699,5 +1180,107 @@ mod tests {
             .unwrap();
         assert!(loaded.fatal_notes().next().is_some());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A scratch folder for one test, emptied first.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("chlint-load-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("config.d")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn merging_stops_at_the_work_budget_and_says_which_files_were_left_out() {
+        let dir = scratch("budget");
+        let leaves: String = (0..100).map(|i| format!("<k{i}/>")).collect();
+        std::fs::write(
+            dir.join("config.xml"),
+            format!("<clickhouse>{leaves}</clickhouse>"),
+        )
+        .unwrap();
+        for i in 0..10 {
+            std::fs::write(
+                dir.join(format!("config.d/{i}.xml")),
+                format!("<clickhouse><m{i}/></clickhouse>"),
+            )
+            .unwrap();
+        }
+        let mut ws = Workspace {
+            max_merge_work: 350,
+            ..Workspace::default()
+        };
+        let merges = merge_files(&dir, "config", Flavor::Modern);
+        let tree = ws
+            .load_tree(Base::File(&dir.join("config.xml")), &merges, &dir)
+            .unwrap();
+        // 100, 101, 102, 103 children looked at: the fifth file is past 350.
+        assert_eq!(tree.files.len(), 1 + 4);
+        let left_out: Vec<&Path> = tree
+            .notes
+            .iter()
+            .filter_map(|n| match n {
+                ConfigNote::Unreadable { path, message } if message.starts_with("not merged") => {
+                    Some(path.as_path())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(left_out.len(), 6);
+        assert!(left_out[0].ends_with("config.d/4.xml"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn text_kept_in_one_run_is_bounded_and_released_files_do_not_count() {
+        let dir = scratch("total");
+        for name in ["a.xml", "b.xml", "c.xml"] {
+            std::fs::write(
+                dir.join(name),
+                format!("<clickhouse>{}</clickhouse>", " ".repeat(100)),
+            )
+            .unwrap();
+        }
+        let mut ws = Workspace {
+            max_total_size: 250,
+            ..Workspace::default()
+        };
+        assert!(ws.root_of(&dir.join("a.xml")).is_some());
+        assert!(ws.root_of(&dir.join("b.xml")).is_some());
+        let third = ws.failure_of(&dir.join("c.xml"));
+        assert!(
+            matches!(&third, Some(ConfigNote::Unreadable { message, .. }) if message.contains("as much as chlint keeps")),
+            "{third:?}"
+        );
+        ws.release(&dir.join("a.xml"));
+        let mut ws2 = Workspace {
+            max_total_size: 250,
+            ..Workspace::default()
+        };
+        assert!(ws2.root_of(&dir.join("a.xml")).is_some());
+        ws2.release(&dir.join("a.xml"));
+        assert!(ws2.root_of(&dir.join("b.xml")).is_some());
+        assert!(ws2.root_of(&dir.join("c.xml")).is_some());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn decoding_names_what_it_cannot_read() {
+        assert_eq!(decode(b"\xEF\xBB\xBFa: 1").unwrap(), "a: 1");
+        assert_eq!(decode(b"\xFF\xFEa\0:\0").unwrap(), "a:");
+        assert_eq!(decode(b"\xFE\xFF\0a\0:").unwrap(), "a:");
+        assert!(decode(b"\xFF\xFE\0\0<\0\0\0")
+            .unwrap_err()
+            .contains("UTF-32"));
+        assert!(decode(b"<\0c\0/\0>\0")
+            .unwrap_err()
+            .contains("UTF-16 without a byte order mark"));
+        assert!(decode(b"\x01\x02\0\x03").unwrap_err().contains("binary"));
+        let latin = decode(b"<?xml version='1.0' encoding='latin1'?>\n<c>\xE9</c>").unwrap_err();
+        assert!(latin.contains("declared as latin1"), "{latin}");
+        assert!(latin.contains("line 2, column 4"), "{latin}");
+        let evil = decode(b"<?xml encoding='a b<script>'?>\xE9").unwrap_err();
+        assert!(evil.starts_with("not UTF-8"), "{evil}");
+        assert_eq!(decode(b"").unwrap(), "");
     }
 }

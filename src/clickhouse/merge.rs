@@ -3,7 +3,7 @@
 //! non-control attributes) in document order, `remove` and `replace` act on
 //! one match each, everything else recurses.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::element::{Element, Node};
 use crate::source::Span;
@@ -46,7 +46,21 @@ pub fn merge(
     flavor: Flavor,
     notes: &mut Vec<MergeNote>,
 ) -> Result<(), MergeError> {
-    merge_at(target, source, flavor, notes, 0)
+    merge_counting(target, source, flavor, notes, &mut 0)
+}
+
+/// [`merge`], adding to `work` the number of target elements it looked at:
+/// merging each file scans the children of every element it merges into
+/// (as ClickHouse does), so many files merged into a large tree cost their
+/// product, which the caller can bound.
+pub fn merge_counting(
+    target: &mut Element,
+    source: &Element,
+    flavor: Flavor,
+    notes: &mut Vec<MergeNote>,
+    work: &mut u64,
+) -> Result<(), MergeError> {
+    merge_at(target, source, flavor, notes, 0, work)
 }
 
 fn merge_at(
@@ -55,7 +69,9 @@ fn merge_at(
     flavor: Flavor,
     notes: &mut Vec<MergeNote>,
     depth: usize,
+    work: &mut u64,
 ) -> Result<(), MergeError> {
+    *work += target.children.len() as u64;
     // Only text directly under the target goes; its elements are merged.
     target.children.retain(|n| matches!(n, Node::Element(_)));
 
@@ -65,10 +81,16 @@ fn merge_at(
     let mut pairing = Pairing::default();
     // Unmatched target children by identity, in document order: each source
     // child consumes the first one (a multimap, as ClickHouse keeps).
+    // Only children named like some source child can pair: the others are
+    // passed over by name, so that merging many small files into a large
+    // tree does not compute every identity again for each file.
+    let names = Names::of(source.elements().map(|e| e.name.as_str()));
     let mut candidates: HashMap<IdentityKey, VecDeque<usize>> = HashMap::new();
     for (i, n) in target.children.iter().enumerate() {
         if let Node::Element(e) = n {
-            candidates.entry(e.identity()).or_default().push_back(i);
+            if names.contains(&e.name) {
+                candidates.entry(e.identity()).or_default().push_back(i);
+            }
         }
     }
 
@@ -126,15 +148,13 @@ fn merge_at(
                         existing.remove_attr(a);
                     }
                 }
-                for a in &child.attrs {
-                    existing.set_attr(a.clone());
-                }
+                existing.set_attrs(&child.attrs);
             }
             if !child.has_element_children() {
                 existing.overridden.push(existing.span);
                 existing.span = child.span;
             }
-            merge_at(existing, child, flavor, notes, depth + 1)?;
+            merge_at(existing, child, flavor, notes, depth + 1, work)?;
         }
     }
 
@@ -149,33 +169,61 @@ fn merge_at(
     Ok(())
 }
 
+/// A set of element names, checked without hashing when it is small.
+enum Names<'a> {
+    Few(Vec<&'a str>),
+    Many(HashSet<&'a str>),
+}
+
+impl<'a> Names<'a> {
+    fn of(names: impl Iterator<Item = &'a str>) -> Names<'a> {
+        let mut few: Vec<&str> = Vec::new();
+        for n in names {
+            if few.len() >= 8 {
+                let mut many: HashSet<&str> = few.into_iter().collect();
+                many.insert(n);
+                return Names::Many(many);
+            }
+            if !few.contains(&n) {
+                few.push(n);
+            }
+        }
+        Names::Few(few)
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        match self {
+            Names::Few(few) => few.contains(&name),
+            Names::Many(many) => many.contains(name),
+        }
+    }
+}
+
 /// What one source file did to each identity of leaf element under one parent.
 #[derive(Default)]
 struct Pairing {
-    // (identity, overriding spans, count of removals)
-    groups: Vec<(IdentityKey, Vec<Span>, usize)>,
+    /// Identities in the order first seen, each with its overriding spans.
+    groups: Vec<(IdentityKey, Vec<Span>)>,
+    index: HashMap<IdentityKey, usize>,
 }
 
 type IdentityKey = (String, Vec<(String, String)>);
 
 impl Pairing {
     fn record(&mut self, child: &Element, matched: bool, remove: bool) {
-        if child.has_element_children() || !matched {
+        if child.has_element_children() || !matched || remove {
             return;
         }
         let identity = child.identity();
-        let entry = match self.groups.iter_mut().position(|g| g.0 == identity) {
-            Some(i) => &mut self.groups[i],
+        let i = match self.index.get(&identity) {
+            Some(&i) => i,
             None => {
-                self.groups.push((identity, Vec::new(), 0));
-                self.groups.last_mut().expect("just pushed")
+                self.index.insert(identity.clone(), self.groups.len());
+                self.groups.push((identity, Vec::new()));
+                self.groups.len() - 1
             }
         };
-        if remove {
-            entry.2 += 1;
-        } else {
-            entry.1.push(child.span);
-        }
+        self.groups[i].1.push(child.span);
     }
 
     /// Leaf elements that the file set some of, and left others of in place.
@@ -186,19 +234,22 @@ impl Pairing {
         at_root: bool,
         notes: &mut Vec<MergeNote>,
     ) {
-        for (identity, overriding, _) in &self.groups {
-            if overriding.is_empty() {
-                continue;
+        if self.groups.is_empty() {
+            return;
+        }
+        // One pass over the target: unmatched elements of a recorded identity.
+        let names = Names::of(self.groups.iter().map(|g| g.0 .0.as_str()));
+        let mut surviving: Vec<Vec<Span>> = vec![Vec::new(); self.groups.len()];
+        for (i, n) in target.children.iter().enumerate() {
+            if let Node::Element(e) = n {
+                if !matched[i] && names.contains(&e.name) {
+                    if let Some(&g) = self.index.get(&e.identity()) {
+                        surviving[g].push(e.span);
+                    }
+                }
             }
-            let surviving: Vec<Span> = target
-                .children
-                .iter()
-                .enumerate()
-                .filter_map(|(i, n)| match n {
-                    Node::Element(e) if !matched[i] && &e.identity() == identity => Some(e.span),
-                    _ => None,
-                })
-                .collect();
+        }
+        for ((identity, overriding), surviving) in self.groups.iter().zip(surviving) {
             if !surviving.is_empty() {
                 notes.push(MergeNote::PartialOverride {
                     name: identity.0.clone(),
@@ -331,6 +382,25 @@ mod tests {
         assert_eq!(port.value(), "8124");
         assert_eq!(port.span.source, SourceId(1));
         assert_eq!(port.overridden[0].source, SourceId(0));
+    }
+
+    #[test]
+    fn many_distinct_leaves_merge_in_linear_time() {
+        let n = 20_000;
+        let base: String = (0..n).map(|i| format!("<k{i}>1</k{i}>")).collect();
+        let over: String = (0..n)
+            .map(|i| format!("<k{i}>2</k{i}><k{i}>3</k{i}>"))
+            .collect();
+        let attrs: String = (0..n).map(|i| format!(" a{i}=\"{i}\"")).collect();
+        let started = std::time::Instant::now();
+        let (root, notes) = merged(
+            &format!("<c>{base}<x{attrs}/></c>"),
+            &[&format!("<c>{over}<x{attrs}/></c>")],
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(values(&root, "k7"), ["2", "3"]);
+        assert_eq!(root.child("x").unwrap().attrs.len(), n);
+        assert!(notes.is_empty());
     }
 
     #[test]

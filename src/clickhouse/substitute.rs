@@ -3,7 +3,7 @@
 //! (never known here). What cannot be resolved stays marked, so the model
 //! treats it as set from outside.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use super::element::{Element, Node};
 use super::merge::Flavor;
@@ -32,6 +32,9 @@ pub enum SubstNote {
     /// A `from_env` value that is not valid XML content (ClickHouse refuses
     /// to start).
     BadEnvValue { var: String, span: Span },
+    /// Substitutions stopped here: included content kept including more
+    /// (the element stays unresolved, i.e. set from outside).
+    LimitReached { span: Span },
 }
 
 const SUBST_ATTRS: [&str; 3] = ["incl", "from_env", "from_zk"];
@@ -39,9 +42,46 @@ const SUBST_ATTRS: [&str; 3] = ["incl", "from_env", "from_zk"];
 /// Bound on substitutions per tree: included content may include again.
 const MAX_SUBSTITUTIONS: usize = 10_000;
 
+/// What substitutions may still do to one tree.
+struct Budget {
+    substitutions: usize,
+    /// Nodes that included content may still add.
+    nodes: usize,
+    noted: bool,
+}
+
+impl Budget {
+    fn exhausted(&mut self, span: Span, notes: &mut Vec<SubstNote>) {
+        self.substitutions = 0;
+        if !self.noted {
+            self.noted = true;
+            notes.push(SubstNote::LimitReached { span });
+        }
+    }
+}
+
+/// Nodes of a subtree, or `None` when there are more than `limit`.
+fn size_within(e: &Element, limit: usize) -> Option<usize> {
+    let mut n = 0usize;
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        n += 1 + e.attrs.len() + e.children.len();
+        if n > limit {
+            return None;
+        }
+        stack.extend(e.elements());
+    }
+    Some(n)
+}
+
 pub fn substitute(root: &mut Element, ctx: &Context, notes: &mut Vec<SubstNote>) {
-    let mut budget = MAX_SUBSTITUTIONS;
-    walk(root, ctx, notes, &mut budget);
+    let limits = Limits::default();
+    let mut budget = Budget {
+        substitutions: MAX_SUBSTITUTIONS,
+        nodes: limits.max_nodes,
+        noted: false,
+    };
+    walk(root, ctx, notes, &mut budget, 0, limits.max_depth);
 }
 
 enum Resolution {
@@ -50,7 +90,12 @@ enum Resolution {
     Unknown,
 }
 
-fn resolve(e: &Element, ctx: &Context, notes: &mut Vec<SubstNote>) -> Option<Resolution> {
+fn resolve(
+    e: &Element,
+    ctx: &Context,
+    notes: &mut Vec<SubstNote>,
+    budget: &mut Budget,
+) -> Option<Resolution> {
     let present: Vec<&str> = SUBST_ATTRS
         .iter()
         .copied()
@@ -69,7 +114,16 @@ fn resolve(e: &Element, ctx: &Context, notes: &mut Vec<SubstNote>) -> Option<Res
             }
             None => Resolution::Missing,
             Some(inc) => match inc.find(value) {
-                Some(node) => Resolution::Found(node.clone()),
+                Some(node) => match size_within(node, budget.nodes) {
+                    Some(size) => {
+                        budget.nodes -= size;
+                        Resolution::Found(node.clone())
+                    }
+                    None => {
+                        budget.exhausted(e.span, notes);
+                        return None;
+                    }
+                },
                 None => Resolution::Missing,
             },
         },
@@ -109,27 +163,48 @@ fn relocate(e: &mut Element, span: Span) {
     }
 }
 
-fn walk(e: &mut Element, ctx: &Context, notes: &mut Vec<SubstNote>, budget: &mut usize) {
-    let mut i = 0;
-    while i < e.children.len() {
-        let Node::Element(child) = &mut e.children[i] else {
-            i += 1;
+/// Resolve substitutions below `e`. Included content is walked too (it may
+/// include again), down to `max_depth` levels; `<include>` elements are
+/// replaced by what they name.
+fn walk(
+    e: &mut Element,
+    ctx: &Context,
+    notes: &mut Vec<SubstNote>,
+    budget: &mut Budget,
+    depth: usize,
+    max_depth: usize,
+) {
+    if depth >= max_depth || e.children.is_empty() {
+        return;
+    }
+    // Children are rebuilt in one pass, so that many includes under one
+    // parent stay linear.
+    let mut pending: VecDeque<Node> = std::mem::take(&mut e.children).into();
+    let mut out: Vec<Node> = Vec::with_capacity(pending.len());
+    while let Some(node) = pending.pop_front() {
+        let Node::Element(mut child) = node else {
+            out.push(node);
             continue;
         };
-        let resolution = if *budget > 0 {
-            resolve(child, ctx, notes)
+        let resolution = if budget.substitutions > 0 {
+            resolve(&child, ctx, notes, budget)
         } else {
+            if SUBST_ATTRS.iter().any(|a| child.has_attr(a)) {
+                budget.exhausted(child.span, notes);
+            }
             None
         };
         if resolution.is_some() {
-            *budget = budget.saturating_sub(1);
+            budget.substitutions = budget.substitutions.saturating_sub(1);
         }
         let is_include = child.name == "include" && ctx.flavor == Flavor::Modern;
         match resolution {
             Some(Resolution::Found(node)) if is_include => {
                 // <include> is replaced in place by what it names; the new
                 // children are walked next.
-                e.children.splice(i..=i, node.children);
+                for n in node.children.into_iter().rev() {
+                    pending.push_front(n);
+                }
                 continue;
             }
             Some(Resolution::Found(node)) => {
@@ -140,14 +215,11 @@ fn walk(e: &mut Element, ctx: &Context, notes: &mut Vec<SubstNote>, budget: &mut
                 for kind in SUBST_ATTRS {
                     child.remove_attr(kind);
                 }
-                for a in &node.attrs {
-                    child.set_attr(a.clone());
-                }
+                child.set_attrs(&node.attrs);
                 child.children.extend(node.children);
             }
             Some(Resolution::Missing) => {
                 if child.has_attr("optional") || is_include {
-                    e.children.remove(i);
                     continue;
                 }
                 if let Some(name) = child.attr("incl") {
@@ -159,11 +231,10 @@ fn walk(e: &mut Element, ctx: &Context, notes: &mut Vec<SubstNote>, budget: &mut
             }
             Some(Resolution::Unknown) | None => {}
         }
-        if let Node::Element(child) = &mut e.children[i] {
-            walk(child, ctx, notes, budget);
-        }
-        i += 1;
+        walk(&mut child, ctx, notes, budget, depth + 1, max_depth);
+        out.push(Node::Element(child));
     }
+    e.children = out;
 }
 
 #[cfg(test)]
@@ -201,6 +272,39 @@ mod tests {
         );
         assert_eq!(root.child("r").unwrap().attr("incl"), Some("nope"));
         assert!(matches!(&notes[..], [SubstNote::IncludeNotFound { name, .. }] if name == "nope"));
+    }
+
+    #[test]
+    fn self_including_content_is_bounded() {
+        // Each level includes itself twice: exponential without a budget.
+        let inc =
+            parse("<yandex><x><a incl=\"x\"/><b incl=\"x\"/><pad>0123456789</pad></x></yandex>");
+        let mut root = parse("<c><r incl=\"x\"/><include incl=\"x\"/></c>");
+        let mut notes = Vec::new();
+        let started = std::time::Instant::now();
+        substitute(
+            &mut root,
+            &Context {
+                include: Some(&inc),
+                env: None,
+                flavor: Flavor::Modern,
+            },
+            &mut notes,
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert!(
+            notes
+                .iter()
+                .any(|n| matches!(n, SubstNote::LimitReached { .. })),
+            "{notes:?}"
+        );
+        let mut depth = 0;
+        let mut e = &root;
+        while let Some(next) = e.child("r").or_else(|| e.child("a")) {
+            depth += 1;
+            e = next;
+        }
+        assert!(depth <= 2 * Limits::default().max_depth, "{depth}");
     }
 
     #[test]

@@ -105,6 +105,9 @@ fn map_into(
 ) -> Result<(), ParseError> {
     let mut seen: HashMap<&str, Span> = HashMap::new();
     let mut has_text = false;
+    // `parent` is a new element: all its attributes come from this mapping.
+    debug_assert!(parent.attrs.is_empty());
+    let mut attr_index: HashMap<&str, usize> = HashMap::new();
     for (key, value) in entries {
         let name = key_name(key)?;
         match seen.get(name) {
@@ -125,11 +128,20 @@ fn map_into(
                     value.span.start as usize,
                 ));
             };
-            parent.set_attr(Attr {
+            let attr = Attr {
                 name: attr_name.to_string(),
                 value: v.clone(),
                 span: join(key.span, value.span),
-            });
+            };
+            // A repeated attribute overwrites the earlier one (a map keeps
+            // this linear for elements with very many attributes).
+            match attr_index.get(attr_name) {
+                Some(&i) => parent.attrs[i] = attr,
+                None => {
+                    attr_index.insert(attr_name, parent.attrs.len());
+                    parent.attrs.push(attr);
+                }
+            }
         } else if name == "#text" {
             let YamlKind::Scalar(v) = &value.kind else {
                 return Err(ParseError::new(
@@ -169,11 +181,13 @@ fn value_into(
         YamlKind::Null | YamlKind::Scalar(_) => {
             let mut el = Element::new(name, join(key.span, value.span));
             push_text(&mut el, value);
+            el.children.shrink_to_fit();
             parent.children.push(Node::Element(el));
         }
         YamlKind::Map(entries) => {
             let mut el = Element::new(name, key.span);
             map_into(entries, &mut el, notes)?;
+            el.children.shrink_to_fit();
             parent.children.push(Node::Element(el));
         }
         YamlKind::Seq(items) => {
@@ -194,7 +208,7 @@ fn value_into(
                 });
             }
             for item in flat {
-                let el = match &item.kind {
+                let mut el = match &item.kind {
                     YamlKind::Null | YamlKind::Scalar(_) => {
                         let mut el = Element::new(name, item.span);
                         push_text(&mut el, item);
@@ -216,6 +230,7 @@ fn value_into(
                     }
                     YamlKind::Seq(_) => unreachable!("sequences are flattened"),
                 };
+                el.children.shrink_to_fit();
                 parent.children.push(Node::Element(el));
             }
         }

@@ -170,11 +170,7 @@ fn values_sections(
     let mut keys: Vec<String> = vec![String::new()];
     let chart_yaml = path.parent().map(|d| d.join("Chart.yaml"));
     let mut deps: Vec<String> = Vec::new();
-    if let Some(text) = chart_yaml
-        .as_ref()
-        .filter(|p| p.is_file())
-        .and_then(|p| std::fs::read_to_string(p).ok())
-    {
+    if let Some(text) = chart_yaml.as_ref().and_then(|p| ws.read_aux_text(p)) {
         if let Ok(docs) = yaml::parse_documents(SourceId(u32::MAX), &text, &ws.limits) {
             if let Some(chart) = docs.first().map(Value::from_yaml) {
                 for d in chart

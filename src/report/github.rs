@@ -35,17 +35,22 @@ pub fn escape_property(s: &str) -> String {
 }
 
 fn message(f: &Finding, sources: &SourceMap) -> String {
-    let mut text = f.message.clone();
+    // Text from files: control characters (escape sequences) as U+FFFD.
+    let printable = crate::report::human::printable;
+    let mut text = printable(&f.message).into_owned();
     for r in &f.related {
         let l = sources.locate(r.span);
         let _ = write!(
             text,
             "\n  {}:{}:{}: {}",
-            l.file, l.line, l.column, r.message
+            printable(&l.file),
+            l.line,
+            l.column,
+            printable(&r.message)
         );
     }
     if let Some(note) = &f.note {
-        let _ = write!(text, "\nnote: {note}");
+        let _ = write!(text, "\nnote: {}", printable(note));
     }
     if !f.help.is_empty() {
         let _ = write!(text, "\nhelp: {}", f.help);
@@ -59,7 +64,10 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
     for f in &report.findings {
         let loc = sources.locate(f.primary);
         let mut props = vec![
-            format!("file={}", escape_property(&loc.file)),
+            format!(
+                "file={}",
+                escape_property(&crate::report::human::printable(&loc.file))
+            ),
             format!("line={}", loc.line),
         ];
         // GitHub rejects a column range over several lines: columns only

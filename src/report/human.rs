@@ -1,11 +1,54 @@
 //! rustc-style diagnostics: the line, the span underlined, related
 //! locations, a help line. Secret values on a printed line are masked.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::check::Report;
 use crate::finding::{Finding, Severity};
-use crate::source::{SourceMap, Span};
+use crate::source::{SourceFile, SourceId, SourceMap, Span};
+
+/// Lines longer than this (in bytes) are shown as a window around the
+/// location, so that a finding on a 20 MB line prints a few hundred bytes.
+const LONG_LINE: usize = 300;
+/// Characters shown before the location on a long line.
+const WINDOW_BEFORE: usize = 80;
+/// Characters shown in all on a long line.
+const WINDOW: usize = 200;
+
+/// Secret byte ranges by source: sorted, disjoint, merged once per render.
+struct Masks(HashMap<SourceId, Vec<(u32, u32)>>);
+
+impl Masks {
+    fn new(spans: &[Span]) -> Masks {
+        let mut by: HashMap<SourceId, Vec<(u32, u32)>> = HashMap::new();
+        for s in spans.iter().filter(|s| s.end > s.start) {
+            by.entry(s.source).or_default().push((s.start, s.end));
+        }
+        for ranges in by.values_mut() {
+            ranges.sort_unstable();
+            let mut merged: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
+            for &(a, b) in ranges.iter() {
+                match merged.last_mut() {
+                    Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                    _ => merged.push((a, b)),
+                }
+            }
+            *ranges = merged;
+        }
+        Masks(by)
+    }
+
+    /// The masked ranges that overlap `start..end` of a source.
+    fn within(&self, source: SourceId, start: usize, end: usize) -> &[(u32, u32)] {
+        let Some(ranges) = self.0.get(&source) else {
+            return &[];
+        };
+        let first = ranges.partition_point(|r| (r.1 as usize) <= start);
+        let last = ranges.partition_point(|r| (r.0 as usize) < end);
+        &ranges[first..last.max(first)]
+    }
+}
 
 pub struct Style {
     pub color: bool,
@@ -31,8 +74,9 @@ fn severity_color(s: Severity) -> &'static str {
 
 pub fn render(report: &Report, sources: &SourceMap, style: &Style) -> String {
     let mut out = String::new();
+    let masks = Masks::new(&report.secret_spans);
     for f in &report.findings {
-        render_finding(&mut out, f, sources, &report.secret_spans, style);
+        render_finding(&mut out, f, sources, &masks, style);
         out.push('\n');
     }
     out.push_str(&summary(report));
@@ -71,7 +115,7 @@ fn render_finding(
     out: &mut String,
     f: &Finding,
     sources: &SourceMap,
-    secrets: &[Span],
+    secrets: &Masks,
     style: &Style,
 ) {
     let head = format!("{}[{}]", f.severity.as_str(), f.code);
@@ -79,7 +123,7 @@ fn render_finding(
         out,
         "{}: {}",
         style.paint(severity_color(f.severity), &head),
-        style.paint("1", &f.message)
+        style.paint("1", &printable(&f.message))
     );
     let width = std::iter::once(f.primary)
         .chain(f.related.iter().map(|r| r.span))
@@ -102,7 +146,7 @@ fn render_finding(
         snippet(
             out,
             r.span,
-            Some(&r.message),
+            Some(&printable(&r.message)),
             ":::",
             sources,
             secrets,
@@ -114,7 +158,12 @@ fn render_finding(
     }
     let pad = " ".repeat(width);
     if let Some(note) = &f.note {
-        let _ = writeln!(out, "{pad} = {}: {note}", style.paint("1", "note"));
+        let _ = writeln!(
+            out,
+            "{pad} = {}: {}",
+            style.paint("1", "note"),
+            printable(note)
+        );
     }
     let _ = writeln!(out, "{pad} = {}: {}", style.paint("1", "help"), f.help);
     let _ = writeln!(
@@ -132,7 +181,7 @@ fn snippet(
     label: Option<&str>,
     arrow: &str,
     sources: &SourceMap,
-    secrets: &[Span],
+    secrets: &Masks,
     style: &Style,
     width: usize,
     mark: char,
@@ -144,7 +193,7 @@ fn snippet(
         out,
         "{pad}{} {}:{}:{}",
         style.paint("1;34", arrow),
-        loc.file,
+        printable(&loc.file),
         loc.line,
         loc.column
     );
@@ -161,8 +210,8 @@ fn snippet(
         }
         return;
     }
-    let line = masked_line(file, loc.line, span.source, secrets);
-    if line.trim().is_empty() && label.is_none() {
+    let shown = shown_line(file, loc.line, span, secrets);
+    if shown.text.trim().is_empty() && label.is_none() {
         return;
     }
     let bar = style.paint("1;34", "|");
@@ -171,17 +220,9 @@ fn snippet(
         out,
         "{} {bar} {}",
         style.paint("1;34", &format!("{:>width$}", loc.line)),
-        line
+        shown.text
     );
-    // Underline to the end of the span or of its first line.
-    let line_len = line.chars().count();
-    let end = if loc.end_line == loc.line {
-        loc.end_column
-    } else {
-        line_len + 1
-    };
-    let len = end.saturating_sub(loc.column).max(1);
-    let marks: String = std::iter::repeat_n(mark, len).collect();
+    let marks: String = std::iter::repeat_n(mark, shown.underline.max(1)).collect();
     let text = match label {
         Some(l) => format!("{marks} {l}"),
         None => marks,
@@ -189,37 +230,107 @@ fn snippet(
     let _ = writeln!(
         out,
         "{pad} {bar} {}{}",
-        " ".repeat(loc.column - 1),
+        " ".repeat(shown.column - 1),
         style.paint(color, &text)
     );
 }
 
-/// The line with every character inside a secret span replaced by `*`.
-fn masked_line(
-    file: &crate::source::SourceFile,
-    line: usize,
-    source: crate::source::SourceId,
-    secrets: &[Span],
-) -> String {
-    let text = file.line_text(line);
-    let start = line_start_offset(file, line);
-    text.char_indices()
+/// Text from a repository as printed: control characters (a terminal's
+/// escape sequences, carriage returns) each become one `�`, so that a file
+/// cannot rewrite the output around it. One character stays one character.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    '\u{FFFD}'
+                } else {
+                    c
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A line as printed: masked, cut to a window around the span when long.
+struct Shown {
+    text: String,
+    /// 1-based column of the span's start in `text`.
+    column: usize,
+    /// Characters to underline.
+    underline: usize,
+}
+
+/// Back up `n` characters from byte `at`, not before `floor`.
+fn back_chars(text: &str, mut at: usize, n: usize, floor: usize) -> usize {
+    for _ in 0..n {
+        if at <= floor {
+            break;
+        }
+        at -= 1;
+        while at > floor && !text.is_char_boundary(at) {
+            at -= 1;
+        }
+    }
+    at
+}
+
+/// Go forward `n` characters from byte `at`, not past `ceiling`.
+fn forward_chars(text: &str, mut at: usize, n: usize, ceiling: usize) -> usize {
+    for _ in 0..n {
+        if at >= ceiling {
+            break;
+        }
+        at += 1;
+        while at < ceiling && !text.is_char_boundary(at) {
+            at += 1;
+        }
+    }
+    at
+}
+
+fn shown_line(file: &SourceFile, line: usize, span: Span, secrets: &Masks) -> Shown {
+    let text = &file.text;
+    let start = file.line_start(line).min(text.len());
+    let end = start + file.line_text(line).len();
+    let mut at = (span.start as usize).clamp(start, end);
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let mut span_end = (span.end as usize).clamp(at, end);
+    while !text.is_char_boundary(span_end) {
+        span_end -= 1;
+    }
+    let (from, to) = if end - start <= LONG_LINE {
+        (start, end)
+    } else {
+        let from = back_chars(text, at, WINDOW_BEFORE, start);
+        (from, forward_chars(text, from, WINDOW, end))
+    };
+    let lead = if from > start { "…" } else { "" };
+    let trail = if to < end { "…" } else { "" };
+    let masks = secrets.within(span.source, from, to);
+    let masked: String = text[from..to]
+        .char_indices()
         .map(|(i, c)| {
-            let at = (start + i) as u32;
-            let secret = secrets
-                .iter()
-                .any(|s| s.source == source && s.start <= at && at < s.end);
+            let at = (from + i) as u32;
+            let secret = masks.iter().any(|&(a, b)| a <= at && at < b);
             if secret && !c.is_whitespace() {
                 '*'
             } else {
                 c
             }
         })
-        .collect()
-}
-
-fn line_start_offset(file: &crate::source::SourceFile, line: usize) -> usize {
-    let text = file.line_text(line);
-    // line_text borrows from the file's text: its pointer gives the offset.
-    text.as_ptr() as usize - file.text.as_ptr() as usize
+        .collect();
+    let column = lead.chars().count() + text[from..at].chars().count() + 1;
+    // A span that runs past the line is underlined to the line's end.
+    let underline = text[at..span_end.min(to).max(at)].chars().count();
+    Shown {
+        text: format!("{lead}{}{trail}", printable(&masked)),
+        column,
+        underline,
+    }
 }

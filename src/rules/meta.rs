@@ -14,7 +14,7 @@ fn finding(code: &str, primary: Span, message: String, help: &str) -> Finding {
         code: r.code,
         name: r.name,
         severity: r.severity,
-        message,
+        message: crate::finding::clip_quoted(&message),
         primary,
         related: Vec::new(),
         help: help.to_string(),

@@ -148,7 +148,7 @@ impl<'a> Emitter<'a> {
             code: rule.code,
             name: rule.name,
             severity: rule.severity,
-            message: message.into(),
+            message: crate::finding::clip_quoted(&message.into()),
             primary,
             related: Vec::new(),
             help: help.into(),

@@ -28,6 +28,10 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most nodes produced by expanding YAML aliases in one document.
     pub max_alias_nodes: usize,
+    /// Most nodes (elements, attributes, texts; YAML nodes) in one file, and
+    /// most nodes substitutions may add to one tree: bounds memory whatever
+    /// the file size (ClickHouse configurations have thousands).
+    pub max_nodes: usize,
 }
 
 impl Default for Limits {
@@ -35,6 +39,7 @@ impl Default for Limits {
         Limits {
             max_depth: 256,
             max_alias_nodes: 100_000,
+            max_nodes: 500_000,
         }
     }
 }

@@ -69,36 +69,68 @@ pub fn parse_documents(
     Builder::new(source, text, limits).run()
 }
 
-/// Converts saphyr's character indices into byte offsets.
-struct Offsets {
-    /// Byte offset of each character, plus one entry for the end of text.
-    /// Empty when the text is ASCII (indices are then byte offsets).
-    table: Vec<u32>,
-    len: usize,
+/// Converts saphyr's character indices into byte offsets in time and memory
+/// independent of the file size: a cursor that moves from the last position
+/// (events come almost in text order), and a coarse table for long jumps.
+struct Offsets<'a> {
+    text: &'a str,
+    ascii: bool,
+    /// Byte offset of every [`OFFSET_BLOCK`]-th character.
+    marks: Vec<u32>,
+    /// The last conversion: (character index, byte offset).
+    cursor: (usize, usize),
 }
 
-impl Offsets {
-    fn new(text: &str) -> Offsets {
-        let table = if text.is_ascii() {
+/// Characters between two entries of [`Offsets::marks`].
+const OFFSET_BLOCK: usize = 1024;
+
+impl<'a> Offsets<'a> {
+    fn new(text: &'a str) -> Offsets<'a> {
+        let ascii = text.is_ascii();
+        let marks = if ascii {
             Vec::new()
         } else {
-            let mut t: Vec<u32> = text.char_indices().map(|(i, _)| i as u32).collect();
-            t.push(text.len() as u32);
-            t
+            text.char_indices()
+                .step_by(OFFSET_BLOCK)
+                .map(|(i, _)| i as u32)
+                .collect()
         };
         Offsets {
-            table,
-            len: text.len(),
+            text,
+            ascii,
+            marks,
+            cursor: (0, 0),
         }
     }
 
-    fn byte(&self, char_index: usize) -> usize {
-        if self.table.is_empty() {
-            char_index.min(self.len)
-        } else {
-            let i = char_index.min(self.table.len() - 1);
-            self.table[i] as usize
+    fn byte(&mut self, char_index: usize) -> usize {
+        if self.ascii {
+            return char_index.min(self.text.len());
         }
+        let bytes = self.text.as_bytes();
+        let (mut chars, mut at) = self.cursor;
+        let distance = char_index.abs_diff(chars);
+        if distance > OFFSET_BLOCK {
+            let block = (char_index / OFFSET_BLOCK).min(self.marks.len().saturating_sub(1));
+            chars = block * OFFSET_BLOCK;
+            at = self.marks.get(block).copied().unwrap_or(0) as usize;
+        }
+        while chars < char_index && at < bytes.len() {
+            at += 1;
+            while at < bytes.len() && (bytes[at] & 0xC0) == 0x80 {
+                at += 1;
+            }
+            chars += 1;
+        }
+        while chars > char_index {
+            at -= 1;
+            while at > 0 && (bytes[at] & 0xC0) == 0x80 {
+                at -= 1;
+            }
+            chars -= 1;
+        }
+        self.cursor = (chars, at);
+        at
     }
 }
 
@@ -137,7 +169,9 @@ struct Builder<'a> {
     source: SourceId,
     text: &'a str,
     limits: &'a Limits,
-    offsets: Offsets,
+    offsets: Offsets<'a>,
+    /// Nodes built in the whole stream, aliases and anchor copies included.
+    nodes: usize,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     /// Nodes produced by alias expansion in the current document.
@@ -154,6 +188,7 @@ impl<'a> Builder<'a> {
             text,
             limits,
             offsets: Offsets::new(text),
+            nodes: 0,
             stack: Vec::new(),
             anchors: HashMap::new(),
             alias_nodes: 0,
@@ -171,6 +206,18 @@ impl<'a> Builder<'a> {
             format!("nesting deeper than {} levels", self.limits.max_depth),
             offset,
         )
+    }
+
+    /// Count `n` more nodes against the file's budget.
+    fn count(&mut self, n: usize, offset: usize) -> Result<(), ParseError> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > self.limits.max_nodes {
+            return Err(ParseError::new(
+                format!("more than {} YAML nodes", self.limits.max_nodes),
+                offset,
+            ));
+        }
+        Ok(())
     }
 
     fn run(mut self) -> Result<Vec<YamlNode>, ParseError> {
@@ -213,6 +260,7 @@ impl<'a> Builder<'a> {
                     }
                 }
                 Event::Scalar(value, style, anchor, tag) => {
+                    self.count(if anchor != 0 { 2 } else { 1 }, start)?;
                     let is_empty_plain = value.is_empty() && style == ScalarStyle::Plain;
                     let null = style == ScalarStyle::Plain
                         && tag.is_none()
@@ -246,13 +294,13 @@ impl<'a> Builder<'a> {
                     self.add(node, 1, 0);
                 }
                 Event::Alias(id) => {
-                    let Some(anchored) = self.anchors.get(&id) else {
+                    let Some((size, height)) = self.anchors.get(&id).map(|a| (a.size, a.height))
+                    else {
                         return Err(ParseError::new(
                             "alias refers to an anchor that is unknown or not yet complete",
                             start,
                         ));
                     };
-                    let (size, height) = (anchored.size, anchored.height);
                     self.alias_nodes = self.alias_nodes.saturating_add(size);
                     if self.alias_nodes > self.limits.max_alias_nodes {
                         return Err(ParseError::new(
@@ -266,7 +314,8 @@ impl<'a> Builder<'a> {
                     if self.stack.len() + height > self.limits.max_depth {
                         return Err(self.depth_error(start));
                     }
-                    let mut node = anchored.node.clone();
+                    self.count(size, start)?;
+                    let mut node = self.anchors[&id].node.clone();
                     // The copy stands where the alias is written.
                     node.span = self.span(start, end);
                     self.add(node, size, height);
@@ -275,6 +324,7 @@ impl<'a> Builder<'a> {
                     if self.stack.len() >= self.limits.max_depth {
                         return Err(self.depth_error(start));
                     }
+                    self.count(1, start)?;
                     let kind = if matches!(event, Event::SequenceStart(..)) {
                         FrameKind::Seq(Vec::new())
                     } else {
@@ -322,6 +372,9 @@ impl<'a> Builder<'a> {
                         span: self.span(frame.start, end),
                     };
                     if frame.anchor != 0 {
+                        // The copy kept for aliases costs its size: nested
+                        // anchors would otherwise copy a large tree per level.
+                        self.count(frame.size, frame.start)?;
                         self.anchors.insert(
                             frame.anchor,
                             Anchored {
@@ -555,6 +608,43 @@ mod tests {
         let err =
             parse_documents(SourceId(0), "a: &x {b: {c: 1}}\nd: {e: *x}\n", &limits).unwrap_err();
         assert_eq!(err.message, "nesting deeper than 3 levels");
+    }
+
+    #[test]
+    fn node_count_is_bounded_and_anchor_copies_count() {
+        let limits = Limits {
+            max_nodes: 1000,
+            ..Limits::default()
+        };
+        let list = format!("a: [{}]\n", vec!["x"; 2000].join(", "));
+        let err = parse_documents(SourceId(0), &list, &limits).unwrap_err();
+        assert_eq!(err.message, "more than 1000 YAML nodes");
+        // Anchors nested 100 deep around 100 scalars: each level keeps a copy.
+        let nested = format!(
+            "{}[{}]{}\n",
+            (0..100).map(|i| format!("&a{i} [")).collect::<String>(),
+            vec!["x"; 100].join(", "),
+            "]".repeat(100)
+        );
+        let err = parse_documents(SourceId(0), &nested, &limits).unwrap_err();
+        assert_eq!(err.message, "more than 1000 YAML nodes");
+        assert!(parse_documents(SourceId(0), "a: &x [1, 2]\nb: *x\n", &limits).is_ok());
+    }
+
+    #[test]
+    fn offsets_on_large_non_ascii_text_are_exact() {
+        let mut text = String::new();
+        for i in 0..3000 {
+            text.push_str(&format!("k{i}: \"ü{i}é\"\n"));
+        }
+        text.push_str("z: [\"日本\", {q: ö}]\n");
+        let doc = one(&text);
+        let m = map(&doc);
+        assert_eq!(m.len(), 3001);
+        assert_eq!(slice(&text, m[2999].1.span), "\"ü2999é\"");
+        assert_eq!(slice(&text, m[3000].1.span), "[\"日本\", {q: ö}]");
+        let items = seq(&m[3000].1);
+        assert_eq!(slice(&text, items[1].span), "{q: ö}");
     }
 
     #[test]
