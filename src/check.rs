@@ -43,7 +43,12 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
                     settled.push(f);
                 }
             }
-            let mut secrets = Vec::new();
+            let mut secrets: Vec<Span> = server
+                .deploy
+                .literal_secrets
+                .iter()
+                .map(|s| s.span)
+                .collect();
             collect_secrets(&server.config.root, &mut secrets);
             if let Some(u) = &server.users_config {
                 collect_secrets(&u.root, &mut secrets);
@@ -64,6 +69,24 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     for note in &discovery.file_notes {
         findings.extend(check_notes(note, &mut ws.sources));
     }
+    if !discovery.terraform.is_empty() {
+        let tf = crate::deploy::terraform::analyse(ws, &discovery.terraform);
+        for note in &tf.notes {
+            if let Some(mut f) = check_notes(note, &mut ws.sources) {
+                if f.code == "CH900" {
+                    f.help = "fix the syntax: Terraform cannot read this file either, and chlint checks nothing in it".into();
+                }
+                findings.push(f);
+            }
+        }
+        secret_spans.extend(tf.secret_spans);
+        match crate::guard::catch(|| crate::rules::check_repo(&tf.repo)) {
+            Ok(found) => findings.extend(found),
+            Err(e) => internal_errors.push(format!(
+                "internal error while checking Terraform resources: {e}"
+            )),
+        }
+    }
     // A file that does not parse has no elements to tell secrets by: mask
     // what follows a secret-sounding key on any of its lines.
     let unparsed: HashSet<SourceId> = findings
@@ -73,6 +96,30 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
         .collect();
     for source in unparsed {
         lexical_secrets(source, &ws.sources.get(source).text, &mut secret_spans);
+    }
+    // Text embedded in another file is reported where the user can open it.
+    for f in &mut findings {
+        f.primary = ws.sources.to_host(f.primary);
+        let mut related: Vec<crate::finding::Related> = Vec::new();
+        for mut r in std::mem::take(&mut f.related) {
+            r.span = ws.sources.to_host(r.span);
+            if r.span == f.primary {
+                continue;
+            }
+            // Several facts of one embedded text land on one line: one label.
+            match related.iter_mut().find(|o| o.span == r.span) {
+                Some(o) => {
+                    if !o.message.contains(&r.message) {
+                        o.message = format!("{}; {}", o.message, r.message);
+                    }
+                }
+                None => related.push(r),
+            }
+        }
+        f.related = related;
+    }
+    for s in &mut secret_spans {
+        *s = ws.sources.to_host(*s);
     }
     // A file shared by trees (conf.d) or servers is reported once.
     let mut seen = HashSet::new();
@@ -124,7 +171,7 @@ fn annotate_defaults(f: &mut Finding, server: &Server) {
     // File-level findings (a parse error…) do not depend on the defaults.
     let about_server = matches!(
         crate::rules::rule(f.code).check,
-        crate::rules::Check::Server(_)
+        crate::rules::Check::Server(_) | crate::rules::Check::Both(..)
     );
     if about_server && server.uses_defaults() && f.note.is_none() {
         f.note = Some(format!(

@@ -20,6 +20,30 @@ pub struct Cli {
 pub enum Format {
     Human,
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning and other SARIF viewers).
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum SeverityArg {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<SeverityArg> for chlint::finding::Severity {
+    fn from(s: SeverityArg) -> Self {
+        use chlint::finding::Severity;
+        match s {
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -41,7 +65,7 @@ pub enum ServerVersion {
 pub enum Command {
     /// Check files and folders (default: the current folder).
     Check {
-        /// Files or folders to check.
+        /// Files or folders to check; `-` reads one file from standard input.
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
@@ -49,6 +73,13 @@ pub enum Command {
         /// finding).
         #[arg(long, default_value_t = chlint::clickhouse::load::DEFAULT_MAX_FILE_SIZE)]
         max_file_size: u64,
+        /// A Terraform variables file, as `terraform plan -var-file` takes it
+        /// (repeatable; applies to every root module, after terraform.tfvars
+        /// and *.auto.tfvars).
+        #[arg(long = "var-file", value_name = "FILE")]
+        var_files: Vec<PathBuf>,
+        #[command(flatten)]
+        filters: Filters,
     },
     /// List every rule.
     Rules {
@@ -67,6 +98,13 @@ pub enum Command {
         path: PathBuf,
         #[arg(long, value_enum, default_value_t = ListFormat::Json)]
         format: ListFormat,
+        /// Resolve `from_env="NAME"` with NAME=VALUE (repeatable), as for
+        /// `merged`: the variables given are the server's whole environment.
+        #[arg(long = "env", value_name = "NAME=VALUE")]
+        env: Vec<String>,
+        /// A file of NAME=VALUE lines for `from_env`.
+        #[arg(long, value_name = "FILE")]
+        env_file: Option<PathBuf>,
     },
     /// Print the effective configuration of a main file as XML.
     Merged {
@@ -75,8 +113,10 @@ pub enum Command {
         /// Add where each element came from (file:line).
         #[arg(long)]
         origins: bool,
-        /// Resolve `from_env="NAME"` with NAME=VALUE (repeatable); without it
-        /// substitutions from the environment stay unresolved.
+        /// Resolve `from_env="NAME"` with NAME=VALUE (repeatable). The
+        /// variables given (here and in --env-file) are the server's whole
+        /// environment: others are unset. Without either, substitutions from
+        /// the environment stay unresolved.
         #[arg(long = "env", value_name = "NAME=VALUE")]
         env: Vec<String>,
         /// A file of NAME=VALUE lines for `from_env`.
@@ -86,4 +126,48 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ServerVersion::Latest)]
         clickhouse_version: ServerVersion,
     },
+}
+
+/// What `check` reports and what makes it fail.
+#[derive(clap::Args, Debug)]
+pub struct Filters {
+    /// The path standard input is checked as (it decides how the text is
+    /// read and which files beside it are merged); implies `-` when no path
+    /// is given.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<PathBuf>,
+    /// Only these rules: codes, code prefixes (CH2) or names, comma-separated
+    /// (replaces the configuration file's `select`).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Option<Vec<String>>,
+    /// Not these rules (added to the configuration file's `ignore`).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+    /// Do not report findings below this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub min_severity: Option<SeverityArg>,
+    /// Exit with 1 only for findings at or above this severity (default: low,
+    /// i.e. any finding).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+    /// Exit with 0 even when there are findings (2 still means chlint could
+    /// not run).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Use this configuration file instead of looking for `.chlint.toml`.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Use no configuration file.
+    #[arg(long)]
+    pub no_config: bool,
+    /// Disregard inline `chlint: ignore[…]` comments and the configuration
+    /// file's `per-path-ignores`: show everything.
+    #[arg(long)]
+    pub no_ignores: bool,
+    /// Report only findings that are not recorded in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the findings of this run in a baseline file (and exit with 0).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }

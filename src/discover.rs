@@ -77,6 +77,8 @@ pub struct Discovery {
     pub warnings: Vec<String>,
     /// chlint's own failures (bugs) on some file or folder: exit code 2.
     pub internal_errors: Vec<String>,
+    /// Terraform configurations, tfvars and plan files.
+    pub terraform: crate::deploy::terraform::Inputs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -357,6 +359,11 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
     let warnings = Arc::new(Mutex::new(Vec::<String>::new()));
     for path in paths {
+        // Text registered under a name (standard input) is not on disk.
+        if ws.has_text(path) {
+            files.insert(path.clone());
+            continue;
+        }
         if let Err(e) = std::fs::metadata(path) {
             let why = if std::fs::symlink_metadata(path).is_ok() {
                 format!("a symbolic link that cannot be followed ({e})")
@@ -427,9 +434,26 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
     }
     out.warnings
         .extend(warnings.lock().map(|w| w.clone()).unwrap_or_default());
+    // Deployment files (compose, Kubernetes, Helm values) and the
+    // configuration they mount.
+    let deployed = crate::deploy::discover(ws, &files);
+    out.files_scanned += deployed.files.len();
+    out.file_notes.extend(deployed.notes);
+    out.servers.extend(deployed.servers);
     // Folders holding configuration, with the files directly in them.
     let mut dirs: BTreeMap<PathBuf, Vec<(PathBuf, Role)>> = BTreeMap::new();
     for path in files {
+        if out.terraform.take(ws, &path) {
+            out.files_scanned += 1;
+            continue;
+        }
+        if deployed.files.contains(&path) {
+            continue;
+        }
+        if deployed.consumed.contains(&path) {
+            out.files_scanned += 1;
+            continue;
+        }
         if !recognise(ws, &path) {
             // Not a configuration: keep neither its tree nor its text.
             ws.release(&path);
@@ -761,5 +785,7 @@ pub fn build(
         assumed,
         listeners,
         users,
+        exposures: Vec::new(),
+        deploy: Default::default(),
     }
 }

@@ -127,6 +127,7 @@ pub fn merge(data: &[u8]) {
             &Context {
                 include: trees.last(),
                 env: None,
+                flavor,
             },
             &mut subst_notes,
         );

@@ -1,16 +1,24 @@
 //! chlint: a static security linter for ClickHouse deployments.
 
+pub mod baseline;
 pub mod check;
 pub mod clickhouse;
+pub mod config_file;
+pub mod deploy;
 pub mod discover;
+pub mod filter;
 pub mod finding;
+pub mod fingerprint;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod guard;
 pub mod lower;
 pub mod model;
+pub mod repo;
 pub mod report;
 pub mod rule_pages;
 pub mod rules;
+pub mod settings;
 pub mod source;
+pub mod suppress;
 pub mod syntax;

@@ -152,7 +152,13 @@ fn auth_kind(e: &Element) -> Option<AuthKind> {
     })
 }
 
-fn networks(user: &Element) -> Networks {
+/// `include_file_named`: the users tree has `<include_from>`. Without it,
+/// ClickHouse reads `/etc/metrika.xml` only if that file exists, and the
+/// packages ship none: an `incl` there finds nothing, and an element keeps
+/// the entries written in it (`<networks incl="networks" replace="replace">
+/// <ip>::/0</ip></networks>` in the Debian package's users.xml is open to
+/// every address — checked against the real 18.16 server).
+fn networks(user: &Element, include_file_named: bool) -> Networks {
     let Some(n) = user.child("networks") else {
         return Networks {
             span: None,
@@ -160,7 +166,12 @@ fn networks(user: &Element) -> Networks {
         };
     };
     let mut entries = Vec::new();
-    if n.is_external() {
+    let incl_finds_nothing = n.has_attr("incl")
+        && !n.has_attr("from_env")
+        && !n.has_attr("from_zk")
+        && !include_file_named
+        && n.has_element_children();
+    if n.is_external() && !incl_finds_nothing {
         entries.push((NetworkEntry::External, n.span));
     }
     for e in n.elements() {
@@ -188,9 +199,19 @@ pub fn users(tree: &Element) -> Vec<User> {
     let Some(users) = tree.child("users") else {
         return Vec::new();
     };
+    let include_file_named = tree.child("include_from").is_some();
+    // Repeated siblings are distinct users to ClickHouse, which names them as
+    // Poco enumerates them: `alice`, `alice[1]`, `alice[2]` …
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     users
         .elements()
         .map(|u| {
+            let repeat = seen.entry(u.name.as_str()).or_insert(0);
+            let key = match *repeat {
+                0 => u.name.clone(),
+                n => format!("{}[{n}]", u.name),
+            };
+            *repeat += 1;
             let auth = u
                 .elements()
                 .filter_map(|e| {
@@ -216,10 +237,10 @@ pub fn users(tree: &Element) -> Vec<User> {
                 })
                 .collect();
             User {
-                name: u.name.replace("\\.", "."),
+                name: key.replace("\\.", "."),
                 span: u.span,
                 auth,
-                networks: networks(u),
+                networks: networks(u, include_file_named),
                 admin_flags,
                 element: u.clone(),
             }
@@ -296,6 +317,33 @@ mod tests {
         assert_eq!(by("d").effective_auth().unwrap().kind, AuthKind::Delegated);
         assert!(by("d").networks.is_any());
         assert_eq!(by("d").admin_flags.len(), 1);
+    }
+
+    #[test]
+    fn an_incl_without_an_include_file_keeps_the_entries_written() {
+        // Regression (real 18.16 server, Debian's users.xml): the server
+        // accepts `default` from any address.
+        let debian = "<networks incl=\"networks\" replace=\"replace\"><ip>::/0</ip></networks>";
+        let open = users(&tree(&format!(
+            "<c><users><default><password/>{debian}</default></users></c>"
+        )));
+        assert!(open[0].networks.is_any() && open[0].networks.reaches_beyond_loopback());
+        // With an include file named, the include may replace them.
+        let unknown = users(&tree(&format!(
+            "<c><include_from>/etc/clickhouse-server/metrika.xml</include_from>\
+             <users><default><password/>{debian}</default></users></c>"
+        )));
+        assert!(!unknown[0].networks.reaches_beyond_loopback());
+    }
+
+    #[test]
+    fn repeated_user_elements_are_named_as_clickhouse_names_them() {
+        // Regression (chdb-core 26.9): a second `<alice>` is user `alice[1]`.
+        let u = users(&tree(
+            "<c><users><alice><password>x</password></alice><alice><password/></alice><bob/><alice/></users></c>",
+        ));
+        let names: Vec<&str> = u.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["alice", "alice[1]", "bob", "alice[2]"]);
     }
 
     #[test]

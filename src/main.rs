@@ -1,22 +1,23 @@
 //! chlint: command line → library → exit code.
 
 mod cli;
+mod cli_check;
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use chlint::check::check_paths;
 use chlint::clickhouse::load::{merge_files, Base, ConfigNote, Workspace};
 use chlint::clickhouse::merge::Flavor;
+use chlint::clickhouse::substitute::SubstNote;
 use chlint::clickhouse::write::{to_xml, Options};
 use chlint::report;
 use chlint::rules::RULES;
 use chlint::source::Span;
-use cli::{Cli, Command, Format, ListFormat, ServerVersion};
+use cli::{Cli, Command, ListFormat, ServerVersion};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -32,7 +33,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn print(text: &str) -> Result<(), String> {
+pub(crate) fn print(text: &str) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
@@ -48,44 +49,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             paths,
             format,
             max_file_size,
-        } => {
-            let paths = if paths.is_empty() {
-                vec![PathBuf::from(".")]
-            } else {
-                paths
-            };
-            let mut ws = Workspace::default();
-            ws.max_file_size = max_file_size;
-            let report = check_paths(&mut ws, &paths);
-            if !report.errors.is_empty() {
-                return Err(report.errors.join("\n"));
-            }
-            let text = match format {
-                Format::Json => report::json::render(&report, &ws.sources),
-                Format::Human => {
-                    let color = std::io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-                    report::human::render(&report, &ws.sources, &report::human::Style { color })
-                }
-            };
-            print(&text)?;
-            for w in &report.warnings {
-                eprintln!("chlint: warning: {}", report::human::printable(w));
-            }
-            for e in &report.internal_errors {
-                eprintln!(
-                    "chlint: {} (please report this bug)",
-                    report::human::printable(e)
-                );
-            }
-            Ok(if !report.internal_errors.is_empty() {
-                ExitCode::from(2)
-            } else if report.findings.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+            var_files,
+            filters,
+        } => cli_check::run(paths, format, max_file_size, var_files, filters),
         Command::Rules { format } => {
             let text = match format {
                 ListFormat::Json => {
@@ -117,16 +83,23 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             print(r.page())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Inspect { path, format: _ } => {
+        Command::Inspect {
+            path,
+            format: _,
+            env,
+            env_file,
+        } => {
             let (root, only) = if path.is_file() {
-                (
-                    path.parent().map(PathBuf::from).unwrap_or_default(),
-                    Some(path.clone()),
-                )
+                // A bare file name has an empty parent: the current folder.
+                match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    Some(parent) => (parent.to_path_buf(), Some(path.clone())),
+                    None => (PathBuf::from("."), Some(PathBuf::from(".").join(&path))),
+                }
             } else {
                 (path.clone(), None)
             };
             let mut ws = Workspace::default();
+            ws.env = environment(&env, env_file.as_deref())?;
             let discovery = chlint::discover::discover(&mut ws, &[root]);
             if !discovery.errors.is_empty() {
                 return Err(discovery.errors.join("\n"));
@@ -159,13 +132,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             env_file,
             clickhouse_version,
         } => {
-            let mut vars = HashMap::new();
-            if let Some(path) = env_file {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                parse_env(text.lines(), &mut vars)?;
-            }
-            parse_env(env.iter().map(String::as_str), &mut vars)?;
+            let vars = environment(&env, env_file.as_deref())?;
             let flavor = match clickhouse_version {
                 ServerVersion::Latest => Flavor::Modern,
                 ServerVersion::V18 => Flavor::Legacy,
@@ -174,7 +141,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             ws.flavor = flavor;
             // Links leading outside the file's folder are not followed.
             ws.roots = Some(chlint::discover::read_roots(std::slice::from_ref(&file)));
-            ws.env = (!vars.is_empty()).then_some(vars);
+            ws.env = vars;
             if !file.is_file() {
                 return Err(format!("{}: not a file", file.display()));
             }
@@ -239,8 +206,34 @@ fn describe_note(note: &ConfigNote, ws: &Workspace) -> String {
             format!("{}: root element <{root}> is not <clickhouse>", at(*span))
         }
         ConfigNote::MergeFailed(e) => format!("{}: {}", at(e.span), e.message),
+        ConfigNote::Subst(SubstNote::Conflicting { span }) => format!(
+            "{}: more than one of `incl`, `from_env`, `from_zk` on one element",
+            at(*span)
+        ),
+        ConfigNote::Subst(SubstNote::BadEnvValue { var, span }) => format!(
+            "{}: the value of `{var}` is not valid XML content",
+            at(*span)
+        ),
         other => format!("{other:?}"),
     }
+}
+
+/// The environment given with `--env` and `--env-file`, `None` when neither
+/// is. Given, it is the server's whole environment: other variables are unset.
+fn environment(
+    env: &[String],
+    env_file: Option<&std::path::Path>,
+) -> Result<Option<HashMap<String, String>>, String> {
+    if env.is_empty() && env_file.is_none() {
+        return Ok(None);
+    }
+    let mut vars = HashMap::new();
+    if let Some(path) = env_file {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        parse_env(text.lines(), &mut vars)?;
+    }
+    parse_env(env.iter().map(String::as_str), &mut vars)?;
+    Ok(Some(vars))
 }
 
 fn parse_env<'a>(

@@ -28,6 +28,12 @@ pub struct Server {
     pub assumed: Vec<&'static str>,
     pub listeners: Vec<Listener>,
     pub users: Vec<User>,
+    /// How the deployment publishes the server's ports (empty for a
+    /// configuration checked on its own: nothing is known about the network).
+    pub exposures: Vec<Exposure>,
+    /// What a deployment format (image, compose, Kubernetes, operator, chart)
+    /// says about this server beyond its configuration.
+    pub deploy: DeployFacts,
 }
 
 /// An address a listener binds to; `span` is `None` for ClickHouse's own
@@ -263,5 +269,289 @@ impl Server {
     /// Has any element its value from the shipped defaults?
     pub fn uses_defaults(&self) -> bool {
         !self.assumed.is_empty()
+    }
+
+    /// May this user connect from beyond loopback, further than an operator
+    /// keeps it by default?
+    pub fn user_reaches_beyond_loopback(&self, user: &User) -> bool {
+        user.networks.reaches_beyond_loopback()
+            && !self.deploy.only_shipped_beyond_loopback(&user.networks)
+    }
+
+    /// Exposures that publish `port` beyond the host or cluster.
+    pub fn exposures_of(&self, port: &str) -> impl Iterator<Item = &Exposure> {
+        let port: Option<u16> = port.trim().parse().ok();
+        self.exposures
+            .iter()
+            .filter(move |e| port.is_some_and(|p| e.publishes(p)))
+    }
+}
+
+/// How far a published port reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reach {
+    /// Only the machine itself (a port published on `127.0.0.1`).
+    Host,
+    /// The cluster or container network, or networks an allow-list names
+    /// (a `ClusterIP` Service, an internal load balancer, source ranges).
+    Cluster,
+    /// Beyond the host or cluster: anyone who can route to the host, a node
+    /// or a load balancer (a port published on all interfaces, `hostPort`,
+    /// `hostNetwork`, `NodePort`, a public `LoadBalancer`, a firewall rule
+    /// open to `0.0.0.0/0`).
+    Internet,
+}
+
+impl Reach {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reach::Host => "host",
+            Reach::Cluster => "cluster",
+            Reach::Internet => "internet",
+        }
+    }
+}
+
+/// Which ports of the server an exposure reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PortSet {
+    One(u16),
+    /// Inclusive.
+    Range(u16, u16),
+    /// Every port the server listens on (host networking, a rule for all
+    /// ports).
+    All,
+}
+
+impl PortSet {
+    pub fn contains(self, port: u16) -> bool {
+        match self {
+            PortSet::One(p) => p == port,
+            PortSet::Range(lo, hi) => lo <= port && port <= hi,
+            PortSet::All => true,
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            PortSet::One(p) => p.to_string(),
+            PortSet::Range(lo, hi) => format!("{lo}-{hi}"),
+            PortSet::All => "every port".into(),
+        }
+    }
+}
+
+/// The mechanism that publishes a port; rules group on it (a port mapping of
+/// a container runtime, a Kubernetes Service, a firewall rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExposureKind {
+    /// A container runtime publishes a host port (compose `ports:`,
+    /// `docker run -p`).
+    PublishedPort,
+    /// The container shares the host's network (compose `network_mode: host`).
+    HostNetwork,
+    /// A pod's `hostPort`.
+    PodHostPort,
+    /// A pod with `hostNetwork: true`.
+    PodHostNetwork,
+    /// A Service of type `ClusterIP` (in-cluster only).
+    ClusterService,
+    /// A Service of type `NodePort` (or the node ports of a `LoadBalancer`).
+    NodePort,
+    /// A Service of type `LoadBalancer`.
+    LoadBalancer,
+    /// A Service's `externalIPs`.
+    ExternalIp,
+    /// An Ingress routing to the server.
+    Ingress,
+    /// A firewall or security-group rule.
+    Firewall,
+    /// A managed service's public endpoint or IP access list.
+    CloudAccess,
+}
+
+/// One way the deployment publishes a port of the server.
+#[derive(Clone, Debug)]
+pub struct Exposure {
+    /// The server-side (container) port(s) reached.
+    pub ports: PortSet,
+    pub reach: Reach,
+    pub kind: ExposureKind,
+    /// What publishes it, for messages: "compose port `8123:8123`",
+    /// "Service `ch` (LoadBalancer)".
+    pub via: String,
+    /// The line that publishes it (the `ports:` entry, the Service `type:`).
+    pub span: Span,
+    /// More locations that explain it (the Service's selector, its ports).
+    pub related: Vec<(Span, String)>,
+}
+
+impl Exposure {
+    /// Does this reach `port` from beyond the host or cluster?
+    pub fn publishes(&self, port: u16) -> bool {
+        self.reach == Reach::Internet && self.ports.contains(port)
+    }
+}
+
+/// Which image a server runs, as far as the deployment says.
+#[derive(Clone, Debug)]
+pub struct Image {
+    /// As written, e.g. `clickhouse/clickhouse-server:24.3`.
+    pub reference: String,
+    pub family: ImageFamily,
+    /// The version the tag names (`24.3`, `25.1.3.23`), when it names one.
+    pub version: Option<(u32, u32)>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageFamily {
+    /// `clickhouse/clickhouse-server`, `clickhouse` (Docker library),
+    /// `yandex/clickhouse-server`, `altinity/clickhouse-server`.
+    Official,
+    /// `clickhouse/clickhouse-keeper`.
+    OfficialKeeper,
+    /// `bitnami/clickhouse`.
+    Bitnami,
+}
+
+/// A value a deployment gives, e.g. an environment variable.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Given {
+    /// Written in the repository.
+    Literal(String),
+    /// From outside the repository (a Secret, an env file, a variable
+    /// without a default): treated as set, never guessed.
+    External,
+}
+
+impl Given {
+    pub fn is_set(&self) -> bool {
+        match self {
+            Given::Literal(v) => !v.is_empty(),
+            Given::External => true,
+        }
+    }
+}
+
+/// What the image's entrypoint did about users (the official image's
+/// `CLICKHOUSE_USER` / `CLICKHOUSE_PASSWORD` / `CLICKHOUSE_SKIP_USER_SETUP`
+/// logic, Bitnami's `ALLOW_EMPTY_PASSWORD`).
+#[derive(Clone, Debug)]
+pub enum UserSetup {
+    /// `CLICKHOUSE_SKIP_USER_SETUP=1`: the users the files define stay as
+    /// they are (the image's `default` has no password).
+    Skipped { span: Span },
+    /// A user (re)created from the environment, open to `::/0`.
+    Created {
+        user: String,
+        /// The variable that made the entrypoint create it.
+        trigger: Span,
+        password: Given,
+        password_span: Option<Span>,
+        access_management: Option<Span>,
+    },
+    /// A mounted file already changed `default`: left alone.
+    LeftToFiles,
+    /// Newer images: no variables set, so `default` is limited to loopback.
+    DefaultRestricted { span: Span },
+    /// Older images (before February 2025) did nothing without variables.
+    OldImageNothing { span: Span },
+    /// Bitnami with `ALLOW_EMPTY_PASSWORD=yes` and no password.
+    EmptyPasswordAllowed { span: Span },
+    /// Could not be decided from the repository (a variable from outside, an
+    /// image whose version is unknown): the safe branch is assumed.
+    Unknown,
+}
+
+/// A secret written literally in a deployment file (never printed).
+#[derive(Clone, Debug)]
+pub struct LiteralSecret {
+    /// Where the value is written.
+    pub span: Span,
+    /// What it is, e.g. "`CLICKHOUSE_PASSWORD` in the environment of service `ch`".
+    pub what: String,
+    /// The value (compared with well-known passwords, never printed).
+    pub value: String,
+}
+
+/// A deployment-level TLS switch (chart, operator, cloud) and its state.
+#[derive(Clone, Debug)]
+pub struct TlsSetting {
+    pub enabled: bool,
+    /// The key that sets it; `None` when it is off by the chart's default.
+    pub span: Option<Span>,
+    /// Where to point when the default applies (the chart values file, the CR).
+    pub anchor: Span,
+    /// The key, as a user would write it: `tls.enabled`, `spec.settings.tls.enabled`.
+    pub key: String,
+}
+
+/// What runs the server: a compose service, a Kubernetes workload, an
+/// operator resource, a chart release.
+#[derive(Clone, Debug)]
+pub struct Unit {
+    /// "compose service", "StatefulSet", "ClickHouseInstallation", "Helm values".
+    pub kind: String,
+    pub name: String,
+    pub span: Span,
+}
+
+/// Facts a deployment format adds to a server.
+#[derive(Clone, Debug, Default)]
+pub struct DeployFacts {
+    pub unit: Option<Unit>,
+    pub image: Option<Image>,
+    pub user_setup: Option<UserSetup>,
+    pub literal_secrets: Vec<LiteralSecret>,
+    pub tls: Option<TlsSetting>,
+    /// Inputs the repository does not show (a mounted file that is not in
+    /// it, a ConfigMap or Secret defined elsewhere): what they set is unknown.
+    pub unknown_inputs: Vec<(Span, String)>,
+    /// Sources the image, an operator or a chart supplies (their defaults are
+    /// not a choice made in the repository: rules about listen addresses and
+    /// ports leave them to the exposure the deployment adds).
+    pub shipped: Vec<crate::source::SourceId>,
+}
+
+impl DeployFacts {
+    /// Does the image's user set-up explain how `user` is defined (so the
+    /// image rules report it, not the generic users rules)?
+    pub fn setup_covers(&self, user: &str) -> bool {
+        match &self.user_setup {
+            Some(UserSetup::Skipped { .. })
+            | Some(UserSetup::OldImageNothing { .. })
+            | Some(UserSetup::EmptyPasswordAllowed { .. }) => user == "default",
+            Some(UserSetup::Created { user: u, .. }) => u == user,
+            _ => false,
+        }
+    }
+
+    pub fn is_shipped(&self, span: Span) -> bool {
+        self.shipped.contains(&span.source)
+    }
+
+    /// Are all the entries beyond loopback in these networks the ones an
+    /// operator adds by itself (its own pods and Services)? Such a user is
+    /// as restricted as the operator keeps it.
+    pub fn only_shipped_beyond_loopback(&self, networks: &Networks) -> bool {
+        networks.span.is_some()
+            && networks.any_entry().is_none()
+            && networks
+                .entries
+                .iter()
+                .filter(|(e, _)| match e {
+                    NetworkEntry::Ip(ip) => !is_loopback(ip.split('/').next().unwrap_or(ip)),
+                    NetworkEntry::Host(h) => !is_loopback(h),
+                    NetworkEntry::HostRegexp(_) | NetworkEntry::External => true,
+                })
+                .all(|(_, span)| self.is_shipped(*span))
+    }
+
+    /// Is this span where a deployment file writes a secret literally?
+    pub fn is_literal_secret(&self, span: Span) -> bool {
+        self.literal_secrets.iter().any(|s| {
+            s.span.source == span.source && s.span.start <= span.start && span.end <= s.span.end
+        })
     }
 }

@@ -28,12 +28,29 @@ impl Span {
     }
 }
 
-/// How a source came to be: a file on disk, or text chlint ships (the
-/// defaults ClickHouse applies when a file is absent).
+/// How a source came to be: a file on disk, text chlint ships (the
+/// defaults ClickHouse applies when a file is absent), or text embedded in
+/// another source (an XML config in a ConfigMap, a users file in Helm
+/// values, the files an image ships blamed on its `image:` line).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceKind {
     File,
     Builtin,
+    Embedded(Embedding),
+}
+
+/// Where the text of an embedded source sits in its host.
+///
+/// When the text was written line by line in the host (a YAML literal block
+/// scalar), `lines[i]` is the host byte offset of the first character of
+/// embedded line `i`, and a span maps to the same characters in the host.
+/// Otherwise (base64, quoted or folded scalars, text an image ships) `lines`
+/// is empty and every span maps to `whole`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Embedding {
+    pub host: SourceId,
+    pub whole: Span,
+    pub lines: Vec<u32>,
 }
 
 #[derive(Debug)]
@@ -42,6 +59,8 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     pub kind: SourceKind,
+    /// Its lines are never printed (a plan file holds secrets in clear).
+    pub opaque: bool,
     line_starts: Vec<u32>,
     /// For non-ASCII text: the number of characters before every
     /// [`CHAR_BLOCK`]-th byte, so that a column on a very long line is found
@@ -76,6 +95,7 @@ impl SourceFile {
             path,
             text,
             kind,
+            opaque: false,
             line_starts,
             char_marks,
         }
@@ -109,7 +129,7 @@ impl SourceFile {
     }
 
     /// Byte offset where a 1-based line starts (the end of the text past the last line).
-    pub fn line_start(&self, line: usize) -> usize {
+    pub fn line_offset(&self, line: usize) -> usize {
         self.line_starts
             .get(line.wrapping_sub(1))
             .map(|&s| s as usize)
@@ -136,6 +156,18 @@ impl SourceFile {
     pub fn is_builtin(&self) -> bool {
         self.kind == SourceKind::Builtin
     }
+
+    pub fn embedding(&self) -> Option<&Embedding> {
+        match &self.kind {
+            SourceKind::Embedded(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Byte offset of the start of a 0-based line.
+    fn line_start(&self, line: usize) -> Option<u32> {
+        self.line_starts.get(line).copied()
+    }
 }
 
 /// A resolved location: what reports print.
@@ -152,14 +184,23 @@ pub struct Location {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
-    /// The first source of each path.
+    /// The file source of each path (embedded sources share their host's).
     by_path: HashMap<PathBuf, SourceId>,
+    /// Sources that other sources are embedded in.
+    hosts: std::collections::HashSet<SourceId>,
 }
 
 impl SourceMap {
     pub fn add(&mut self, file: SourceFile) -> SourceId {
         let id = SourceId(self.files.len() as u32);
-        self.by_path.entry(file.path.clone()).or_insert(id);
+        match file.embedding() {
+            Some(e) => {
+                self.hosts.insert(e.host);
+            }
+            None => {
+                self.by_path.entry(file.path.clone()).or_insert(id);
+            }
+        }
         self.files.push(file);
         id
     }
@@ -174,8 +215,12 @@ impl SourceMap {
 
     /// Drop the text of a source nothing will point into (a file that turned
     /// out not to be a ClickHouse configuration), so that a run over a large
-    /// repository holds only the text it reports on.
+    /// repository holds only the text it reports on. The text of a host of
+    /// embedded sources is kept.
     pub fn forget_text(&mut self, id: SourceId) {
+        if self.hosts.contains(&id) {
+            return;
+        }
         let file = &mut self.files[id.0 as usize];
         file.text = String::new();
         file.line_starts = vec![0];
@@ -190,11 +235,74 @@ impl SourceMap {
         self.files.is_empty()
     }
 
+    /// Never print this source's lines.
+    pub fn set_opaque(&mut self, id: SourceId) {
+        self.files[id.0 as usize].opaque = true;
+    }
+
     pub fn is_builtin(&self, span: Span) -> bool {
-        self.get(span.source).is_builtin()
+        self.get(self.to_host(span).source).is_builtin()
+    }
+
+    /// Register text embedded in `whole` (a span of another source). `lines`
+    /// as in [`Embedding`]; pass an empty list when the text is not written
+    /// line by line in the host.
+    pub fn add_embedded(&mut self, text: String, whole: Span, lines: Vec<u32>) -> SourceId {
+        let host = self.to_host(whole);
+        let path = self.get(host.source).path.clone();
+        self.add(SourceFile::new(
+            path,
+            text,
+            SourceKind::Embedded(Embedding {
+                host: host.source,
+                whole: host,
+                lines,
+            }),
+        ))
+    }
+
+    /// The span in a file the user can open: embedded sources map to their
+    /// host (through every level of embedding).
+    pub fn to_host(&self, span: Span) -> Span {
+        let mut span = span;
+        // Embedding only ever refers to earlier sources, so this ends.
+        for _ in 0..64 {
+            let file = self.get(span.source);
+            let Some(emb) = file.embedding() else {
+                return span;
+            };
+            span = self.map_embedded(file, emb, span);
+        }
+        span
+    }
+
+    fn map_embedded(&self, file: &SourceFile, emb: &Embedding, span: Span) -> Span {
+        if emb.lines.is_empty() || emb.lines.len() < file.line_count() {
+            return emb.whole;
+        }
+        let host = self.get(emb.host);
+        let map = |offset: u32| -> Option<u32> {
+            let offset = offset.min(file.text.len() as u32);
+            let line = match file.line_starts.binary_search(&offset) {
+                Ok(i) => i,
+                Err(i) => i - 1,
+            };
+            let col = offset - file.line_start(line)?;
+            let at = emb.lines.get(line)?.checked_add(col)?;
+            (at as usize <= host.text.len()).then_some(at)
+        };
+        match (map(span.start), map(span.end)) {
+            (Some(start), Some(end)) => Span {
+                source: emb.host,
+                start,
+                end: end.max(start),
+            },
+            _ => emb.whole,
+        }
     }
 
     pub fn locate(&self, span: Span) -> Location {
+        let span = self.to_host(span);
         let file = self.get(span.source);
         let (line, column) = file.line_col(span.start);
         let (end_line, end_column) = file.line_col(span.end);

@@ -142,3 +142,82 @@ fn whole_corpus_does_not_crash() {
         json["findings"].as_array().map_or(0, Vec::len)
     );
 }
+
+/// Every Terraform file of the corpus parses: no CH900 there.
+#[test]
+fn terraform_files_in_the_corpus_parse() {
+    let Some(tf) = corpus("terraform") else {
+        return;
+    };
+    let json = check_json(std::slice::from_ref(&tf));
+    let scanned = json["files_scanned"].as_u64().unwrap_or(0);
+    assert!(
+        scanned >= 22,
+        "only {scanned} Terraform files scanned in {}",
+        tf.display()
+    );
+    let bad: Vec<String> = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["rule"] == "CH900")
+        .map(|f| format!("{}:{}: {}", f["file"], f["line"], f["message"]))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "CH900 on valid Terraform:\n  {}",
+        bad.join("\n  ")
+    );
+}
+
+/// What chlint reports on the Terraform corpus, folder by folder: exactly
+/// these (rule, file, line), nothing else.
+#[test]
+fn terraform_corpus_findings() {
+    let Some(tf) = corpus("terraform") else {
+        return;
+    };
+    let json = check_json(std::slice::from_ref(&tf));
+    let mut got: Vec<String> = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let file = f["file"].as_str().unwrap_or_default();
+            let rel = file.split("corpus/terraform/").nth(1).unwrap_or(file);
+            format!(
+                "{} {} {}:{}",
+                f["rule"].as_str().unwrap_or(""),
+                f["severity"].as_str().unwrap_or(""),
+                rel,
+                f["line"]
+            )
+        })
+        .collect();
+    got.sort();
+    let want = [
+        // ip_access "0.0.0.0" ("Anywhere") with the MySQL endpoint; password_hash of "test".
+        "CH253 high clickhouse-cloud-basic-aws/main.tf:48",
+        "CH450 high clickhouse-cloud-basic-aws/main.tf:44",
+        // 0.0.0.0/0 on 9440/8443, in a group that guards a VPC interface endpoint (lowered).
+        "CH252 high clickhouse-cloud-private-endpoint-aws/aws.tf:71",
+        "CH252 high clickhouse-cloud-private-endpoint-aws/aws.tf:80",
+        "CH450 high clickhouse-cloud-private-endpoint-aws/main.tf:31",
+        "CH450 high clickhouse-cloud-service-resource/resource.tf:22",
+        "CH450 high clickhouse-cloud-service-resource/resource.tf:49",
+        // 8123, 9000, 9009 from 0.0.0.0/0 (SSH's port is a variable without a value).
+        "CH252 critical posthog-deployment-2020-aws/security_group.tf:18",
+        "CH252 critical posthog-deployment-2020-aws/security_group.tf:25",
+        "CH252 critical posthog-deployment-2020-aws/security_group.tf:32",
+        // Example passwords: users, Kafka and RabbitMQ credentials.
+        "CH450 high yandex-mdb-clickhouse/r_mdb_clickhouse_cluster_1.tf:62",
+        "CH450 high yandex-mdb-clickhouse/r_mdb_clickhouse_cluster_1.tf:71",
+        "CH450 high yandex-mdb-clickhouse/r_mdb_clickhouse_cluster_1.tf:85",
+        "CH450 high yandex-mdb-clickhouse/r_mdb_clickhouse_cluster_1.tf:131",
+        "CH450 high yandex-mdb-clickhouse/r_mdb_clickhouse_cluster_2.tf:31",
+        "CH450 high yandex-mdb-clickhouse/r_mdb_clickhouse_user_1.tf:48",
+    ];
+    let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(got, want, "\ngot:\n  {}", got.join("\n  "));
+}

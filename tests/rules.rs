@@ -18,6 +18,7 @@ use std::process::Command;
 use chlint::check::check_paths;
 use chlint::clickhouse::load::Workspace;
 use chlint::rules::RULES;
+use chlint::settings::Settings;
 
 /// Where a rule is expected in its `fires` folder: file relative to the
 /// folder, 1-based line, severity, and a piece of the message ("" = any).
@@ -26,6 +27,12 @@ type Expect = (&'static str, usize, &'static str, &'static str);
 /// Every rule, with where it must fire in `testdata/rules/<CODE>/fires/`.
 #[rustfmt::skip]
 const TABLE: &[(&str, &[Expect])] = &[
+    // compose: the image's passwordless `default` kept by
+    // CLICKHOUSE_SKIP_USER_SETUP, 8123 published on every interface (9000 on
+    // loopback only).
+    ("CH001", &[
+        ("docker-compose.yml", 9, "critical", "publishes `http_port` (port 8123)"),
+    ]),
     // Stock users.xml (empty password, ::/0) and a config.d file that binds `::`.
     ("CH101", &[
         ("users.xml", 15, "critical", "user `default` has an empty password"),
@@ -39,6 +46,11 @@ const TABLE: &[(&str, &[Expect])] = &[
     // users.d/app.xml: a hashed password and no <networks>; points at the user.
     ("CH103", &[
         ("users.d/app.xml", 3, "high", "user `app` has no `<networks>`"),
+    ]),
+    // An Altinity installation behind a public LoadBalancer, no cluster
+    // `secure`: points at the first cluster.
+    ("CH350", &[
+        ("chi.yaml", 16, "medium", "`spec.configuration.clusters[].secure` defaults to false"),
     ]),
     // Clear passwords: users (XML and YAML), interserver, ZooKeeper identity, replica.
     ("CH104", &[
@@ -63,6 +75,20 @@ const TABLE: &[(&str, &[Expect])] = &[
     ("CH108", &[
         ("users.d/default-password.xml", 4, "high", "two `<password>` elements"),
         ("users.d/zz-etl-password.xml", 4, "high", "both `<no_password>` and `<password_sha256_hex>`"),
+    ]),
+    // CLICKHOUSE_SKIP_USER_SETUP in the list form, nothing published: high.
+    ("CH120", &[
+        ("docker-compose.yml", 6, "high", "`CLICKHOUSE_SKIP_USER_SETUP=1`"),
+    ]),
+    // CLICKHOUSE_USER without a password, 8123 published (critical); Bitnami
+    // ALLOW_EMPTY_PASSWORD on the compose network only (high).
+    ("CH121", &[
+        ("docker-compose.yml", 7, "critical", "creates user `app`"),
+        ("docker-compose.yml", 16, "high", "`ALLOW_EMPTY_PASSWORD=yes`"),
+    ]),
+    // yandex/clickhouse-server:21.8 without variables, ports published.
+    ("CH122", &[
+        ("docker-compose.yml", 4, "critical", "`yandex/clickhouse-server:21.8` predates"),
     ]),
     // The Docker image's docker_related_config.xml over the shipped files.
     ("CH201", &[
@@ -97,6 +123,50 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("config.d/legacy-clusters.xml", 4, "high", "cluster `reporting`"),
         ("config.d/legacy-clusters.xml", 11, "high", "cluster `archive`"),
     ]),
+    // Terraform: a LoadBalancer Service on 8123/9000 and a NodePort on Keeper's 9181.
+    // A public LoadBalancer (two ports, one finding), a NodePort, a hostPort
+    // and an Ingress to a ClusterIP Service.
+    ("CH250", &[
+        ("clickhouse.yaml", 31, "high", "`hostPort: 9000`"),
+        ("clickhouse.yaml", 38, "high", "`http_port` (port 8123) and `tcp_port` (port 9000)"),
+        ("clickhouse.yaml", 54, "high", "Service `clickhouse-nodeport` (NodePort"),
+        ("clickhouse.yaml", 85, "high", "Ingress `clickhouse`"),
+        ("terraform/main.tf", 6, "high", "`kubernetes_service.clickhouse` is a LoadBalancer Service"),
+        ("terraform/main.tf", 27, "high", "`kubernetes_service_v1.keeper` is a NodePort Service"),
+    ]),
+    // Short form, container port alone, long form with host_ip 0.0.0.0, and a
+    // Keeper with host networking; a loopback port stays silent.
+    ("CH251", &[
+        ("compose.yaml", 7, "high", "`http_port` (port 8123)"),
+        ("compose.yaml", 8, "high", "`tcp_port` (port 9000)"),
+        ("compose.yaml", 9, "high", "`interserver_http_port` (port 9009)"),
+        ("compose.yaml", 15, "high", "`network_mode: host`"),
+    ]),
+    // Terraform: the world from a variable default, an all-ports IPv6 rule,
+    // dynamic blocks, a rule linked to its group, GCP, Azure, a local
+    // module's argument, and a plan file.
+    ("CH252", &[
+        ("terraform/main.tf", 17, "critical", "`aws_security_group.clickhouse (ingress #2)` allows `::/0` to all ports"),
+        ("terraform/main.tf", 26, "critical", "port 9004"),
+        ("terraform/main.tf", 26, "critical", "port 9005"),
+        ("terraform/main.tf", 37, "critical", "`aws_security_group_rule.keeper` allows `0.0.0.0/0` to ClickHouse port 9181"),
+        ("terraform/main.tf", 42, "critical", "`aws_vpc_security_group_ingress_rule.native_tls`"),
+        ("terraform/main.tf", 51, "critical", "`google_compute_firewall.clickhouse` allows `0.0.0.0/0` to ports 9000-9010"),
+        ("terraform/main.tf", 66, "critical", "`azurerm_network_security_rule.clickhouse_http` allows `*`"),
+        ("terraform/main.tf", 74, "critical", "`module.replication.aws_security_group.interserver (ingress #1)`"),
+        ("terraform/plan.json", 1, "critical", "`aws_security_group_rule.http_from_plan`"),
+        ("terraform/variables.tf", 3, "critical", "`aws_security_group.clickhouse (ingress #1)` allows `0.0.0.0/0` to ClickHouse port 8123"),
+    ]),
+    // Terraform: ClickHouse Cloud ip_access (a literal, and one from
+    // terraform.tfvars), Yandex public IP without security groups, Aiven and
+    // Alibaba allow lists.
+    ("CH253", &[
+        ("terraform/main.tf", 17, "high", "`ip_access` allows `0.0.0.0`"),
+        ("terraform/main.tf", 30, "high", "`assign_public_ip = true`"),
+        ("terraform/main.tf", 40, "high", "Aiven for ClickHouse `aiven_clickhouse.logs`"),
+        ("terraform/main.tf", 48, "high", "`alicloud_click_house_db_cluster.dw`"),
+        ("terraform/terraform.tfvars", 1, "high", "`ip_access` allows `0.0.0.0/0`"),
+    ]),
     // TLS ports with the package openSSL section (certificate lines commented out).
     ("CH301", &[
         ("config.d/tls.xml", 2, "high", "`https_port`"),
@@ -128,13 +198,36 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("config.d/storage.xml", 8, "high", "`secret_access_key` under `storage_configuration`"),
         ("config.d/storage.xml", 16, "high", "`account_key` under `storage_configuration`"),
     ]),
+    // Terraform: a sensitive variable's default, a provider token, a literal
+    // password, the hash of "test", a Helm `set`, a container env value, and
+    // a tfvars value; the plan file's password is not reported (only masked).
+    // CLICKHOUSE_PASSWORD as a map value and as a compose default in the list
+    // form; Bitnami's CLICKHOUSE_ADMIN_PASSWORD.
+    ("CH450", &[
+        ("docker-compose.yml", 6, "high", "`CLICKHOUSE_PASSWORD` in the environment of compose service `clickhouse`"),
+        ("docker-compose.yml", 11, "high", "compose service `replica`"),
+        ("docker-compose.yml", 15, "high", "`CLICKHOUSE_ADMIN_PASSWORD`"),
+        ("terraform/main.tf", 4, "high", "`user[0].password` of `yandex_mdb_clickhouse_cluster.events`"),
+        ("terraform/main.tf", 15, "high", "`token_secret` of `provider.clickhouse`"),
+        ("terraform/main.tf", 22, "high", "`password` of `clickhouse_service.analytics`"),
+        ("terraform/main.tf", 30, "high", "hash of a well-known password"),
+        ("terraform/main.tf", 53, "high", "`set[0][name=auth.password].value` of `helm_release.clickhouse`"),
+        ("terraform/main.tf", 69, "high", "[name=CLICKHOUSE_PASSWORD].value` of `kubernetes_deployment.clickhouse`"),
+        ("terraform/secrets.auto.tfvars", 1, "high", "`user[1].password`"),
+    ]),
     // keeper_config.d/network.xml over the shipped keeper_config.xml: no allow list.
     ("CH511", &[
         ("keeper_config.d/network.xml", 2, "high", "no `four_letter_word_allow_list`"),
     ]),
-    // A mismatched XML closing tag and an unclosed YAML quote.
+    // A mismatched XML closing tag and an unclosed YAML quote; an unclosed
+    // HCL list and a trailing comma in Terraform JSON.
+    // ... and a compose file with an unclosed quote; an unrelated broken
+    // YAML file (a CI pipeline) in the silent folder stays silent.
     ("CH900", &[
         ("config.d/network.xml", 4, "high", "cannot be parsed"),
+        ("docker-compose.yml", 5, "high", "cannot be parsed"),
+        ("terraform/firewall.tf.json", 6, "high", "cannot be parsed"),
+        ("terraform/main.tf", 7, "high", "cannot be parsed"),
         ("users.d/app.yaml", 5, "high", "cannot be parsed"),
     ]),
     // users.d YAML wrapped in `clickhouse:`.
@@ -154,6 +247,21 @@ const TABLE: &[(&str, &[Expect])] = &[
     ("CH906", &[
         ("config.d/logs.xml", 3, "medium", "<query_log>"),
         ("users.d/default-networks.yaml", 3, "medium", "<networks>"),
+    ]),
+    // The hardened example with a MySQL port: a suppression above a line
+    // with no plaintext port, one list naming a rule that fires (CH203) and
+    // one that does not, and a YAML suppression of a weak password that is
+    // a strong hash.
+    ("CH990", &[
+        ("config.xml", 10, "low", "suppression of CH202"),
+        ("config.xml", 13, "low", "suppression of CH202"),
+        ("users.d/app.yaml", 3, "low", "suppression of CH105"),
+    ]),
+    // No reason (the CH203 finding stays), a mistyped code, no brackets.
+    ("CH991", &[
+        ("config.xml", 10, "low", "`CH2O3`"),
+        ("config.xml", 13, "low", "no reason"),
+        ("users.d/app.yaml", 3, "low", "cannot be read"),
     ]),
 ];
 
@@ -189,7 +297,9 @@ impl std::fmt::Display for Found {
 fn check(dir: &Path) -> Vec<Found> {
     assert!(dir.is_dir(), "{} is not a folder", dir.display());
     let mut ws = Workspace::default();
-    let report = check_paths(&mut ws, &[dir.to_path_buf()]);
+    let mut report = check_paths(&mut ws, &[dir.to_path_buf()]);
+    // What a user sees by default: inline suppressions applied (CH990/CH991).
+    chlint::filter::apply(&mut report, &ws.sources, &Settings::default(), None);
     assert!(
         report.errors.is_empty(),
         "{}: {:?}",
@@ -314,6 +424,7 @@ macro_rules! rule_tests {
 }
 
 rule_tests! {
+    ch001 => "CH001",
     ch101 => "CH101",
     ch102 => "CH102",
     ch103 => "CH103",
@@ -321,24 +432,35 @@ rule_tests! {
     ch105 => "CH105",
     ch106 => "CH106",
     ch108 => "CH108",
+    ch120 => "CH120",
+    ch121 => "CH121",
+    ch122 => "CH122",
     ch201 => "CH201",
     ch202 => "CH202",
     ch203 => "CH203",
     ch209 => "CH209",
     ch210 => "CH210",
     ch213 => "CH213",
+    ch250 => "CH250",
+    ch251 => "CH251",
+    ch252 => "CH252",
+    ch253 => "CH253",
     ch301 => "CH301",
     ch302 => "CH302",
     ch304 => "CH304",
     ch306 => "CH306",
     ch307 => "CH307",
+    ch350 => "CH350",
     ch401 => "CH401",
+    ch450 => "CH450",
     ch511 => "CH511",
     ch900 => "CH900",
     ch901 => "CH901",
     ch903 => "CH903",
     ch904 => "CH904",
     ch906 => "CH906",
+    ch990 => "CH990",
+    ch991 => "CH991",
 }
 
 fn has_files(dir: &Path) -> bool {
@@ -654,4 +776,63 @@ fn binary_output_never_contains_secrets_of_unparseable_files() {
         "{}\n\n{stdout}\n{human}",
         leaks.join("\n")
     );
+}
+
+/// Clear-text values written in the Terraform fixtures of CH450 (plan file
+/// included, where `after_sensitive` flags the password).
+const TERRAFORM_SECRETS: [&str; 7] = [
+    "chlint-tf-default-Kp3x",
+    "chlint-tf-token-Vb7q",
+    "chlint-tf-literal-Zm2w",
+    "chlint-tf-helm-Qa9e",
+    "chlint-tf-env-Hs4t",
+    "chlint-tf-tfvars-Wd6n",
+    "chlint-tf-plan-Jc5r",
+];
+
+/// No output shows a Terraform secret: not the literals CH450 reports, not
+/// the sensitive value of a plan file (whose lines are never printed).
+#[test]
+fn terraform_secrets_never_reach_the_output() {
+    let dir = fixture("CH450", "fires");
+    let mut written = String::new();
+    for sub in [
+        "terraform/main.tf",
+        "terraform/secrets.auto.tfvars",
+        "terraform/plan.json",
+    ] {
+        written.push_str(&std::fs::read_to_string(dir.join(sub)).expect("fixture file"));
+    }
+    for secret in TERRAFORM_SECRETS {
+        assert!(written.contains(secret), "fixture lacks {secret}");
+    }
+    // A plan finding of another rule prints the plan's location only.
+    let plan_dir = fixture("CH252", "fires");
+    let mut outputs = Vec::new();
+    for d in [&dir, &plan_dir] {
+        for format in ["json", "human"] {
+            let (code, stdout, stderr) = run_binary(format, d);
+            assert_eq!(code, Some(1), "findings exit 1; stderr: {stderr}");
+            outputs.push((format!("{format} {}", d.display()), stdout));
+            outputs.push((format!("{format} stderr {}", d.display()), stderr));
+        }
+    }
+    let human = &outputs[2].1;
+    assert!(
+        human.contains("CH450") && human.contains("password = ****"),
+        "{human}"
+    );
+    let mut leaks = Vec::new();
+    for (what, text) in &outputs {
+        for secret in TERRAFORM_SECRETS {
+            if text.contains(secret) {
+                leaks.push(format!("{what} contains {secret:?}"));
+            }
+        }
+        // No line of a plan file is ever shown.
+        if text.contains("\"resource_changes\"") {
+            leaks.push(format!("{what} shows a line of a plan file"));
+        }
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
 }

@@ -95,3 +95,13 @@ pub const KEEPER_CONFIG: &str = r#"<clickhouse>
     </keeper_server>
 </clickhouse>
 "#;
+
+/// What the official server image adds as
+/// `config.d/docker_related_config.xml`: every IPv6 and IPv4 address, with
+/// `listen_try` so that a host without one of the two families still starts.
+pub const DOCKER_LISTEN_CONFIG: &str = r#"<clickhouse>
+    <listen_host>::</listen_host>
+    <listen_host>0.0.0.0</listen_host>
+    <listen_try>1</listen_try>
+</clickhouse>
+"#;

@@ -103,6 +103,9 @@ impl Loaded {
                     | ConfigNote::Template { .. }
                     | ConfigNote::RootMismatch { .. }
                     | ConfigNote::MergeFailed(_)
+                    | ConfigNote::Subst(
+                        SubstNote::Conflicting { .. } | SubstNote::BadEnvValue { .. }
+                    )
             )
         })
     }
@@ -111,7 +114,38 @@ impl Loaded {
 /// The base of a tree: a file, or shipped defaults.
 pub enum Base<'a> {
     File(&'a Path),
-    Builtin { name: &'a str, text: &'a str },
+    Builtin {
+        name: &'a str,
+        text: &'a str,
+    },
+    /// Text registered with [`Workspace::add_embedded`].
+    Source(SourceId),
+    /// A tree generated in memory (by a deployment frontend), its spans
+    /// pointing at what caused it.
+    Tree(Element),
+}
+
+/// One file merged into a tree: on disk, embedded in another file, or
+/// generated in memory.
+#[derive(Clone, Debug)]
+pub enum Input {
+    File(PathBuf),
+    Source(SourceId),
+    Tree(Element),
+}
+
+/// A merge input with the path ClickHouse would see it at (inside a
+/// container, say), which decides the merge order.
+#[derive(Clone, Debug)]
+pub struct Layer {
+    pub path: String,
+    pub input: Input,
+}
+
+/// Put layers in the order ClickHouse merges them
+/// (ConfigProcessor::getConfigMergeFiles): by full path, as bytes.
+pub fn sort_layers(layers: &mut [Layer]) {
+    layers.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
 }
 
 /// All files of one run; each is read and parsed at most once.
@@ -136,6 +170,12 @@ pub struct Workspace {
     /// The beginning of files that could not be decoded or were too large,
     /// decoded leniently: enough to tell a ClickHouse configuration.
     prefixes: HashMap<PathBuf, String>,
+    /// Embedded texts, by their source.
+    embedded: HashMap<SourceId, FileEntry>,
+    /// Files read as plain text (Terraform, plan JSON), by path.
+    texts: HashMap<PathBuf, Result<SourceId, ConfigNote>>,
+    /// `--var-file`: Terraform variable files for every root module.
+    pub var_files: Vec<PathBuf>,
 }
 
 impl Default for Workspace {
@@ -153,6 +193,9 @@ impl Default for Workspace {
             files: HashMap::new(),
             builtins: HashMap::new(),
             prefixes: HashMap::new(),
+            embedded: HashMap::new(),
+            texts: HashMap::new(),
+            var_files: Vec::new(),
         }
     }
 }
@@ -413,61 +456,62 @@ impl Workspace {
     }
 
     fn read_unguarded(&mut self, path: &Path) -> FileEntry {
-        let unreadable = |message: String| {
-            FileEntry::Failed(ConfigNote::Unreadable {
-                path: path.to_path_buf(),
-                message,
-            })
+        match self.read_checked(path) {
+            Ok(text) => {
+                let yaml = is_yaml(path, &text);
+                self.add_text(path.to_path_buf(), text, yaml, SourceKind::File)
+            }
+            Err(note) => FileEntry::Failed(note),
+        }
+    }
+
+    /// A file's text, if it may and can be read: nothing but a regular file
+    /// is opened (opening a FIFO blocks), links are followed only inside
+    /// [`Workspace::roots`], the size limits hold, and the text is UTF-8 or
+    /// UTF-16 with a byte order mark.
+    fn read_checked(&mut self, path: &Path) -> Result<String, ConfigNote> {
+        let unreadable = |message: String| ConfigNote::Unreadable {
+            path: path.to_path_buf(),
+            message,
         };
-        let skipped = |reason: String| {
-            FileEntry::Failed(ConfigNote::Skipped {
-                path: path.to_path_buf(),
-                reason,
-            })
+        let skipped = |reason: String| ConfigNote::Skipped {
+            path: path.to_path_buf(),
+            reason,
         };
-        // Nothing is opened before its type is known: opening a FIFO blocks.
-        let meta = match std::fs::metadata(path) {
-            Ok(m) => m,
-            Err(e) => return skipped(describe_missing(path, &e)),
-        };
+        let meta = std::fs::metadata(path).map_err(|e| skipped(describe_missing(path, &e)))?;
         if !meta.is_file() {
-            return skipped(format!("not read: {}", describe_file_type(&meta)));
+            return Err(skipped(format!("not read: {}", describe_file_type(&meta))));
         }
         if let Some(reason) = self.outside_roots(path) {
-            return skipped(reason);
+            return Err(skipped(reason));
         }
         let max = self.max_file_size;
         let too_large =
             || format!("larger than {max} bytes, not read (the limit is set with --max-file-size)");
         if meta.len() > self.max_file_size {
             self.sniff(path);
-            return unreadable(too_large());
+            return Err(unreadable(too_large()));
         }
         if self.kept.saturating_add(meta.len()) > self.max_total_size {
-            return unreadable(format!(
+            return Err(unreadable(format!(
                 "not read: the configuration files read before it hold {} bytes, as much as chlint keeps in one run",
                 self.kept
-            ));
+            )));
         }
         crate::guard::debug_panic_point(path);
         let bytes = match read_regular(path, self.max_file_size) {
             Ok(Some(bytes)) => bytes,
             Ok(None) => {
                 self.sniff(path);
-                return unreadable(too_large());
+                return Err(unreadable(too_large()));
             }
-            Err(e) => return unreadable(e.to_string()),
+            Err(e) => return Err(unreadable(e.to_string())),
         };
-        let text = match decode(&bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                self.prefixes
-                    .insert(path.to_path_buf(), lenient_prefix(&bytes));
-                return unreadable(e);
-            }
-        };
-        let yaml = is_yaml(path, &text);
-        self.add_text(path.to_path_buf(), text, yaml, SourceKind::File)
+        decode(&bytes).map_err(|e| {
+            self.prefixes
+                .insert(path.to_path_buf(), lenient_prefix(&bytes));
+            unreadable(e)
+        })
     }
 
     /// Keep the beginning of a file too large to read, leniently decoded.
@@ -551,12 +595,34 @@ impl Workspace {
         out
     }
 
+    /// Read a file as text into the source map (each file once), without
+    /// parsing it as a ClickHouse configuration: with the same checks as a
+    /// configuration file (regular files only, inside the roots, the size
+    /// limits, the encodings).
+    pub fn read_source(&mut self, path: &Path) -> Result<SourceId, ConfigNote> {
+        if let Some(r) = self.texts.get(path) {
+            return r.clone();
+        }
+        let r = self.read_checked(path).map(|text| {
+            self.kept = self.kept.saturating_add(text.len() as u64);
+            self.sources
+                .add(SourceFile::new(path.to_path_buf(), text, SourceKind::File))
+        });
+        self.texts.insert(path.to_path_buf(), r.clone());
+        r
+    }
+
     /// Register text that did not come from a plain file read (stdin, an
     /// embedded document) under a path.
     pub fn insert_text(&mut self, path: PathBuf, text: String) {
         let yaml = is_yaml(&path, &text);
         let entry = self.add_text(path.clone(), text, yaml, SourceKind::File);
         self.files.insert(path, entry);
+    }
+
+    /// Has text been registered (or read) under this path?
+    pub fn has_text(&self, path: &Path) -> bool {
+        self.files.contains_key(path)
     }
 
     fn add_text(&mut self, path: PathBuf, text: String, yaml: bool, kind: SourceKind) -> FileEntry {
@@ -576,6 +642,90 @@ impl Workspace {
                 FileEntry::Failed(ConfigNote::Template { source })
             }
             Err(error) => FileEntry::Failed(ConfigNote::Invalid { source, error }),
+        }
+    }
+
+    /// Register text embedded in another source (see
+    /// [`SourceMap::add_embedded`]) and parse it as a ClickHouse
+    /// configuration, XML or YAML as `name` and the text say.
+    pub fn add_embedded(
+        &mut self,
+        name: &str,
+        text: String,
+        whole: Span,
+        lines: Vec<u32>,
+    ) -> SourceId {
+        let yaml = is_yaml(Path::new(name), &text);
+        let source = SourceId(self.sources.len() as u32);
+        let result = parse_config(source, &text, yaml, &self.limits);
+        let added = self.sources.add_embedded(text, whole, lines);
+        debug_assert_eq!(added, source);
+        let entry = match result {
+            Ok((root, notes)) => FileEntry::Parsed {
+                source,
+                root,
+                notes,
+            },
+            Err(_) if is_template(&self.sources.get(source).text) => {
+                FileEntry::Failed(ConfigNote::Template { source })
+            }
+            Err(error) => FileEntry::Failed(ConfigNote::Invalid { source, error }),
+        };
+        self.embedded.insert(source, entry);
+        source
+    }
+
+    /// The source a file on disk was registered as, reading it if needed;
+    /// `None` when it could not be read.
+    pub fn source_of(&mut self, path: &Path) -> Option<SourceId> {
+        match self.entry(path) {
+            FileEntry::Parsed { source, .. } => Some(*source),
+            FileEntry::Failed(
+                ConfigNote::Invalid { source, .. } | ConfigNote::Template { source },
+            ) => Some(*source),
+            FileEntry::Failed(_) | FileEntry::Released => None,
+        }
+    }
+
+    /// The root of an embedded source, if it parsed.
+    pub fn root_of_source(&self, source: SourceId) -> Option<&Element> {
+        match self.embedded.get(&source)? {
+            FileEntry::Parsed { root, .. } => Some(root),
+            FileEntry::Failed(_) | FileEntry::Released => None,
+        }
+    }
+
+    /// Why an embedded source could not be used, if it could not.
+    pub fn failure_of_source(&self, source: SourceId) -> Option<ConfigNote> {
+        match self.embedded.get(&source)? {
+            FileEntry::Failed(n) => Some(n.clone()),
+            FileEntry::Parsed { .. } | FileEntry::Released => None,
+        }
+    }
+
+    fn input_entry(&mut self, input: &Input) -> FileEntry {
+        match input {
+            Input::File(path) => self.entry(path).clone(),
+            Input::Source(source) => self.embedded.get(source).cloned().unwrap_or_else(|| {
+                FileEntry::Failed(ConfigNote::Unreadable {
+                    path: self.sources.get(*source).path.clone(),
+                    message: "not registered as a configuration".into(),
+                })
+            }),
+            Input::Tree(root) => FileEntry::Parsed {
+                source: root.span.source,
+                root: root.clone(),
+                notes: Vec::new(),
+            },
+        }
+    }
+
+    /// The path an input is reported under.
+    fn input_path(&self, input: &Input) -> PathBuf {
+        match input {
+            Input::File(path) => path.clone(),
+            Input::Source(source) => self.sources.get(*source).path.clone(),
+            Input::Tree(root) => self.sources.get(root.span.source).path.clone(),
         }
     }
 
@@ -618,36 +768,41 @@ impl Workspace {
         merge_files: &[PathBuf],
         dir: &Path,
     ) -> Result<Loaded, ConfigNote> {
+        let inputs: Vec<Input> = merge_files.iter().cloned().map(Input::File).collect();
+        self.load_inputs(base, &inputs, dir)
+    }
+
+    /// [`Workspace::load_tree`] over inputs of any kind (files, embedded
+    /// texts, generated trees), already in merge order (see [`sort_layers`]).
+    /// `dir` is where `include_from` is looked up.
+    pub fn load_inputs(
+        &mut self,
+        base: Base,
+        inputs: &[Input],
+        dir: &Path,
+    ) -> Result<Loaded, ConfigNote> {
         let mut notes = Vec::new();
         let mut files = Vec::new();
         let (mut root, main) = match base {
             Base::Builtin { name, text } => (self.builtin(name, text), None),
-            Base::File(path) => match self.entry(path).clone() {
-                FileEntry::Parsed {
-                    source,
-                    root,
-                    notes: file_notes,
-                } => {
-                    notes.extend(file_notes);
-                    files.push(source);
-                    (root, Some(source))
-                }
-                FileEntry::Failed(note) => return Err(note),
-                FileEntry::Released => {
-                    return Err(ConfigNote::Skipped {
-                        path: path.to_path_buf(),
-                        reason: "not a ClickHouse configuration".into(),
-                    })
-                }
-            },
+            Base::Tree(root) => (root, None),
+            Base::File(path) => {
+                let entry = self.entry(path).clone();
+                parsed_base(entry, path, &mut notes, &mut files)?
+            }
+            Base::Source(source) => {
+                let entry = self.input_entry(&Input::Source(source));
+                let path = self.sources.get(source).path.clone();
+                parsed_base(entry, &path, &mut notes, &mut files)?
+            }
         };
         let main_is_ch = is_clickhouse_root(&root.name);
         let flavor = self.flavor;
         let mut work = 0u64;
-        for path in merge_files {
+        for input in inputs {
             if work > self.max_merge_work {
                 notes.push(ConfigNote::Unreadable {
-                    path: path.clone(),
+                    path: self.input_path(input),
                     message: format!(
                         "not merged: the {} files merged before it into a large configuration took all the work chlint allows for one configuration",
                         files.len().saturating_sub(1)
@@ -655,14 +810,38 @@ impl Workspace {
                 });
                 continue;
             }
-            self.entry(path);
             // Merged from where it is stored: a merge file is not copied.
-            let (source, other, file_notes) = match &self.files[path.as_path()] {
+            let owned: FileEntry;
+            let entry: &FileEntry = match input {
+                Input::File(path) => {
+                    self.entry(path);
+                    &self.files[path.as_path()]
+                }
+                Input::Source(source) if self.embedded.contains_key(source) => {
+                    &self.embedded[source]
+                }
+                other => {
+                    owned = self.input_entry(other);
+                    &owned
+                }
+            };
+            let (source, other, file_notes) = match entry {
                 FileEntry::Parsed {
                     source,
                     root,
                     notes,
                 } => (*source, root, notes),
+                // ClickHouse 18.16 refuses to start on a merge file it cannot
+                // open (a dangling link); current ClickHouse never lists one.
+                FileEntry::Failed(ConfigNote::Skipped { path, reason })
+                    if flavor == Flavor::Legacy =>
+                {
+                    notes.push(ConfigNote::Unreadable {
+                        path: path.clone(),
+                        message: reason.clone(),
+                    });
+                    continue;
+                }
                 FileEntry::Failed(note) => {
                     notes.push(note.clone());
                     continue;
@@ -692,6 +871,7 @@ impl Workspace {
         let ctx = Context {
             include: include.as_ref().map(|(_, e)| e),
             env: env.as_ref(),
+            flavor: self.flavor,
         };
         let mut subst_notes = Vec::new();
         substitute(&mut root, &ctx, &mut subst_notes);
@@ -715,6 +895,31 @@ impl Workspace {
             FileEntry::Parsed { source, root, .. } => Some((*source, root.clone())),
             FileEntry::Failed(_) | FileEntry::Released => None,
         }
+    }
+}
+
+/// The root of a parsed base file, its notes and source recorded.
+fn parsed_base(
+    entry: FileEntry,
+    path: &Path,
+    notes: &mut Vec<ConfigNote>,
+    files: &mut Vec<SourceId>,
+) -> Result<(Element, Option<SourceId>), ConfigNote> {
+    match entry {
+        FileEntry::Parsed {
+            source,
+            root,
+            notes: file_notes,
+        } => {
+            notes.extend(file_notes);
+            files.push(source);
+            Ok((root, Some(source)))
+        }
+        FileEntry::Failed(note) => Err(note),
+        FileEntry::Released => Err(ConfigNote::Skipped {
+            path: path.to_path_buf(),
+            reason: "not a ClickHouse configuration".into(),
+        }),
     }
 }
 
@@ -756,6 +961,17 @@ pub fn resolve_in_dir(dir: &Path, written: &str) -> Option<PathBuf> {
     candidates.into_iter().find(|c| c.is_file())
 }
 
+/// Does ClickHouse 18.x read a merge file of this name? Poco's `Path` splits
+/// the name at its last dot: the extension must be `xml` or `conf` exactly
+/// (case matters), and the part before it must not start with a dot — so
+/// `.hidden.xml` is skipped but a file named just `.xml` is read.
+fn legacy_merge_file_name(name: &str) -> bool {
+    let Some((base, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    matches!(ext, "xml" | "conf") && !base.starts_with('.')
+}
+
 /// The files ClickHouse merges into `main` (ConfigProcessor::getConfigMergeFiles):
 /// direct entries of `<stem>.d/` and `conf.d/` beside it, with a known
 /// extension and a name not starting with `.`, sorted as full path strings.
@@ -768,12 +984,22 @@ pub fn merge_files(dir: &Path, stem: &str, flavor: Flavor) -> Vec<PathBuf> {
         for entry in entries.flatten() {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            let ext = extension(&path);
-            let known = match flavor {
-                Flavor::Modern => matches!(ext.as_str(), "xml" | "conf" | "yaml" | "yml"),
-                Flavor::Legacy => matches!(ext.as_str(), "xml" | "conf"),
+            let read = match flavor {
+                Flavor::Modern => {
+                    let ext = extension(&path);
+                    matches!(ext.as_str(), "xml" | "conf" | "yaml" | "yml")
+                        && !name.starts_with('.')
+                }
+                Flavor::Legacy => legacy_merge_file_name(&name),
             };
-            if known && !name.starts_with('.') && path.is_file() {
+            // 18.x (Poco) fails on a dangling symlink rather than skipping it:
+            // it is listed, and reading it fails like the server does.
+            let dangling = || {
+                flavor == Flavor::Legacy
+                    && entry.file_type().is_ok_and(|t| t.is_symlink())
+                    && std::fs::metadata(&path).is_err()
+            };
+            if read && (path.is_file() || dangling()) {
                 out.push(path);
             }
         }
@@ -891,5 +1117,56 @@ mod tests {
         let evil = decode(b"<?xml encoding='a b<script>'?>\xE9").unwrap_err();
         assert!(evil.starts_with("not UTF-8"), "{evil}");
         assert_eq!(decode(b"").unwrap(), "");
+    }
+
+    #[test]
+    fn which_merge_files_each_version_reads() {
+        let dir = std::env::temp_dir().join(format!("chlint-merge-files-{}", std::process::id()));
+        let d = dir.join("config.d");
+        std::fs::create_dir_all(&d).unwrap();
+        for name in [
+            "a.xml",
+            "b.conf",
+            "C.XML",
+            "d.Xml",
+            "e.yaml",
+            ".xml",
+            ".hidden.xml",
+            "f.xml.bak",
+        ] {
+            std::fs::write(d.join(name), "<yandex/>").unwrap();
+        }
+        let names = |flavor| -> Vec<String> {
+            merge_files(&dir, "config", flavor)
+                .iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        // Regression: 18.16 compares the extension case-sensitively and reads
+        // a file named `.xml` (checked against the real server).
+        assert_eq!(names(Flavor::Legacy), [".xml", "a.xml", "b.conf"]);
+        assert_eq!(
+            names(Flavor::Modern),
+            ["C.XML", "a.xml", "b.conf", "d.Xml", "e.yaml"]
+        );
+        // Regression: 18.16 refuses to start on a dangling symlink in a
+        // merge folder ("File not found"); current ClickHouse skips it.
+        std::os::unix::fs::symlink("../nowhere.xml", d.join("g.xml")).unwrap();
+        assert_eq!(names(Flavor::Legacy), [".xml", "a.xml", "b.conf", "g.xml"]);
+        assert!(!names(Flavor::Modern).contains(&"g.xml".to_string()));
+        let mut ws = Workspace {
+            flavor: Flavor::Legacy,
+            ..Workspace::default()
+        };
+        std::fs::write(dir.join("config.xml"), "<yandex/>").unwrap();
+        let loaded = ws
+            .load_tree(
+                Base::File(&dir.join("config.xml")),
+                &merge_files(&dir, "config", Flavor::Legacy),
+                &dir,
+            )
+            .unwrap();
+        assert!(loaded.fatal_notes().next().is_some());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -14,8 +14,9 @@ pub enum Flavor {
     /// Current ClickHouse (what chlint checks against).
     #[default]
     Modern,
-    /// ClickHouse 18.x: attributes of a merged element are not copied, YAML
-    /// files are not merged, and a foreign root element is merged anyway.
+    /// ClickHouse 18.x: attributes of a merged element are not copied, an
+    /// appended element keeps its `replace`/`remove` attributes and children,
+    /// YAML files are not merged, and a foreign root element is merged anyway.
     Legacy,
 }
 
@@ -118,7 +119,11 @@ fn merge_at(
         pairing.record(child, found.is_some(), remove);
         let Some(i) = found else {
             if !remove {
-                appended.push(Node::Element(strip_merge_attrs(child)));
+                // 18.x appends the element as written, merge attributes and all.
+                appended.push(Node::Element(match flavor {
+                    Flavor::Modern => strip_merge_attrs(child),
+                    Flavor::Legacy => child.clone(),
+                }));
             }
             continue;
         };
@@ -432,5 +437,36 @@ mod tests {
                 .attr("from_env"),
             None
         );
+    }
+
+    #[test]
+    fn legacy_appends_elements_as_written() {
+        // Regression (found against the real 18.16 server): an element with
+        // nothing to merge into is appended with its merge attributes and
+        // its children marked `remove`; current ClickHouse strips them.
+        let base = "<c><users/></c>";
+        let overlay = "<c><chlint_new replace=\"1\"><a remove=\"1\"/><b>2</b></chlint_new></c>";
+        let mut legacy = parse(0, base);
+        merge(
+            &mut legacy,
+            &parse(1, overlay),
+            Flavor::Legacy,
+            &mut Vec::new(),
+        )
+        .unwrap();
+        let e = legacy.child("chlint_new").unwrap();
+        assert!(e.has_attr("replace"));
+        assert!(e.child("a").is_some_and(|a| a.has_attr("remove")));
+        let mut modern = parse(0, base);
+        merge(
+            &mut modern,
+            &parse(1, overlay),
+            Flavor::Modern,
+            &mut Vec::new(),
+        )
+        .unwrap();
+        let e = modern.child("chlint_new").unwrap();
+        assert!(!e.has_attr("replace"));
+        assert!(e.child("a").is_none());
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::element::{Element, Node};
+use super::merge::Flavor;
 use crate::source::Span;
 use crate::syntax::{xml, Limits};
 
@@ -13,17 +14,23 @@ pub struct Context<'a> {
     /// Root of the include file (`include_from`), when the repository has it.
     pub include: Option<&'a Element>,
     /// Environment given explicitly (`chlint merged --env`); never the
-    /// process environment.
+    /// process environment. When given, it is the server's whole
+    /// environment: a variable it lacks is unset.
     pub env: Option<&'a HashMap<String, String>>,
+    /// ClickHouse 18.x looks names up only under an include file whose root
+    /// is `<yandex>`, and gives `<include>` no special meaning.
+    pub flavor: Flavor,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SubstNote {
     /// `incl` names a node the include file does not have (the element stays).
     IncludeNotFound { name: String, span: Span },
-    /// More than one of `incl`, `from_env`, `from_zk` on one element.
+    /// More than one of `incl`, `from_env`, `from_zk` on one element
+    /// (ClickHouse refuses to start).
     Conflicting { span: Span },
-    /// A `from_env` value that is not valid XML content.
+    /// A `from_env` value that is not valid XML content (ClickHouse refuses
+    /// to start).
     BadEnvValue { var: String, span: Span },
     /// Substitutions stopped here: included content kept including more
     /// (the element stays unresolved, i.e. set from outside).
@@ -102,6 +109,9 @@ fn resolve(
     let value = e.attr(kind).unwrap_or_default();
     Some(match kind {
         "incl" => match ctx.include {
+            Some(inc) if ctx.flavor == Flavor::Legacy && inc.name != "yandex" => {
+                Resolution::Missing
+            }
             None => Resolution::Missing,
             Some(inc) => match inc.find(value) {
                 Some(node) => match size_within(node, budget.nodes) {
@@ -117,9 +127,10 @@ fn resolve(
                 None => Resolution::Missing,
             },
         },
-        "from_env" => match ctx.env.and_then(|env| env.get(value)) {
+        "from_env" => match ctx.env.map(|env| env.get(value)) {
             None => Resolution::Unknown,
-            Some(text) => {
+            Some(None) => Resolution::Missing,
+            Some(Some(text)) => {
                 let wrapped = format!("<from_env>{text}</from_env>");
                 match xml::parse(e.span.source, &wrapped, &Limits::default()) {
                     Ok(mut node) => {
@@ -186,7 +197,7 @@ fn walk(
         if resolution.is_some() {
             budget.substitutions = budget.substitutions.saturating_sub(1);
         }
-        let is_include = child.name == "include";
+        let is_include = child.name == "include" && ctx.flavor == Flavor::Modern;
         match resolution {
             Some(Resolution::Found(node)) if is_include => {
                 // <include> is replaced in place by what it names; the new
@@ -211,10 +222,12 @@ fn walk(
                 if child.has_attr("optional") || is_include {
                     continue;
                 }
-                notes.push(SubstNote::IncludeNotFound {
-                    name: child.attr("incl").unwrap_or_default().to_string(),
-                    span: child.span,
-                });
+                if let Some(name) = child.attr("incl") {
+                    notes.push(SubstNote::IncludeNotFound {
+                        name: name.to_string(),
+                        span: child.span,
+                    });
+                }
             }
             Some(Resolution::Unknown) | None => {}
         }
@@ -243,6 +256,7 @@ mod tests {
         let ctx = Context {
             include: Some(&inc),
             env: None,
+            flavor: Flavor::Modern,
         };
         substitute(&mut root, &ctx, &mut notes);
         let ips: Vec<String> = root
@@ -273,6 +287,7 @@ mod tests {
             &Context {
                 include: Some(&inc),
                 env: None,
+                flavor: Flavor::Modern,
             },
             &mut notes,
         );
@@ -300,6 +315,7 @@ mod tests {
             &Context {
                 include: None,
                 env: None,
+                flavor: Flavor::Modern,
             },
             &mut Vec::new(),
         );
@@ -310,11 +326,55 @@ mod tests {
             &Context {
                 include: None,
                 env: Some(&env),
+                flavor: Flavor::Modern,
             },
             &mut Vec::new(),
         );
         let pw = root.child("password").unwrap();
         assert_eq!(pw.value(), "s3cret");
         assert!(!pw.is_external());
+    }
+
+    #[test]
+    fn an_environment_given_is_the_whole_environment() {
+        // Regression (real 18.16 server): with the environment known, an
+        // unset variable under `optional` removes the element.
+        let mut root =
+            parse("<c><a from_env=\"UNSET\" optional=\"1\"/><b from_env=\"UNSET\"/></c>");
+        let env = HashMap::new();
+        let ctx = Context {
+            include: None,
+            env: Some(&env),
+            flavor: Flavor::Legacy,
+        };
+        substitute(&mut root, &ctx, &mut Vec::new());
+        assert!(root.child("a").is_none());
+        assert_eq!(root.child("b").unwrap().attr("from_env"), Some("UNSET"));
+    }
+
+    #[test]
+    fn legacy_includes_need_a_yandex_root_and_know_no_include_element() {
+        // Regression (real 18.16 server): it looks names up under `yandex/`
+        // only, and `<include>` is an ordinary element there.
+        let doc = "<c><n incl=\"v\"/><include incl=\"v\"/></c>";
+        let run = |inc: &str, flavor| {
+            let inc = parse(inc);
+            let mut root = parse(doc);
+            let ctx = Context {
+                include: Some(&inc),
+                env: None,
+                flavor,
+            };
+            substitute(&mut root, &ctx, &mut Vec::new());
+            root
+        };
+        let legacy = run("<clickhouse><v>1</v></clickhouse>", Flavor::Legacy);
+        assert_eq!(legacy.child("n").unwrap().attr("incl"), Some("v"));
+        let legacy = run("<yandex><v>1</v></yandex>", Flavor::Legacy);
+        assert_eq!(legacy.child("n").unwrap().value(), "1");
+        assert_eq!(legacy.child("include").unwrap().value(), "1");
+        let modern = run("<clickhouse><v><x/></v></clickhouse>", Flavor::Modern);
+        assert!(modern.child("n").unwrap().child("x").is_some());
+        assert!(modern.child("include").is_none() && modern.child("x").is_some());
     }
 }

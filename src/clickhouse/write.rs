@@ -70,13 +70,46 @@ fn write_element(out: &mut String, e: &Element, depth: usize, options: &Options)
         return;
     }
     let _ = writeln!(out, ">{}", origin(e, options));
+    // Mixed content: each run of text on a line of its own. Adjacent text
+    // nodes (a merge appends text after text) form one value, as in the
+    // server's preprocessed file.
+    let mut text = String::new();
+    let flush = |out: &mut String, text: &mut String| {
+        if !text.trim().is_empty() {
+            let _ = writeln!(out, "{indent}    {}", escape(text.trim(), false));
+        }
+        text.clear();
+    };
     for n in &e.children {
         match n {
-            Node::Element(c) => write_element(out, c, depth + 1, options),
-            Node::Text(t) => {
-                let _ = writeln!(out, "{indent}    {}", escape(t.value.trim(), false));
+            Node::Element(c) => {
+                flush(out, &mut text);
+                write_element(out, c, depth + 1, options);
             }
+            Node::Text(t) => text.push_str(&t.value),
         }
     }
+    flush(out, &mut text);
     let _ = writeln!(out, "{indent}</{}>", e.name);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clickhouse::merge::{merge, Flavor};
+    use crate::source::SourceId;
+    use crate::syntax::{xml, Limits};
+
+    #[test]
+    fn text_appended_after_text_is_one_value() {
+        // Regression (real 18.16 server): merging `<m>before<b/>after</m>`
+        // into an element of the same shape leaves `<b/>` then the two
+        // texts, which the server writes as `beforeafter`.
+        let doc = "<c><m>before<b>1</b>after</m></c>";
+        let parse = |id| xml::parse(SourceId(id), doc, &Limits::default()).unwrap();
+        let mut root = parse(0);
+        merge(&mut root, &parse(1), Flavor::Legacy, &mut Vec::new()).unwrap();
+        let out = to_xml(&root, &Options { origins: None });
+        assert!(out.contains("<b>1</b>\n        beforeafter\n"), "{out}");
+    }
 }

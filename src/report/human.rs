@@ -198,6 +198,18 @@ fn snippet(
         loc.column
     );
     let file = sources.get(span.source);
+    if file.opaque {
+        // A plan file: its lines hold secrets in clear and are never shown.
+        if let Some(l) = label {
+            let _ = writeln!(
+                out,
+                "{pad} {} {}",
+                style.paint("1;34", "|"),
+                style.paint(color, l)
+            );
+        }
+        return;
+    }
     let shown = shown_line(file, loc.line, span, secrets);
     if shown.text.trim().is_empty() && label.is_none() {
         return;
@@ -282,7 +294,7 @@ fn forward_chars(text: &str, mut at: usize, n: usize, ceiling: usize) -> usize {
 
 fn shown_line(file: &SourceFile, line: usize, span: Span, secrets: &Masks) -> Shown {
     let text = &file.text;
-    let start = file.line_start(line).min(text.len());
+    let start = file.line_offset(line).min(text.len());
     let end = start + file.line_text(line).len();
     let mut at = (span.start as usize).clamp(start, end);
     while !text.is_char_boundary(at) {

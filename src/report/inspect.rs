@@ -91,6 +91,12 @@ pub fn server(s: &Server, sources: &SourceMap) -> Value {
         "files": files,
         "listeners": listeners,
         "users": users,
-        "exposures": [],
+        "exposures": s.exposures.iter().map(|e| json!({
+            "ports": e.ports.describe(),
+            "reach": e.reach.as_str(),
+            "kind": format!("{:?}", e.kind),
+            "via": e.via,
+            "at": at(sources, Some(e.span)),
+        })).collect::<Vec<_>>(),
     })
 }

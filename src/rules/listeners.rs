@@ -12,16 +12,18 @@ fn bind_related(f: &mut crate::finding::Finding, listener: &Listener) {
 
 pub fn listen_all_interfaces(server: &Server, emit: &mut Emitter) {
     let weak = server.users.iter().find(|u| {
-        (u.needs_no_secret() && u.networks.reaches_beyond_loopback()) || u.networks.is_any()
+        (u.needs_no_secret() && server.user_reaches_beyond_loopback(u)) || u.networks.is_any()
     });
     let Some(weak) = weak else {
         return;
     };
+    // An image's or operator's own wildcard is not the repository's choice:
+    // what publishes the port decides (CH001, CH250, CH251).
     let wildcard = server
         .listeners
         .iter()
         .flat_map(|l| l.binds.iter())
-        .find(|b| b.is_wildcard() && b.span.is_some());
+        .find(|b| b.is_wildcard() && b.span.is_some_and(|s| !server.deploy.is_shipped(s)));
     let Some(bind) = wildcard else {
         return;
     };
@@ -42,11 +44,20 @@ pub fn listen_all_interfaces(server: &Server, emit: &mut Emitter) {
     .related(Some(weak.span), format!("user `{}` defined here", weak.name));
 }
 
+/// Listeners of these protocols bound beyond loopback. A wildcard address
+/// left as an image or operator ships it is not reported here: in a
+/// container it is the norm, and what publishes the port decides (CH001,
+/// CH250, CH251).
 fn exposed<'a>(server: &'a Server, protocols: &[Protocol]) -> Vec<&'a Listener> {
     server
         .listeners
         .iter()
         .filter(|l| protocols.contains(&l.protocol) && l.is_exposed())
+        .filter(|l| {
+            !l.exposed_bind()
+                .and_then(|b| b.span)
+                .is_some_and(|s| server.deploy.is_shipped(s))
+        })
         .collect()
 }
 
@@ -157,6 +168,15 @@ pub fn keeper_admin_commands_allowed(server: &Server, emit: &mut Emitter) {
                 return;
             }
             (e.span, format!("Keeper allows the state-changing commands {} to anyone who reaches port {}", admin.join(", "), l.port))
+        }
+        // The image's or operator's own bind: the deployment decides who
+        // reaches it.
+        None if l
+            .exposed_bind()
+            .and_then(|b| b.span)
+            .is_some_and(|s| server.deploy.is_shipped(s)) =>
+        {
+            return
         }
         None => (
             l.span,

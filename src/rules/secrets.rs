@@ -31,7 +31,10 @@ fn literal(e: &Element) -> bool {
 
 pub fn plaintext_password(server: &Server, emit: &mut Emitter) {
     for user in &server.users {
-        for auth in user.auth.iter().filter(|a| a.kind == AuthKind::Plaintext) {
+        for auth in user.auth.iter().filter(|a| {
+            // A password a deployment file writes literally is CH450's.
+            a.kind == AuthKind::Plaintext && !server.deploy.is_literal_secret(a.span)
+        }) {
             emit.report(
                 "CH104",
                 auth.span,
@@ -94,6 +97,11 @@ const COMMON_PASSWORDS: [&str; 36] = [
     "admin123",
     "P@ssw0rd",
 ];
+
+/// Is this one of the passwords guessing tries first?
+pub fn is_common_password(value: &str) -> bool {
+    COMMON_PASSWORDS.contains(&value)
+}
 
 /// Shortest password chlint accepts as not weak.
 const MIN_LENGTH: usize = 12;

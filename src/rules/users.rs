@@ -40,7 +40,11 @@ fn check_no_secret(server: &Server, emit: &mut Emitter, default_user: bool) {
         .iter()
         .filter(|u| (u.name == "default") == default_user)
     {
-        if !user.needs_no_secret() || !user.networks.reaches_beyond_loopback() {
+        if !user.needs_no_secret() || !server.user_reaches_beyond_loopback(user) {
+            continue;
+        }
+        // The image's user set-up made it so: CH120–CH122 report it there.
+        if server.deploy.setup_covers(&user.name) {
             continue;
         }
         let auth = user
@@ -96,6 +100,10 @@ pub fn user_network_unrestricted(server: &Server, emit: &mut Emitter) {
         if user.needs_no_secret() || user.effective_auth().is_none() || !user.networks.is_any() {
             continue;
         }
+        // An image's entrypoint opens the users it creates to every address.
+        if server.deploy.setup_covers(&user.name) {
+            continue;
+        }
         let (net_span, _) = networks_label(user);
         let restricted_rights = user.admin_flags.is_empty()
             && (user.element.child("grants").is_some()
@@ -127,10 +135,16 @@ pub fn access_management_on_exposed_user(server: &Server, emit: &mut Emitter) {
         return;
     };
     for user in &server.users {
-        if !user.networks.reaches_beyond_loopback() {
+        if !server.user_reaches_beyond_loopback(user) {
             continue;
         }
-        let Some((flag, span)) = user.admin_flags.first() else {
+        // The flag as an image or operator ships it is not the repository's
+        // choice; CH001 and CH120–CH122 report such a user when it is open.
+        let Some((flag, span)) = user
+            .admin_flags
+            .iter()
+            .find(|(_, s)| !server.deploy.is_shipped(*s))
+        else {
             continue;
         };
         let (net_span, net_label) = networks_label(user);

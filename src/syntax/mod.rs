@@ -1,5 +1,7 @@
 //! Span-keeping parsers, one per syntax.
 
+pub mod hcl;
+pub mod json;
 pub mod xml;
 pub mod yaml;
 

@@ -1,0 +1,147 @@
+//! Baselines: adopt chlint on a repository with known findings, and fail
+//! only on new ones.
+//!
+//! `--write-baseline FILE` records every current finding; `--baseline FILE`
+//! reports only findings that are not recorded. A finding is recorded as
+//! rule + file (relative to the baseline's folder, so the run's working
+//! folder does not matter) + a hash of the normalised, secret-masked text
+//! of the line it points at: no line number, so edits elsewhere in the file
+//! do not bring old findings back. Equal keys are counted: a baseline with
+//! one `CH104` on `<password>*</password>` in a file excuses one such
+//! finding there, not a second one added later.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config_file::absolute;
+use crate::finding::Finding;
+use crate::fingerprint::line_hash;
+use crate::source::{SourceMap, Span};
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    /// What wrote the file (informative).
+    #[serde(default)]
+    tool: String,
+    version: u32,
+    findings: Vec<Entry>,
+}
+
+#[derive(Debug, Serialize, Deserialize, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    rule: String,
+    file: String,
+    fingerprint: String,
+    /// For the reader of the file; not part of the key.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    message: String,
+}
+
+/// The key of a finding, relative to a baseline's folder.
+fn key(f: &Finding, sources: &SourceMap, secrets: &[Span], dir: &Path) -> (String, String, String) {
+    let shown = sources.locate(f.primary).file;
+    let abs = absolute(Path::new(&shown));
+    let file = match abs.strip_prefix(dir) {
+        Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
+        Err(_) => abs.to_string_lossy().replace('\\', "/"),
+    };
+    (f.code.to_string(), file, line_hash(f, sources, secrets))
+}
+
+fn dir_of(path: &Path) -> PathBuf {
+    absolute(path)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Write the findings as a baseline; returns how many were written.
+pub fn write(
+    path: &Path,
+    findings: &[Finding],
+    sources: &SourceMap,
+    secrets: &[Span],
+) -> Result<usize, String> {
+    let dir = dir_of(path);
+    let mut entries: Vec<Entry> = findings
+        .iter()
+        .map(|f| {
+            let (rule, file, fingerprint) = key(f, sources, secrets, &dir);
+            Entry {
+                rule,
+                file,
+                fingerprint,
+                message: f.message.clone(),
+            }
+        })
+        .collect();
+    entries.sort();
+    let out = File {
+        tool: format!("chlint {}", env!("CARGO_PKG_VERSION")),
+        version: FORMAT_VERSION,
+        findings: entries,
+    };
+    let text = serde_json::to_string_pretty(&out).expect("plain data") + "\n";
+    std::fs::write(path, text)
+        .map_err(|e| format!("{}: cannot write the baseline: {e}", path.display()))?;
+    Ok(out.findings.len())
+}
+
+/// A baseline, read.
+#[derive(Debug)]
+pub struct Baseline {
+    dir: PathBuf,
+    counts: HashMap<(String, String, String), usize>,
+}
+
+impl Baseline {
+    pub fn load(path: &Path) -> Result<Baseline, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?;
+        let file: File = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a chlint baseline: {e}", path.display()))?;
+        if file.version != FORMAT_VERSION {
+            return Err(format!(
+                "{}: baseline format {} is not supported (this chlint reads {FORMAT_VERSION})",
+                path.display(),
+                file.version
+            ));
+        }
+        let mut counts = HashMap::new();
+        for e in file.findings {
+            *counts.entry((e.rule, e.file, e.fingerprint)).or_insert(0) += 1;
+        }
+        Ok(Baseline {
+            dir: dir_of(path),
+            counts,
+        })
+    }
+
+    /// Keep the findings that are not in the baseline; returns how many
+    /// were dropped.
+    pub fn filter(
+        &self,
+        findings: &mut Vec<Finding>,
+        sources: &SourceMap,
+        secrets: &[Span],
+    ) -> usize {
+        let mut left = self.counts.clone();
+        let before = findings.len();
+        findings.retain(
+            |f| match left.get_mut(&key(f, sources, secrets, &self.dir)) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    false
+                }
+                _ => true,
+            },
+        );
+        before - findings.len()
+    }
+}

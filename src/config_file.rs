@@ -1,0 +1,187 @@
+//! `.chlint.toml`: project settings, found from the checked path upwards to
+//! the repository root (the first folder holding `.git`), or named with
+//! `--config`. Unknown keys are errors: a misspelt `ignore` must not silently
+//! turn into "check everything" or "check nothing".
+//!
+//! ```toml
+//! select = ["CH1", "CH2", "plaintext-password"]  # default: every rule
+//! ignore = ["CH203"]
+//! exclude = ["testdata/**", "legacy/"]
+//! min-severity = "medium"
+//! fail-on = "high"
+//!
+//! [severity]
+//! CH306 = "high"
+//!
+//! [per-path-ignores]
+//! "dev/**" = ["CH202", "user-network-unrestricted"]
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The file name looked for.
+pub const FILE_NAME: &str = ".chlint.toml";
+
+/// The file as written. Rule lists hold codes (`CH203`), code prefixes
+/// (`CH2`) or names (`mysql-postgres-port-enabled`); severities are
+/// `critical`, `high`, `medium` or `low`; globs are relative to the folder
+/// holding the file.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigFile {
+    /// Only these rules run (default: all).
+    pub select: Option<Vec<String>>,
+    /// These rules do not run.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Findings in files matching these globs are not reported.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Findings below this severity are not reported.
+    pub min_severity: Option<String>,
+    /// Findings at or above this severity make the exit code 1.
+    pub fail_on: Option<String>,
+    /// A severity per rule, replacing the rule's own.
+    #[serde(default)]
+    pub severity: BTreeMap<String, String>,
+    /// Rules not reported in files matching a glob.
+    #[serde(default)]
+    pub per_path_ignores: BTreeMap<String, Vec<String>>,
+}
+
+/// A configuration file, read.
+#[derive(Debug)]
+pub struct Config {
+    pub path: PathBuf,
+    /// The folder globs are relative to (absolute).
+    pub dir: PathBuf,
+    pub file: ConfigFile,
+}
+
+/// Parse the text of a configuration file.
+pub fn parse(text: &str) -> Result<ConfigFile, String> {
+    toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+}
+
+/// Read a configuration file; any problem is an error (exit code 2).
+pub fn load(path: &Path) -> Result<Config, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "{}: cannot read the configuration file: {e}",
+            path.display()
+        )
+    })?;
+    let file = parse(&text)
+        .map_err(|e| format!("{}: invalid configuration file:\n{e}", path.display()))?;
+    let abs = absolute(path);
+    let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+    Ok(Config {
+        path: path.to_path_buf(),
+        dir,
+        file,
+    })
+}
+
+/// The `.chlint.toml` that applies to `start` (a file or folder): the first
+/// one found going up from it, not beyond the folder that holds `.git`.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let start = absolute(start);
+    let mut dir = if start.is_dir() {
+        start.as_path()
+    } else {
+        start.parent()?
+    };
+    loop {
+        let candidate = dir.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+        dir = dir.parent()?;
+    }
+}
+
+/// An absolute, lexically normalised path (`.` and `..` resolved without
+/// touching the file system, so paths that do not exist work too).
+pub fn absolute(path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    normalise(&joined)
+}
+
+pub fn normalise(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The deepest folder that holds every path (for finding the configuration
+/// of a run over several paths).
+pub fn common_ancestor(paths: &[PathBuf]) -> Option<PathBuf> {
+    let mut iter = paths.iter().map(|p| absolute(p));
+    let first = iter.next()?;
+    let mut common = if first.is_dir() {
+        first
+    } else {
+        first.parent()?.to_path_buf()
+    };
+    for p in iter {
+        while !p.starts_with(&common) {
+            common = common.parent()?.to_path_buf();
+        }
+    }
+    Some(common)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let e = parse("selct = [\"CH1\"]\n").unwrap_err();
+        assert!(e.contains("unknown field `selct`"), "{e}");
+        let e = parse("[severity]\nCH101 = 3\n").unwrap_err();
+        assert!(e.contains("invalid type"), "{e}");
+    }
+
+    #[test]
+    fn the_module_example_parses() {
+        let doc = include_str!("config_file.rs");
+        let example: String = doc
+            .lines()
+            .skip_while(|l| !l.starts_with("//! ```toml"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("//! ```"))
+            .map(|l| l.trim_start_matches("//!").trim_start_matches(' '))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = parse(&example).unwrap();
+        assert_eq!(c.ignore, ["CH203"]);
+        assert_eq!(c.per_path_ignores["dev/**"].len(), 2);
+    }
+
+    #[test]
+    fn normalising_is_lexical() {
+        assert_eq!(normalise(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+    }
+}

@@ -1,0 +1,776 @@
+//! Kubernetes manifests: pods (and every kind that carries a pod template)
+//! running ClickHouse or Keeper, the ConfigMaps and Secrets they mount, the
+//! Services and Ingresses that reach them.
+//!
+//! The entry point [`lower`] takes objects already parsed into [`Value`]s
+//! with their spans, so manifests from YAML files, from stdin, from
+//! rendered Helm output or from Terraform `kubernetes_*` resources (once
+//! converted to the Kubernetes field names) go through the same code.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::container::{build_server, Container, Env, EnvVar, FileSrc};
+use super::value::Value;
+use super::{embed, image, DeployOutput};
+use crate::clickhouse::load::Workspace;
+use crate::model::{Exposure, ExposureKind, Given, PortSet, Reach, Unit};
+use crate::source::Span;
+
+/// One Kubernetes object.
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    /// The whole object.
+    pub value: Value,
+    /// The file it was written in (for messages and relative paths).
+    pub path: PathBuf,
+}
+
+impl Object {
+    /// Where to point at the object itself: its `metadata.name`, else `kind`.
+    pub fn span(&self) -> Span {
+        self.value
+            .path("metadata.name")
+            .or_else(|| self.value.get("kind"))
+            .map_or(self.value.span, |v| v.span)
+    }
+
+    fn same_namespace(&self, other: &Object) -> bool {
+        match (&self.namespace, &other.namespace) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
+    }
+}
+
+/// A document with `apiVersion` and `kind`.
+pub fn is_object(doc: &Value) -> bool {
+    doc.str_at("apiVersion").is_some() && doc.str_at("kind").is_some()
+}
+
+/// The objects in a document (a `List` holds them in `items`).
+pub fn objects(doc: &Value, path: &Path) -> Vec<Object> {
+    let Some(kind) = doc.str_at("kind") else {
+        return Vec::new();
+    };
+    if kind.ends_with("List") {
+        return doc
+            .get("items")
+            .map(Value::items)
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|i| objects(i, path))
+            .collect();
+    }
+    if doc.str_at("apiVersion").is_none() {
+        return Vec::new();
+    }
+    vec![Object {
+        kind: kind.to_string(),
+        name: doc.str_at("metadata.name").unwrap_or_default().to_string(),
+        namespace: doc.str_at("metadata.namespace").map(str::to_string),
+        value: doc.clone(),
+        path: path.to_path_buf(),
+    }]
+}
+
+/// The pod template of a workload: (pod spec, pod labels).
+pub fn pod_template(obj: &Object) -> Option<(&Value, Option<&Value>)> {
+    let v = &obj.value;
+    match obj.kind.as_str() {
+        "Pod" => Some((v.get("spec")?, v.path("metadata.labels"))),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController" => Some((
+            v.path("spec.template.spec")?,
+            v.path("spec.template.metadata.labels"),
+        )),
+        "CronJob" => Some((
+            v.path("spec.jobTemplate.spec.template.spec")?,
+            v.path("spec.jobTemplate.spec.template.metadata.labels"),
+        )),
+        _ => None,
+    }
+}
+
+/// One key of a ConfigMap or Secret: its text and where it is written.
+#[derive(Clone, Debug)]
+pub struct DataKey {
+    pub key: String,
+    pub text: String,
+    pub span: Span,
+    /// Written as text line by line (not base64).
+    pub literal: bool,
+}
+
+/// The keys of a ConfigMap (`data`) or Secret (`stringData`, `data` in base64).
+pub fn data_keys(obj: &Object) -> Vec<DataKey> {
+    let mut out = Vec::new();
+    let secret = obj.kind == "Secret";
+    for (field, base64) in [("data", secret), ("stringData", false)] {
+        for e in obj.value.get(field).map(Value::entries).unwrap_or_default() {
+            let Some(raw) = e.value.as_str() else {
+                continue;
+            };
+            let text = if base64 {
+                match embed::base64_decode(raw).and_then(|b| String::from_utf8(b).ok()) {
+                    Some(t) => t,
+                    None => continue,
+                }
+            } else {
+                raw.to_string()
+            };
+            out.retain(|k: &DataKey| k.key != e.key);
+            out.push(DataKey {
+                key: e.key.clone(),
+                text,
+                span: e.value.span,
+                literal: !base64,
+            });
+        }
+    }
+    out
+}
+
+/// Annotations that make a `LoadBalancer` internal to the cloud network.
+const INTERNAL_LB: [(&str, &str); 11] = [
+    ("cloud.google.com/load-balancer-type", "internal"),
+    ("networking.gke.io/load-balancer-type", "internal"),
+    ("service.beta.kubernetes.io/aws-load-balancer-internal", ""),
+    (
+        "service.beta.kubernetes.io/aws-load-balancer-scheme",
+        "internal",
+    ),
+    (
+        "service.beta.kubernetes.io/azure-load-balancer-internal",
+        "true",
+    ),
+    (
+        "service.beta.kubernetes.io/openstack-internal-load-balancer",
+        "true",
+    ),
+    (
+        "service.beta.kubernetes.io/cce-load-balancer-internal-vpc",
+        "true",
+    ),
+    (
+        "service.beta.kubernetes.io/oci-load-balancer-internal",
+        "true",
+    ),
+    (
+        "service.kubernetes.io/ibm-load-balancer-cloud-provider-ip-type",
+        "private",
+    ),
+    (
+        "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type",
+        "intranet",
+    ),
+    (
+        "service.beta.kubernetes.io/do-loadbalancer-type",
+        "internal",
+    ),
+];
+
+fn is_internal_lb(annotations: Option<&Value>) -> Option<Span> {
+    let annotations = annotations?;
+    INTERNAL_LB.iter().find_map(|(key, want)| {
+        let e = annotations.entry(key)?;
+        let v = e
+            .value
+            .as_str()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let internal = match *want {
+            // AWS: "true" or a CIDR; "false" keeps it public.
+            "" => !v.is_empty() && v != "false",
+            want => v == want,
+        };
+        internal.then_some(e.key_span)
+    })
+}
+
+fn is_world(cidr: &str) -> bool {
+    matches!(cidr.trim(), "0.0.0.0/0" | "::/0" | "0.0.0.0/0.0.0.0")
+}
+
+/// How far a Service of this spec reaches, with the kind of exposure and
+/// the line that decides it.
+/// `fallback` is where to point when `type` is not written (the Service's name).
+pub fn service_reach(
+    svc: &Value,
+    annotations: Option<&Value>,
+    fallback: Span,
+) -> Vec<(ExposureKind, Reach, Span, String)> {
+    let mut out = Vec::new();
+    let type_entry = svc.entry("type");
+    let ty = type_entry
+        .and_then(|e| e.value.as_str())
+        .unwrap_or("ClusterIP");
+    let type_span = type_entry.map_or(fallback, |e| e.value.span);
+    let ranges: Vec<&Value> = svc
+        .get("loadBalancerSourceRanges")
+        .map(|r| r.items().iter().collect())
+        .unwrap_or_default();
+    let ranges_from_annotation = annotations
+        .and_then(|a| a.get("service.beta.kubernetes.io/load-balancer-source-ranges"))
+        .and_then(Value::as_str)
+        .map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let restricted = (!ranges.is_empty() || !ranges_from_annotation.is_empty())
+        && ranges
+            .iter()
+            .all(|r| r.as_str().is_some_and(|c| !is_world(c)) || r.is_external())
+        && ranges_from_annotation.iter().all(|c| !is_world(c));
+    match ty {
+        "LoadBalancer" => {
+            let (reach, why) = if is_internal_lb(annotations).is_some() {
+                (Reach::Cluster, "an internal load balancer".to_string())
+            } else if restricted {
+                (
+                    Reach::Cluster,
+                    "a load balancer limited by source ranges".to_string(),
+                )
+            } else {
+                (Reach::Internet, "a public load balancer".to_string())
+            };
+            out.push((ExposureKind::LoadBalancer, reach, type_span, why));
+        }
+        "NodePort" => out.push((
+            ExposureKind::NodePort,
+            Reach::Internet,
+            type_span,
+            "a port on every node".into(),
+        )),
+        _ => out.push((
+            ExposureKind::ClusterService,
+            Reach::Cluster,
+            type_span,
+            "the cluster network".into(),
+        )),
+    }
+    if let Some(ips) = svc.get("externalIPs") {
+        if !ips.items().is_empty() {
+            out.push((
+                ExposureKind::ExternalIp,
+                Reach::Internet,
+                ips.span,
+                "external IPs".into(),
+            ));
+        }
+    }
+    out
+}
+
+/// Does a selector (a label map) select these labels?
+pub fn selects(selector: Option<&Value>, labels: Option<&Value>) -> bool {
+    let Some(selector) = selector else {
+        return false;
+    };
+    let entries = selector.entries();
+    !entries.is_empty()
+        && entries.iter().all(|e| {
+            labels
+                .and_then(|l| l.get(&e.key))
+                .and_then(Value::as_str)
+                .is_some_and(|v| Some(v) == e.value.as_str())
+        })
+}
+
+/// Well-known port names, for a `targetPort` no container names.
+fn named_port(name: &str) -> Option<u16> {
+    Some(match name {
+        "http" => 8123,
+        "https" => 8443,
+        "tcp" | "native" | "client" => 9000,
+        "tcp-secure" | "tcpsecure" | "native-secure" => 9440,
+        "mysql" => 9004,
+        "postgresql" | "postgres" => 9005,
+        "interserver" | "interserver-http" => 9009,
+        _ => return None,
+    })
+}
+
+/// A container of a ClickHouse image in a workload.
+struct Workload<'a> {
+    obj: &'a Object,
+    pod: &'a Value,
+    labels: Option<&'a Value>,
+    container: &'a Value,
+}
+
+pub fn env_of(container: &Value) -> Env {
+    let mut env = Env::default();
+    for e in container.get("env").map(Value::items).unwrap_or_default() {
+        let Some(name) = e.str_at("name") else {
+            continue;
+        };
+        let (value, span) = match (e.get("value"), e.get("valueFrom")) {
+            (Some(v), _) if v.as_str().is_some() => (
+                Given::Literal(v.as_str().unwrap_or_default().to_string()),
+                v.span,
+            ),
+            (_, Some(from)) => (Given::External, from.span),
+            (Some(v), None) if v.is_external() => (Given::External, v.span),
+            // No value at all: an empty string.
+            (v, None) => (Given::Literal(String::new()), v.map_or(e.span, |v| v.span)),
+        };
+        env.vars.push(EnvVar {
+            name: name.to_string(),
+            value,
+            span,
+        });
+    }
+    if let Some(from) = container.entry("envFrom") {
+        env.more_from = Some(from.key_span);
+    }
+    env
+}
+
+fn list_tokens(v: Option<&Value>) -> Vec<(String, Span)> {
+    v.map(Value::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|i| Some((i.as_str()?.to_string(), i.span)))
+        .collect()
+}
+
+/// `command` replaces the image's entrypoint; `args` its command.
+pub fn command_of(container: &Value) -> Option<Vec<(String, Span)>> {
+    let command = list_tokens(container.get("command"));
+    let args = list_tokens(container.get("args"));
+    let own_entrypoint = command
+        .first()
+        .is_some_and(|(c, _)| c.ends_with("entrypoint.sh"));
+    match (command.is_empty() || own_entrypoint, args.is_empty()) {
+        (true, true) => None,
+        (true, false) => Some(args),
+        (false, _) => Some(command.into_iter().chain(args).collect()),
+    }
+}
+
+/// Folders a ClickHouse container reads its configuration from.
+fn is_config_target(path: &str) -> bool {
+    [
+        "/etc/clickhouse-server",
+        "/etc/clickhouse-keeper",
+        "/bitnami/clickhouse/etc",
+        "/opt/bitnami/clickhouse/etc",
+    ]
+    .iter()
+    .any(|d| path == *d || path.starts_with(&format!("{d}/")))
+}
+
+/// The ConfigMap or Secret keys a volume projects, as (file name, key).
+/// `None` when the object is not among the manifests.
+fn volume_files(
+    ws: &mut Workspace,
+    volume: &Value,
+    owner: &Object,
+    objects: &[Object],
+    registered: &mut BTreeMap<(usize, String), crate::source::SourceId>,
+) -> Option<Vec<(String, FileSrc)>> {
+    let mut sources: Vec<(&str, &str, Option<&Value>)> = Vec::new();
+    if let Some(cm) = volume.get("configMap") {
+        sources.push((
+            "ConfigMap",
+            cm.str_at("name").unwrap_or_default(),
+            cm.get("items"),
+        ));
+    }
+    if let Some(s) = volume.get("secret") {
+        sources.push((
+            "Secret",
+            s.str_at("secretName").unwrap_or_default(),
+            s.get("items"),
+        ));
+    }
+    for p in volume
+        .path("projected.sources")
+        .map(Value::items)
+        .unwrap_or_default()
+    {
+        if let Some(cm) = p.get("configMap") {
+            sources.push((
+                "ConfigMap",
+                cm.str_at("name").unwrap_or_default(),
+                cm.get("items"),
+            ));
+        }
+        if let Some(s) = p.get("secret") {
+            sources.push((
+                "Secret",
+                s.str_at("name").unwrap_or_default(),
+                s.get("items"),
+            ));
+        }
+    }
+    if sources.is_empty() {
+        return None;
+    }
+    let mut files = Vec::new();
+    for (kind, name, items) in sources {
+        // The same name in the file of the workload first, then anywhere.
+        let matching = |same_file: bool| {
+            objects.iter().enumerate().find(|(_, o)| {
+                o.kind == kind
+                    && o.name == name
+                    && o.same_namespace(owner)
+                    && (!same_file || o.path == owner.path)
+            })
+        };
+        let (index, obj) = matching(true).or_else(|| matching(false))?;
+        let keys = data_keys(obj);
+        let wanted: Vec<(String, String)> = match items {
+            Some(items) if !items.items().is_empty() => items
+                .items()
+                .iter()
+                .filter_map(|i| Some((i.str_at("key")?.to_string(), i.str_at("path")?.to_string())))
+                .collect(),
+            _ => keys
+                .iter()
+                .map(|k| (k.key.clone(), k.key.clone()))
+                .collect(),
+        };
+        for (key, path) in wanted {
+            let Some(k) = keys.iter().find(|k| k.key == key) else {
+                continue;
+            };
+            let id = *registered
+                .entry((index, key.clone()))
+                .or_insert_with(|| embed::register(ws, &path, &k.text, k.span, k.literal));
+            files.push((path, FileSrc::Source(id)));
+        }
+    }
+    Some(files)
+}
+
+fn apply_mounts(
+    ws: &mut Workspace,
+    c: &mut Container,
+    w: &Workload,
+    objects: &[Object],
+    registered: &mut BTreeMap<(usize, String), crate::source::SourceId>,
+) {
+    let volumes = w.pod.get("volumes").map(Value::items).unwrap_or_default();
+    let mut mounts: Vec<&Value> = w
+        .container
+        .get("volumeMounts")
+        .map(Value::items)
+        .unwrap_or_default()
+        .iter()
+        .collect();
+    mounts.sort_by_key(|m| {
+        m.str_at("mountPath")
+            .unwrap_or_default()
+            .matches('/')
+            .count()
+    });
+    for m in mounts {
+        let (Some(name), Some(mount_path)) = (m.str_at("name"), m.str_at("mountPath")) else {
+            continue;
+        };
+        let target = image::container_path(c, mount_path);
+        if !is_config_target(&target) {
+            continue;
+        }
+        let sub_path = m.str_at("subPath").filter(|s| !s.is_empty());
+        let volume = volumes.iter().find(|v| v.str_at("name") == Some(name));
+        let files = volume.and_then(|v| volume_files(ws, v, w.obj, objects, registered));
+        match (files, sub_path) {
+            (Some(files), Some(sub)) => match files.into_iter().find(|(p, _)| p == sub) {
+                Some((_, src)) => c.fs.mount_file(&target, src),
+                None => c.fs.mount_file(
+                    &target,
+                    FileSrc::Opaque {
+                        span: m.span,
+                        what: format!("key `{sub}` of volume `{name}`, which it does not have"),
+                    },
+                ),
+            },
+            (Some(files), None) => {
+                c.fs.clear(&target);
+                for (path, src) in files {
+                    c.fs.put(&format!("{target}/{path}"), src);
+                }
+            }
+            (None, sub) => {
+                let what = match volume {
+                    Some(_) => {
+                        format!("volume `{name}`, whose content is not among these manifests")
+                    }
+                    None => format!("volume `{name}`, which the pod does not define"),
+                };
+                let file_like = sub.is_some() || {
+                    let last = target.rsplit('/').next().unwrap_or_default();
+                    last.contains('.') && !last.ends_with(".d")
+                };
+                if file_like {
+                    c.fs.mount_file(&target, FileSrc::Opaque { span: m.span, what });
+                } else {
+                    c.fs.mount_opaque_dir(&target, m.span, what);
+                }
+            }
+        }
+    }
+}
+
+/// Container ports by name, and the pod-level exposures (hostPort, hostNetwork).
+fn pod_exposures(w: &Workload, unit: &str) -> Vec<Exposure> {
+    let mut out = Vec::new();
+    if let Some(h) = w.pod.entry("hostNetwork") {
+        if h.value.is_true() {
+            out.push(Exposure {
+                ports: PortSet::All,
+                reach: Reach::Internet,
+                kind: ExposureKind::PodHostNetwork,
+                via: format!("`hostNetwork: true` of {unit}"),
+                span: h.value.span,
+                related: Vec::new(),
+            });
+        }
+    }
+    for p in w
+        .container
+        .get("ports")
+        .map(Value::items)
+        .unwrap_or_default()
+    {
+        let Some(host) = p.entry("hostPort") else {
+            continue;
+        };
+        let Some(port) = p.str_at("containerPort").and_then(|s| s.parse().ok()) else {
+            continue;
+        };
+        let reach = match p.str_at("hostIP") {
+            Some(ip) => super::compose::reach_of_host_ip(Some(ip)),
+            None => Reach::Internet,
+        };
+        out.push(Exposure {
+            ports: PortSet::One(port),
+            reach,
+            kind: ExposureKind::PodHostPort,
+            via: format!(
+                "`hostPort: {}` of {unit}",
+                host.value.as_str().unwrap_or_default()
+            ),
+            span: host.value.span,
+            related: Vec::new(),
+        });
+    }
+    out
+}
+
+fn container_port(w: &Workload, target: &Value) -> Option<u16> {
+    let t = target.as_str()?;
+    if let Ok(n) = t.parse() {
+        return Some(n);
+    }
+    w.container
+        .get("ports")
+        .map(Value::items)
+        .unwrap_or_default()
+        .iter()
+        .find(|p| p.str_at("name") == Some(t))
+        .and_then(|p| p.str_at("containerPort")?.parse().ok())
+        .or_else(|| named_port(t))
+}
+
+/// Exposures of a workload through the Services that select its pods.
+fn service_exposures(w: &Workload, objects: &[Object]) -> Vec<Exposure> {
+    let mut out = Vec::new();
+    for svc in objects
+        .iter()
+        .filter(|o| o.kind == "Service" && o.same_namespace(w.obj))
+    {
+        let Some(spec) = svc.value.get("spec") else {
+            continue;
+        };
+        if !selects(spec.get("selector"), w.labels) {
+            continue;
+        }
+        let reaches = service_reach(spec, svc.value.path("metadata.annotations"), svc.span());
+        for port in spec.get("ports").map(Value::items).unwrap_or_default() {
+            let target = port
+                .get("targetPort")
+                .or_else(|| port.get("port"))
+                .and_then(|t| container_port(w, t));
+            let Some(target) = target else {
+                continue;
+            };
+            for (kind, reach, span, why) in &reaches {
+                let ty = spec.str_at("type").unwrap_or("ClusterIP");
+                let mut related = vec![(
+                    port.span,
+                    format!("port {target} of Service `{}`", svc.name),
+                )];
+                if let Some(sel) = spec.get("selector") {
+                    related.push((
+                        sel.span,
+                        format!("selects the pods of {} `{}`", w.obj.kind, w.obj.name),
+                    ));
+                }
+                let via = match kind {
+                    ExposureKind::ExternalIp => {
+                        format!("the `externalIPs` of Service `{}`", svc.name)
+                    }
+                    _ => format!("Service `{}` ({ty}, {why})", svc.name),
+                };
+                out.push(Exposure {
+                    ports: PortSet::One(target),
+                    reach: *reach,
+                    kind: *kind,
+                    via,
+                    span: *span,
+                    related,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Ingresses routing to a Service that reaches the workload.
+fn ingress_exposures(w: &Workload, objects: &[Object]) -> Vec<Exposure> {
+    let mut out = Vec::new();
+    for ing in objects
+        .iter()
+        .filter(|o| o.kind == "Ingress" && o.same_namespace(w.obj))
+    {
+        let spec = ing.value.get("spec");
+        let mut backends: Vec<&Value> = Vec::new();
+        if let Some(spec) = spec {
+            backends.extend(spec.get("defaultBackend").or_else(|| spec.get("backend")));
+            for rule in spec.get("rules").map(Value::items).unwrap_or_default() {
+                for p in rule
+                    .path("http.paths")
+                    .map(Value::items)
+                    .unwrap_or_default()
+                {
+                    backends.extend(p.get("backend"));
+                }
+            }
+        }
+        for b in backends {
+            let (name, port) = match b.get("service") {
+                Some(s) => (
+                    s.str_at("name"),
+                    s.path("port.number").or_else(|| s.path("port.name")),
+                ),
+                None => (b.str_at("serviceName"), b.get("servicePort")),
+            };
+            let Some(name) = name else {
+                continue;
+            };
+            let Some(svc) = objects
+                .iter()
+                .find(|o| o.kind == "Service" && o.name == name && o.same_namespace(ing))
+            else {
+                continue;
+            };
+            let Some(spec) = svc.value.get("spec") else {
+                continue;
+            };
+            if !selects(spec.get("selector"), w.labels) {
+                continue;
+            }
+            let port_text = port.and_then(Value::as_str).unwrap_or_default();
+            let svc_port = spec
+                .get("ports")
+                .map(Value::items)
+                .unwrap_or_default()
+                .iter()
+                .find(|p| {
+                    p.str_at("port") == Some(port_text) || p.str_at("name") == Some(port_text)
+                });
+            let Some(target) = svc_port
+                .and_then(|p| p.get("targetPort").or_else(|| p.get("port")))
+                .and_then(|t| container_port(w, t))
+            else {
+                continue;
+            };
+            out.push(Exposure {
+                ports: PortSet::One(target),
+                reach: Reach::Internet,
+                kind: ExposureKind::Ingress,
+                via: format!("Ingress `{}` (to Service `{}`)", ing.name, svc.name),
+                span: b.span,
+                related: vec![(ing.span(), format!("Ingress `{}`", ing.name))],
+            });
+        }
+    }
+    out
+}
+
+/// Lower Kubernetes objects into servers: one per ClickHouse or Keeper
+/// container of every workload.
+pub fn lower(ws: &mut Workspace, objects: &[Object], out: &mut DeployOutput) {
+    let mut registered = BTreeMap::new();
+    for obj in objects {
+        let Some((pod, labels)) = pod_template(obj) else {
+            continue;
+        };
+        for container in pod.get("containers").map(Value::items).unwrap_or_default() {
+            let Some(reference) = container.get("image") else {
+                continue;
+            };
+            let Some(img) = reference
+                .as_str()
+                .and_then(|r| image::parse_image(r, reference.span))
+            else {
+                continue;
+            };
+            let w = Workload {
+                obj,
+                pod,
+                labels,
+                container,
+            };
+            let cname = container.str_at("name").unwrap_or_default();
+            let unit_label = format!("{} `{}`", obj.kind, obj.name);
+            let unit = Unit {
+                kind: obj.kind.clone(),
+                name: obj.name.clone(),
+                span: obj.span(),
+            };
+            let dir = obj.path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let mut c = Container::new(
+                image::kind_of(&img),
+                format!(
+                    "{unit_label} container `{cname}` ({})",
+                    crate::source::display_path(&obj.path)
+                ),
+                dir,
+                unit,
+            );
+            c.image = Some(img);
+            c.env = env_of(container);
+            c.command = command_of(container);
+            image::install(ws, &mut c);
+            apply_mounts(ws, &mut c, &w, objects, &mut registered);
+            let mut exposures = pod_exposures(&w, &unit_label);
+            exposures.extend(ingress_exposures(&w, objects));
+            exposures.extend(service_exposures(&w, objects));
+            c.exposures = exposures;
+            if let Some(server) = build_server(ws, c, &mut out.notes) {
+                out.servers.push(server);
+            }
+        }
+    }
+    // Embedded texts that do not parse are reported where they are written.
+    for id in registered.values() {
+        if let Some(note @ crate::clickhouse::load::ConfigNote::Invalid { .. }) =
+            ws.failure_of_source(*id)
+        {
+            if !out.notes.contains(&note) {
+                out.notes.push(note);
+            }
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Deployment frontends: each lowers one format (compose, Kubernetes, the
+//! Altinity and ClickHouse operators, Helm values) into the same model as a
+//! plain ClickHouse configuration — the effective configuration it implies
+//! and the network path to it — and Terraform into the repository model
+//! (`crate::repo`). Rules never learn which format a fact came from.
+
+pub mod compose;
+pub mod container;
+pub mod embed;
+pub mod helm;
+pub mod image;
+pub mod k8s;
+pub mod operator;
+pub mod terraform;
+pub mod value;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::clickhouse::load::{ConfigNote, Workspace};
+use crate::model::Server;
+use crate::source::SourceId;
+use crate::syntax::yaml;
+use value::Value;
+
+/// What the deployment frontends found.
+#[derive(Debug, Default)]
+pub struct DeployOutput {
+    pub servers: Vec<Server>,
+    /// Files (or embedded texts) that could not be used.
+    pub notes: Vec<ConfigNote>,
+    /// Repository files a deployment mounts into a server: they are checked
+    /// as part of it, not on their own.
+    pub consumed: BTreeSet<PathBuf>,
+    /// Deployment files recognised.
+    pub files: BTreeSet<PathBuf>,
+}
+
+fn is_yaml_name(path: &Path) -> bool {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| e == "yaml" || e == "yml")
+}
+
+fn parse_text(source: SourceId, text: &str, ws: &Workspace) -> Result<Vec<Value>, ConfigNote> {
+    match parse_lenient(source, text, &ws.limits) {
+        Ok(docs) => Ok(docs.iter().map(Value::from_yaml).collect()),
+        Err(error) => Err(ConfigNote::Invalid { source, error }),
+    }
+}
+
+/// Parse YAML as the tools that read deployment files do (Go's yaml.v3,
+/// PyYAML): they accept a flow collection whose closing bracket sits on its
+/// own line at the indentation of the key that opened it, which the parser
+/// rejects. Such a line is joined to the one before it (a newline becomes a
+/// space, so every offset stays the same) and parsing is retried.
+pub fn parse_lenient(
+    source: SourceId,
+    text: &str,
+    limits: &crate::syntax::Limits,
+) -> Result<Vec<yaml::YamlNode>, crate::syntax::ParseError> {
+    let mut patched: Option<String> = None;
+    let first_error = match yaml::parse_documents(source, text, limits) {
+        Ok(d) => return Ok(d),
+        Err(e) => e,
+    };
+    let mut error = first_error.clone();
+    for _ in 0..256 {
+        if error.message != "invalid indentation" {
+            return Err(first_error);
+        }
+        let t = patched.take().unwrap_or_else(|| text.to_string());
+        let at = error.offset.min(t.len());
+        let line_start = t[..at].rfind('\n').map_or(0, |i| i + 1);
+        let closing = t[at..].starts_with([']', '}']) && t[line_start..at].trim().is_empty();
+        let prev_start = t[..line_start.saturating_sub(1)]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        if !closing || line_start == 0 || t[prev_start..line_start].contains('#') {
+            return Err(first_error);
+        }
+        let mut bytes = t.into_bytes();
+        bytes[line_start - 1] = b' ';
+        if line_start >= 2 && bytes[line_start - 2] == b'\r' {
+            bytes[line_start - 2] = b' ';
+        }
+        let t = String::from_utf8(bytes).expect("ASCII replaced by ASCII");
+        match yaml::parse_documents(source, &t, limits) {
+            Ok(d) => return Ok(d),
+            Err(e) => error = e,
+        }
+        patched = Some(t);
+    }
+    Err(first_error)
+}
+
+/// Does unparsed text look like a Kubernetes manifest (so a parse error is
+/// worth reporting)?
+fn looks_like_manifest(text: &str) -> bool {
+    let starts = |p: &str| text.lines().any(|l| l.starts_with(p));
+    starts("apiVersion:") && starts("kind:")
+}
+
+/// Deployment files found, by format, before lowering.
+#[derive(Default)]
+struct Found {
+    compose: Vec<compose::ComposeFile>,
+    objects: Vec<k8s::Object>,
+    values: Vec<(helm::Chart, PathBuf, Value, String)>,
+}
+
+/// Classify one YAML text and collect what it holds.
+fn classify(
+    ws: &Workspace,
+    path: &Path,
+    source: SourceId,
+    found: &mut Found,
+    out: &mut DeployOutput,
+) {
+    let text = &ws.sources.get(source).text;
+    // A Helm or Go template becomes a manifest only once rendered: one that
+    // does not parse yet is not reported, and template actions in one that
+    // does are values from outside.
+    let template = crate::clickhouse::load::is_template(text);
+    let named_compose = compose::is_compose_name(path);
+    let docs = match parse_text(source, text, ws) {
+        Ok(d) if template => d.iter().map(helm::detemplate).collect(),
+        Ok(d) => d,
+        Err(_) if template => return,
+        Err(note) => {
+            if named_compose || looks_like_manifest(text) {
+                out.files.insert(path.to_path_buf());
+                out.notes.push(note);
+            }
+            return;
+        }
+    };
+    if let [doc] = docs.as_slice() {
+        if compose::looks_like_compose(doc) || (named_compose && doc.get("services").is_some()) {
+            out.files.insert(path.to_path_buf());
+            found.compose.push(compose::ComposeFile {
+                path: path.to_path_buf(),
+                source,
+                doc: doc.clone(),
+            });
+            return;
+        }
+    }
+    let objects: Vec<k8s::Object> = docs.iter().flat_map(|d| k8s::objects(d, path)).collect();
+    if !objects.is_empty() {
+        out.files.insert(path.to_path_buf());
+        found.objects.extend(objects);
+        return;
+    }
+    if helm::is_values_name(path) {
+        if let [doc] = docs.as_slice() {
+            found.values.extend(values_sections(ws, path, doc));
+        }
+    }
+}
+
+/// The sections of a values file that configure a known chart: the file
+/// itself, or a subchart's section named in the `Chart.yaml` beside it
+/// (its dependencies' names and aliases), or a `clickhouse:` section.
+fn values_sections(
+    ws: &Workspace,
+    path: &Path,
+    doc: &Value,
+) -> Vec<(helm::Chart, PathBuf, Value, String)> {
+    let mut keys: Vec<String> = vec![String::new()];
+    let chart_yaml = path.parent().map(|d| d.join("Chart.yaml"));
+    let mut deps: Vec<String> = Vec::new();
+    if let Some(text) = chart_yaml
+        .as_ref()
+        .filter(|p| p.is_file())
+        .and_then(|p| std::fs::read_to_string(p).ok())
+    {
+        if let Ok(docs) = yaml::parse_documents(SourceId(u32::MAX), &text, &ws.limits) {
+            if let Some(chart) = docs.first().map(Value::from_yaml) {
+                for d in chart
+                    .get("dependencies")
+                    .map(Value::items)
+                    .unwrap_or_default()
+                {
+                    if let Some(k) = d.str_at("alias").or_else(|| d.str_at("name")) {
+                        deps.push(k.to_string());
+                    }
+                }
+            }
+        }
+    }
+    if deps.is_empty() {
+        deps.push("clickhouse".into());
+    }
+    keys.extend(deps);
+    let mut out = Vec::new();
+    for key in keys {
+        let (section, prefix) = if key.is_empty() {
+            (Some(doc), String::new())
+        } else {
+            (doc.get(&key), format!("{key}."))
+        };
+        let Some(section) = section else {
+            continue;
+        };
+        if let Some(chart) = helm::detect(section) {
+            out.push((chart, path.to_path_buf(), section.clone(), prefix));
+            // The file's own chart wins over a section of it.
+            if key.is_empty() {
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn lower_found(ws: &mut Workspace, found: Found, out: &mut DeployOutput) {
+    compose::lower(ws, found.compose, out);
+    k8s::lower(ws, &found.objects, out);
+    operator::lower(ws, &found.objects, out);
+    for (chart, path, values, prefix) in found.values {
+        out.files.insert(path.clone());
+        let anchor = values.entries().first().map_or(values.span, |e| e.key_span);
+        let section = helm::Section {
+            values: &values,
+            path: &path,
+            prefix,
+            anchor,
+        };
+        helm::lower(ws, chart, &section, out);
+    }
+}
+
+/// Lower one text that did not come from a file on disk (stdin, with the
+/// name given by `--stdin-filename`): compose or Kubernetes manifests,
+/// e.g. the output of `helm template`.
+pub fn discover_text(ws: &mut Workspace, name: PathBuf, text: String) -> DeployOutput {
+    let mut out = DeployOutput::default();
+    let source = ws.sources.add(crate::source::SourceFile::new(
+        name.clone(),
+        text,
+        crate::source::SourceKind::File,
+    ));
+    let mut found = Found::default();
+    classify(ws, &name, source, &mut found, &mut out);
+    lower_found(ws, found, &mut out);
+    out
+}
+
+/// Find and lower every deployment file among `files`.
+pub fn discover(ws: &mut Workspace, files: &BTreeSet<PathBuf>) -> DeployOutput {
+    let mut out = DeployOutput::default();
+    let mut found = Found::default();
+    for path in files {
+        if !is_yaml_name(path) {
+            continue;
+        }
+        let Some(source) = ws.source_of(path) else {
+            continue;
+        };
+        classify(ws, path, source, &mut found, &mut out);
+    }
+    lower_found(ws, found, &mut out);
+    out
+}

@@ -1,0 +1,192 @@
+//! The Terraform frontend: `.tf` and `.tf.json` configurations (with
+//! variables, tfvars files, locals and local modules evaluated) and plan
+//! JSON (`terraform show -json`).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+pub mod eval;
+pub mod funcs;
+pub mod plan;
+pub mod resources;
+pub mod value;
+
+use std::rc::Rc;
+
+use self::eval::{Evaluator, Instance, ResourceInstance};
+use self::value::Value;
+use crate::clickhouse::load::{ConfigNote, Workspace};
+use crate::source::Span;
+use crate::syntax::{hcl, json};
+
+/// What discovery found for Terraform.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// Folders holding `.tf`/`.tf.json` files (modules).
+    pub dirs: BTreeSet<PathBuf>,
+    /// `.tfvars`/`.tfvars.json` files found.
+    pub tfvars: Vec<PathBuf>,
+    /// Plan or state JSON files (`terraform show -json`).
+    pub plans: Vec<PathBuf>,
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default()
+}
+
+/// Is this a Terraform configuration file (not a tfvars file)?
+pub fn is_config_file(path: &Path) -> bool {
+    let name = file_name(path);
+    name.ends_with(".tf") || name.ends_with(".tf.json")
+}
+
+pub fn is_tfvars_file(path: &Path) -> bool {
+    let name = file_name(path);
+    name.ends_with(".tfvars") || name.ends_with(".tfvars.json")
+}
+
+/// Remove `.` and `..` components without touching the file system.
+pub fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last = out.components().next_back();
+                if matches!(last, Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+impl Inputs {
+    /// Take a discovered file if it is Terraform's; true when taken.
+    pub fn take(&mut self, ws: &mut Workspace, path: &Path) -> bool {
+        if is_config_file(path) {
+            let dir = path.parent().map(normalize).unwrap_or_default();
+            self.dirs.insert(dir);
+            return true;
+        }
+        if is_tfvars_file(path) {
+            self.tfvars.push(path.to_path_buf());
+            return true;
+        }
+        if file_name(path).ends_with(".json") {
+            if let Ok(source) = ws.read_source(path) {
+                if json::looks_like_plan(&ws.sources.get(source).text) {
+                    self.plans.push(path.to_path_buf());
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dirs.is_empty() && self.tfvars.is_empty() && self.plans.is_empty()
+    }
+}
+
+/// What the Terraform frontend made of the inputs.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    /// Files that cannot be read or parsed.
+    pub notes: Vec<ConfigNote>,
+    /// Every resource instance of every root module (local modules expanded).
+    pub resources: Vec<ResourceInstance>,
+    /// Provider blocks: module address, provider name, body, block span.
+    pub providers: Vec<(String, String, Value, Span)>,
+    /// Where secret values are written (never printed).
+    pub secret_spans: Vec<Span>,
+    /// The repository-level facts the resources make.
+    pub repo: crate::repo::Repo,
+}
+
+/// Evaluate every root module found (a folder that no other folder found
+/// calls as a local module), following local modules.
+pub fn analyse(ws: &mut Workspace, inputs: &Inputs) -> Analysis {
+    let var_files = ws.var_files.clone();
+    hcl::with_big_stack(move || analyse_here(ws, inputs, &var_files))
+}
+
+fn analyse_here(ws: &mut Workspace, inputs: &Inputs, var_files: &[PathBuf]) -> Analysis {
+    let ev = Evaluator::new(ws);
+    let mut out = Analysis::default();
+    let modules: Vec<_> = inputs
+        .dirs
+        .iter()
+        .map(|d| (d.clone(), ev.module(d)))
+        .collect();
+    let called: BTreeSet<PathBuf> = modules
+        .iter()
+        .flat_map(|(_, m)| ev.local_calls(m))
+        .collect();
+    for (dir, _) in modules.iter().filter(|(d, _)| !called.contains(d)) {
+        let root = ev.root(dir, ev.tfvars(dir, var_files));
+        walk(&ev, &root, &mut out);
+    }
+    // tfvars files outside root modules are still checked for syntax.
+    for path in &inputs.tfvars {
+        ev.syntax_check(path);
+    }
+    for path in &inputs.plans {
+        let Ok(source) = ev.read(path) else { continue };
+        // A plan holds sensitive values in clear: its lines are never shown.
+        ev.set_opaque(source);
+        let text = ev.text(source);
+        match json::parse(source, &text) {
+            Ok(doc) => {
+                let (resources, secrets) = plan::resources(&doc);
+                out.resources.extend(resources);
+                out.secret_spans.extend(secrets);
+            }
+            Err(error) => ev.note_invalid(source, error),
+        }
+    }
+    out.notes = ev.notes.take();
+    let mut repo = crate::repo::Repo::default();
+    resources::lower(
+        &out.resources,
+        &out.providers,
+        &mut repo,
+        &mut out.secret_spans,
+    );
+    out.repo = repo;
+    out
+}
+
+fn walk(ev: &Evaluator, inst: &Rc<Instance>, out: &mut Analysis) {
+    out.resources.extend(ev.resources(inst));
+    for (name, value, span) in ev.providers(inst) {
+        out.providers
+            .push((inst.address.clone(), name, value, span));
+    }
+    for call in &inst.module.calls {
+        for child in ev.children(inst, call).iter() {
+            walk(ev, child, out);
+        }
+    }
+}
+
+/// The outputs of a root module as chlint evaluates them (for comparisons
+/// with `terraform plan`).
+pub fn evaluate_outputs(ws: &mut Workspace, dir: &Path) -> (Vec<(String, Value)>, Vec<ConfigNote>) {
+    let var_files = ws.var_files.clone();
+    let dir = normalize(dir);
+    hcl::with_big_stack(move || {
+        let ev = Evaluator::new(ws);
+        let root = ev.root(&dir, ev.tfvars(&dir, &var_files));
+        let outputs = ev.outputs(&root);
+        let notes = ev.notes.take();
+        (outputs, notes)
+    })
+}

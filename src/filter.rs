@@ -1,0 +1,115 @@
+//! From the rules' findings to what a run reports, in this order:
+//!
+//! 1. severity overrides from the configuration file;
+//! 2. rule selection (`select`/`ignore`, `--select`/`--ignore`);
+//! 3. inline suppressions (unless `--no-ignores`), which add CH990/CH991
+//!    findings about suppressions that match nothing or cannot apply;
+//! 4. `exclude` and `per-path-ignores` (the latter not with `--no-ignores`);
+//! 5. `min-severity`;
+//! 6. the baseline.
+//!
+//! Suppressions are matched before paths, severities and the baseline drop
+//! anything, so a suppression whose finding is also hidden another way still
+//! counts as used.
+
+use crate::baseline::Baseline;
+use crate::check::Report;
+use crate::finding::Finding;
+use crate::settings::Settings;
+use crate::source::SourceMap;
+
+/// What the filters took away, for the summary.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Dropped {
+    pub suppressed: usize,
+    pub excluded: usize,
+    pub below_min_severity: usize,
+    pub baselined: usize,
+}
+
+pub fn apply(
+    report: &mut Report,
+    sources: &SourceMap,
+    settings: &Settings,
+    baseline: Option<&Baseline>,
+) -> Dropped {
+    let mut dropped = Dropped::default();
+    let overridden = |mut f: Finding| {
+        if let Some(&s) = settings.severity.get(f.code) {
+            f.severity = s;
+        }
+        f
+    };
+    let mut findings: Vec<Finding> = std::mem::take(&mut report.findings)
+        .into_iter()
+        .map(overridden)
+        .filter(|f| settings.is_enabled(f.code))
+        .collect();
+    if !settings.no_ignores {
+        let applied = crate::suppress::apply(findings, sources, &|c| settings.is_enabled(c));
+        dropped.suppressed = applied.suppressed;
+        findings = applied.kept;
+        findings.extend(
+            applied
+                .problems
+                .into_iter()
+                .map(overridden)
+                .filter(|f| settings.is_enabled(f.code)),
+        );
+    }
+    let before = findings.len();
+    findings.retain(|f| {
+        let file = sources.locate(f.primary).file;
+        if settings.exclude.as_ref().is_some_and(|m| m.matches(&file)) {
+            return false;
+        }
+        settings.no_ignores
+            || !settings
+                .per_path
+                .iter()
+                .any(|(m, codes)| codes.contains(f.code) && m.matches(&file))
+    });
+    dropped.excluded = before - findings.len();
+    let before = findings.len();
+    findings.retain(|f| f.severity >= settings.min_severity);
+    dropped.below_min_severity = before - findings.len();
+    if let Some(b) = baseline {
+        dropped.baselined = b.filter(&mut findings, sources, &report.secret_spans);
+    }
+    findings.sort_by_key(|f| {
+        let loc = sources.locate(f.primary);
+        (loc.file, loc.line, loc.column, f.code)
+    });
+    report.findings = findings;
+    dropped
+}
+
+/// Does the report fail the run (exit code 1)?
+pub fn fails(report: &Report, settings: &Settings) -> bool {
+    !settings.exit_zero
+        && report
+            .findings
+            .iter()
+            .any(|f| f.severity >= settings.fail_on)
+}
+
+/// A one-line account of what was not shown, if anything was dropped.
+pub fn summary(d: &Dropped) -> Option<String> {
+    let mut parts = Vec::new();
+    if d.suppressed > 0 {
+        parts.push(format!("{} suppressed inline", d.suppressed));
+    }
+    if d.excluded > 0 {
+        parts.push(format!("{} in excluded paths", d.excluded));
+    }
+    if d.below_min_severity > 0 {
+        parts.push(format!(
+            "{} below the minimum severity",
+            d.below_min_severity
+        ));
+    }
+    if d.baselined > 0 {
+        parts.push(format!("{} in the baseline", d.baselined));
+    }
+    (!parts.is_empty()).then(|| format!("not shown: {}", parts.join(", ")))
+}

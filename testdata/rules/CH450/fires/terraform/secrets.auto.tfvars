@@ -1,0 +1,1 @@
+etl_password = "chlint-tf-tfvars-Wd6n"

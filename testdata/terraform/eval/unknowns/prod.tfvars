@@ -1,0 +1,1 @@
+from_var_file = "from --var-file"

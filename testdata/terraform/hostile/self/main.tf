@@ -1,0 +1,5 @@
+module "again" {
+  source = "./"
+}
+
+output "x" { value = module.again.x }
