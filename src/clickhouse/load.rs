@@ -581,18 +581,32 @@ impl Workspace {
     /// Paths skipped without being read (FIFOs, devices, links that loop,
     /// dangle or lead outside), with the reason, in path order.
     pub fn skipped(&self) -> Vec<(PathBuf, String)> {
-        let mut out: Vec<(PathBuf, String)> = self
-            .files
-            .iter()
-            .filter_map(|(p, e)| match e {
-                FileEntry::Failed(ConfigNote::Skipped { reason, .. }) => {
-                    Some((p.clone(), reason.clone()))
-                }
-                _ => None,
-            })
-            .collect();
+        let files = self.files.iter().filter_map(|(p, e)| match e {
+            FileEntry::Failed(ConfigNote::Skipped { reason, .. }) => {
+                Some((p.clone(), reason.clone()))
+            }
+            _ => None,
+        });
+        let texts = self.texts.iter().filter_map(|(p, r)| match r {
+            Err(ConfigNote::Skipped { reason, .. }) => Some((p.clone(), reason.clone())),
+            _ => None,
+        });
+        let mut out: Vec<(PathBuf, String)> = files.chain(texts).collect();
         out.sort();
+        out.dedup();
         out
+    }
+
+    /// Read a small text file that is not a configuration (a `Chart.yaml`)
+    /// with the same checks as any file, without keeping it.
+    pub fn read_aside(&self, path: &Path) -> Option<String> {
+        let meta = std::fs::metadata(path).ok()?;
+        if !meta.is_file() || meta.len() > self.max_file_size || self.outside_roots(path).is_some()
+        {
+            return None;
+        }
+        let bytes = read_regular(path, self.max_file_size).ok()??;
+        decode(&bytes).ok()
     }
 
     /// Read a file as text into the source map (each file once), without

@@ -173,7 +173,7 @@ fn values_sections(
     if let Some(text) = chart_yaml
         .as_ref()
         .filter(|p| p.is_file())
-        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|p| ws.read_aside(p))
     {
         if let Ok(docs) = yaml::parse_documents(SourceId(u32::MAX), &text, &ws.limits) {
             if let Some(chart) = docs.first().map(Value::from_yaml) {
