@@ -68,7 +68,7 @@ pub fn parse(text: &str) -> Result<ConfigFile, String> {
 
 /// Read a configuration file; any problem is an error (exit code 2).
 pub fn load(path: &Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_small(path).map_err(|e| {
         format!(
             "{}: cannot read the configuration file: {e}",
             path.display()
@@ -85,6 +85,44 @@ pub fn load(path: &Path) -> Result<Config, String> {
     })
 }
 
+/// Largest configuration file read.
+const MAX_SIZE: u64 = 1024 * 1024;
+
+/// A small regular file's text: nothing else is opened (a FIFO would block).
+fn read_small(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SIZE + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_SIZE {
+        return Err(format!("larger than {MAX_SIZE} bytes"));
+    }
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".into())
+}
+
+/// Is this found configuration file safe to read: a regular file, and, when
+/// it is a symbolic link, one to a file inside the folder it was found in
+/// (a repository's link to `/etc/shadow` would otherwise be printed in the
+/// parse error).
+fn safe_candidate(candidate: &Path, dir: &Path) -> bool {
+    let is_link = std::fs::symlink_metadata(candidate).is_ok_and(|m| m.file_type().is_symlink());
+    if !candidate.is_file() {
+        return false;
+    }
+    if !is_link {
+        return true;
+    }
+    match (candidate.canonicalize(), dir.canonicalize()) {
+        (Ok(real), Ok(dir)) => real.starts_with(dir),
+        _ => false,
+    }
+}
+
 /// The `.chlint.toml` that applies to `start` (a file or folder): the first
 /// one found going up from it, not beyond the folder that holds `.git`.
 pub fn discover(start: &Path) -> Option<PathBuf> {
@@ -96,7 +134,7 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
     };
     loop {
         let candidate = dir.join(FILE_NAME);
-        if candidate.is_file() {
+        if safe_candidate(&candidate, dir) {
             return Some(candidate);
         }
         if dir.join(".git").exists() {

@@ -139,8 +139,10 @@ pub fn merge(data: &[u8]) {
     }
 }
 
-/// File names the pipeline target writes parts to.
-const PIPELINE_FILES: [&str; 16] = [
+/// File names the pipeline target writes parts to. The first sixteen are
+/// ClickHouse configuration (the seeds use their indices); the rest are
+/// deployment files.
+const PIPELINE_FILES: [&str; 24] = [
     "config.xml",
     "config.d/a.xml",
     "config.d/b.yaml",
@@ -157,6 +159,14 @@ const PIPELINE_FILES: [&str; 16] = [
     "s/config.d/z.xml",
     "o/override.xml",
     "o/listen.yaml",
+    "docker-compose.yml",
+    "k8s/clickhouse.yaml",
+    "chart/Chart.yaml",
+    "chart/values.yaml",
+    "chi.yaml",
+    "tf/main.tf",
+    "tf/main.tf.json",
+    "tf/terraform.tfvars",
 ];
 
 /// The whole pipeline over a folder: parts separated by NUL bytes, each
@@ -189,4 +199,7 @@ pub fn pipeline(data: &[u8], dir: &Path) {
         &crate::report::human::Style { color: false },
     );
     assert!(human.ends_with('\n'));
+    let sarif = crate::report::sarif::render(&report, &ws.sources, &|r| r.severity, None);
+    let _: serde_json::Value = serde_json::from_str(&sarif).expect("valid SARIF JSON");
+    let _ = crate::report::github::render(&report, &ws.sources);
 }

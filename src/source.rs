@@ -129,7 +129,7 @@ impl SourceFile {
     }
 
     /// Byte offset where a 1-based line starts (the end of the text past the last line).
-    pub fn line_start(&self, line: usize) -> usize {
+    pub fn line_offset(&self, line: usize) -> usize {
         self.line_starts
             .get(line.wrapping_sub(1))
             .map(|&s| s as usize)
@@ -165,7 +165,7 @@ impl SourceFile {
     }
 
     /// Byte offset of the start of a 0-based line.
-    fn line_start0(&self, line: usize) -> Option<u32> {
+    fn line_start(&self, line: usize) -> Option<u32> {
         self.line_starts.get(line).copied()
     }
 }
@@ -194,8 +194,14 @@ pub struct SourceMap {
 impl SourceMap {
     pub fn add(&mut self, file: SourceFile) -> SourceId {
         let id = SourceId(self.files.len() as u32);
-        if file.embedding().is_none() {
-            self.by_path.entry(file.path.clone()).or_insert(id);
+        match file.embedding() {
+            // Its spans map into the host: the host's text stays.
+            Some(e) => {
+                self.pinned.insert(e.host);
+            }
+            None => {
+                self.by_path.entry(file.path.clone()).or_insert(id);
+            }
         }
         self.files.push(file);
         id
@@ -296,7 +302,7 @@ impl SourceMap {
                 Ok(i) => i,
                 Err(i) => i - 1,
             };
-            let col = offset - file.line_start0(line)?;
+            let col = offset - file.line_start(line)?;
             let at = emb.lines.get(line)?.checked_add(col)?;
             (at as usize <= host.text.len()).then_some(at)
         };

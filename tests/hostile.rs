@@ -787,6 +787,27 @@ fn fifos_sockets_devices_and_links_are_never_read_or_followed_forever() {
         run.stdout.contains("inside/config.d/listen.xml"),
         "the link inside is followed: {listen:?}"
     );
+    // Deployment files and chlint's own configuration file, hostile too.
+    let deploy = case_dir("special-deploy");
+    fs::create_dir_all(deploy.join(".git")).unwrap();
+    fs::create_dir_all(deploy.join("chart")).unwrap();
+    let mkfifo_at = |path: &Path| {
+        assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+    };
+    mkfifo_at(&deploy.join("docker-compose.yml"));
+    mkfifo_at(&deploy.join("chart/Chart.yaml"));
+    write(&deploy, "chart/values.yaml", "auth:\n  password: x\n");
+    std::os::unix::fs::symlink("/etc/passwd", deploy.join(".chlint.toml")).unwrap();
+    write(&deploy, "ch/config.xml", OPEN);
+    let run = check(&deploy);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stdout.contains("root:") && !run.stderr.contains("root:"));
+    let mut toml_fifo = case_dir("special-toml");
+    toml_fifo.push("sub");
+    fs::create_dir_all(toml_fifo.join(".git")).unwrap();
+    mkfifo_at(&toml_fifo.join(".chlint.toml"));
+    write(&toml_fifo, "config.xml", OPEN);
+    assert_eq!(check(&toml_fifo).code, 1);
     // A FIFO named on the command line is skipped, not opened.
     let named = chlint_in(&dir, &["check", "fifo/config.xml"], &[]);
     assert_eq!(named.code, 0);

@@ -456,101 +456,20 @@ impl Workspace {
     }
 
     fn read_unguarded(&mut self, path: &Path) -> FileEntry {
-        let unreadable = |message: String| {
-            FileEntry::Failed(ConfigNote::Unreadable {
-                path: path.to_path_buf(),
-                message,
-            })
-        };
-        let skipped = |reason: String| {
-            FileEntry::Failed(ConfigNote::Skipped {
-                path: path.to_path_buf(),
-                reason,
-            })
-        };
-        // Nothing is opened before its type is known: opening a FIFO blocks.
-        let meta = match std::fs::metadata(path) {
-            Ok(m) => m,
-            Err(e) => return skipped(describe_missing(path, &e)),
-        };
-        if !meta.is_file() {
-            return skipped(format!("not read: {}", describe_file_type(&meta)));
-        }
-        if let Some(reason) = self.outside_roots(path) {
-            return skipped(reason);
-        }
-        let max = self.max_file_size;
-        let too_large =
-            || format!("larger than {max} bytes, not read (the limit is set with --max-file-size)");
-        if meta.len() > self.max_file_size {
-            self.sniff(path);
-            return unreadable(too_large());
-        }
-        if self.kept.saturating_add(meta.len()) > self.max_total_size {
-            return unreadable(format!(
-                "not read: the configuration files read before it hold {} bytes, as much as chlint keeps in one run",
-                self.kept
-            ));
-        }
-        crate::guard::debug_panic_point(path);
-        let bytes = match read_regular(path, self.max_file_size) {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => {
-                self.sniff(path);
-                return unreadable(too_large());
+        match self.read_checked(path) {
+            Ok(text) => {
+                let yaml = is_yaml(path, &text);
+                self.add_text(path.to_path_buf(), text, yaml, SourceKind::File)
             }
-            Err(e) => return unreadable(e.to_string()),
-        };
-        let text = match decode(&bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                self.prefixes
-                    .insert(path.to_path_buf(), lenient_prefix(&bytes));
-                return unreadable(e);
-            }
-        };
-        let yaml = is_yaml(path, &text);
-        self.add_text(path.to_path_buf(), text, yaml, SourceKind::File)
-    }
-
-    /// Read a file as text into the source map (each file once), without
-    /// parsing it as a ClickHouse configuration (Terraform, plan JSON, a
-    /// file Terraform's `file()` names). The same guards as for
-    /// configuration files apply: nothing but a regular file is opened,
-    /// links leading outside the checked folders are not followed, the size
-    /// limits hold, and a panic is an internal error.
-    pub fn read_source(&mut self, path: &Path) -> Result<SourceId, ConfigNote> {
-        if let Some(r) = self.texts.get(path) {
-            return r.clone();
+            Err(note) => FileEntry::Failed(note),
         }
-        let r =
-            crate::guard::catch(|| self.read_source_unguarded(path)).unwrap_or_else(|message| {
-                Err(ConfigNote::Internal {
-                    path: path.to_path_buf(),
-                    message,
-                })
-            });
-        self.texts.insert(path.to_path_buf(), r.clone());
-        r
     }
 
-    fn read_source_unguarded(&mut self, path: &Path) -> Result<SourceId, ConfigNote> {
-        let text = self.read_text(path)?;
-        self.kept = self.kept.saturating_add(text.len() as u64);
-        let source = self
-            .sources
-            .add(SourceFile::new(path.to_path_buf(), text, SourceKind::File));
-        // Findings and secrets of these files are found after discovery:
-        // their text is never let go.
-        self.sources.pin(source);
-        Ok(source)
-    }
-
-    /// Read a regular file as text, with the guards every read goes
-    /// through: its type is looked at before it is opened (a FIFO blocks),
-    /// links leading outside [`Workspace::roots`] are not followed, and the
-    /// size of the file and the text kept in the run are bounded.
-    fn read_text(&mut self, path: &Path) -> Result<String, ConfigNote> {
+    /// A file's text, if it may and can be read: nothing but a regular file
+    /// is opened (opening a FIFO blocks), links are followed only inside
+    /// [`Workspace::roots`], the size limits hold, and the text is UTF-8 or
+    /// UTF-16 with a byte order mark.
+    fn read_checked(&mut self, path: &Path) -> Result<String, ConfigNote> {
         let unreadable = |message: String| ConfigNote::Unreadable {
             path: path.to_path_buf(),
             message,
@@ -559,11 +478,7 @@ impl Workspace {
             path: path.to_path_buf(),
             reason,
         };
-        // Nothing is opened before its type is known: opening a FIFO blocks.
-        let meta = match std::fs::metadata(path) {
-            Ok(m) => m,
-            Err(e) => return Err(skipped(describe_missing(path, &e))),
-        };
+        let meta = std::fs::metadata(path).map_err(|e| skipped(describe_missing(path, &e)))?;
         if !meta.is_file() {
             return Err(skipped(format!("not read: {}", describe_file_type(&meta))));
         }
@@ -597,6 +512,39 @@ impl Workspace {
                 .insert(path.to_path_buf(), lenient_prefix(&bytes));
             unreadable(e)
         })
+    }
+
+    /// Read a file as text into the source map (each file once), without
+    /// parsing it as a ClickHouse configuration (Terraform, plan JSON, a
+    /// file Terraform's `file()` names). The same guards as for
+    /// configuration files apply: nothing but a regular file is opened,
+    /// links leading outside the checked folders are not followed, the size
+    /// limits hold, and a panic is an internal error.
+    pub fn read_source(&mut self, path: &Path) -> Result<SourceId, ConfigNote> {
+        if let Some(r) = self.texts.get(path) {
+            return r.clone();
+        }
+        let r =
+            crate::guard::catch(|| self.read_source_unguarded(path)).unwrap_or_else(|message| {
+                Err(ConfigNote::Internal {
+                    path: path.to_path_buf(),
+                    message,
+                })
+            });
+        self.texts.insert(path.to_path_buf(), r.clone());
+        r
+    }
+
+    fn read_source_unguarded(&mut self, path: &Path) -> Result<SourceId, ConfigNote> {
+        let text = self.read_checked(path)?;
+        self.kept = self.kept.saturating_add(text.len() as u64);
+        let source = self
+            .sources
+            .add(SourceFile::new(path.to_path_buf(), text, SourceKind::File));
+        // Findings and secrets of these files are found after discovery:
+        // their text is never let go.
+        self.sources.pin(source);
+        Ok(source)
     }
 
     /// Read an auxiliary file (a chart's `Chart.yaml`) as text through the
@@ -702,8 +650,8 @@ impl Workspace {
                 _ => None,
             }))
             .collect();
-        out.dedup();
         out.sort();
+        out.dedup();
         out
     }
 
@@ -815,6 +763,15 @@ impl Workspace {
         }
     }
 
+    /// The path an input is reported under.
+    fn input_path(&self, input: &Input) -> PathBuf {
+        match input {
+            Input::File(path) => path.clone(),
+            Input::Source(source) => self.sources.get(*source).path.clone(),
+            Input::Tree(root) => self.sources.get(root.span.source).path.clone(),
+        }
+    }
+
     fn builtin(&mut self, name: &str, text: &str) -> Element {
         if let Some(e) = self.builtins.get(name) {
             return e.clone();
@@ -887,13 +844,8 @@ impl Workspace {
         let mut work = 0u64;
         for input in inputs {
             if work > self.max_merge_work {
-                let path = match input {
-                    Input::File(p) => p.clone(),
-                    Input::Source(s) => self.sources.get(*s).path.clone(),
-                    Input::Tree(t) => self.sources.get(t.span.source).path.clone(),
-                };
                 notes.push(ConfigNote::Unreadable {
-                    path,
+                    path: self.input_path(input),
                     message: format!(
                         "not merged: the {} files merged before it into a large configuration took all the work chlint allows for one configuration",
                         files.len().saturating_sub(1)

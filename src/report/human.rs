@@ -294,7 +294,7 @@ fn forward_chars(text: &str, mut at: usize, n: usize, ceiling: usize) -> usize {
 
 fn shown_line(file: &SourceFile, line: usize, span: Span, secrets: &Masks) -> Shown {
     let text = &file.text;
-    let start = file.line_start(line).min(text.len());
+    let start = file.line_offset(line).min(text.len());
     let end = start + file.line_text(line).len();
     let mut at = (span.start as usize).clamp(start, end);
     while !text.is_char_boundary(at) {
