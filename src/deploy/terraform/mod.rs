@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 pub mod eval;
 pub mod funcs;
+pub mod origin;
 pub mod plan;
 pub mod resources;
 pub mod value;

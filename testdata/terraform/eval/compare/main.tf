@@ -77,6 +77,7 @@ tail:
   %{~endif}
 end
 EOT
+  decoded = yamldecode("name: x\nitems:\n  - a\n  - b\nnested:\n  key: v\n")
   arith   = (var.ports[1] - var.ports[0]) % 7 + length(local.cidrs)
   splat   = [for r in local.rules : r][*].port
   flat    = flatten([[1, 2], [3, [4]]])
@@ -117,6 +118,7 @@ output "ssh" { value = local.ssh }
 output "heredoc" { value = local.heredoc }
 output "stripped" { value = local.stripped }
 output "strip_lines" { value = local.strip_lines }
+output "decoded" { value = local.decoded }
 output "arith" { value = local.arith }
 output "splat" { value = local.splat }
 output "flat" { value = local.flat }
