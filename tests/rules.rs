@@ -212,7 +212,7 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("terraform/main.tf", 22, "high", "`password` of `clickhouse_service.analytics`"),
         ("terraform/main.tf", 30, "high", "hash of a well-known password"),
         ("terraform/main.tf", 53, "high", "`set[0][name=auth.password].value` of `helm_release.clickhouse`"),
-        ("terraform/main.tf", 69, "high", "[name=CLICKHOUSE_PASSWORD].value` of `kubernetes_deployment.clickhouse`"),
+        ("terraform/main.tf", 69, "high", "`CLICKHOUSE_PASSWORD` in the environment of Deployment `clickhouse`"),
         ("terraform/secrets.auto.tfvars", 1, "high", "`user[1].password`"),
     ]),
     // keeper_config.d/network.xml over the shipped keeper_config.xml: no allow list.
