@@ -58,7 +58,9 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     for note in &discovery.file_notes {
         findings.extend(check_notes(note, &mut ws.sources));
     }
+    let mut sensitive_texts = Vec::new();
     if let Some(tf) = tf {
+        sensitive_texts = tf.sensitive_texts;
         for note in &tf.notes {
             if let Some(mut f) = check_notes(note, &mut ws.sources) {
                 if f.code == "CH900" {
@@ -111,6 +113,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     for s in &mut secret_spans {
         *s = ws.sources.to_host(*s);
     }
+    crate::deploy::terraform::scrub(&mut findings, &sensitive_texts);
     // A file shared by trees (conf.d) or servers is reported once.
     let mut unique: Vec<Finding> = Vec::with_capacity(findings.len());
     for f in findings {

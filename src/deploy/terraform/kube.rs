@@ -62,13 +62,21 @@ fn kind_of(rtype: &str) -> Option<&'static str> {
     })
 }
 
+/// What `set_sensitive` gives: where each value is written (masked in
+/// printed lines) and its text (never in a message).
+#[derive(Debug, Default)]
+pub struct Sensitive {
+    pub spans: Vec<Span>,
+    pub texts: Vec<String>,
+}
+
 /// Lower the Kubernetes and Helm resources of one deployment.
 pub fn lower(
     ws: &mut Workspace,
     resources: &[ResourceInstance],
     origins: &[Origin],
     out: &mut DeployOutput,
-    secret_spans: &mut Vec<Span>,
+    sensitive: &mut Sensitive,
 ) {
     let ctx = Ctx {
         all: resources,
@@ -81,7 +89,7 @@ pub fn lower(
             continue;
         }
         if r.rtype == "helm_release" {
-            helm_release(ws, &ctx, r, out, secret_spans);
+            helm_release(ws, &ctx, r, out, sensitive);
             continue;
         }
         if r.rtype == "kubernetes_manifest" {
@@ -353,7 +361,7 @@ fn helm_release(
     ctx: &Ctx,
     r: &ResourceInstance,
     out: &mut DeployOutput,
-    secret_spans: &mut Vec<Span>,
+    sensitive: &mut Sensitive,
 ) {
     let v = &r.value;
     let anchor = v.entry("chart").map_or(r.span, |e| e.key_span);
@@ -386,7 +394,7 @@ fn helm_release(
             }
         }
     }
-    for (key, sensitive) in [("set", false), ("set_list", false), ("set_sensitive", true)] {
+    for (key, hidden) in [("set", false), ("set_list", false), ("set_sensitive", true)] {
         let Some(list) = v.get(key) else { continue };
         let items: &[TfValue] = match &list.kind {
             Kind::List(items) => items,
@@ -409,8 +417,8 @@ fn helm_release(
                 .cloned()
                 .unwrap_or(TfValue::new(Kind::Null, item.span));
             let mut value = attr(ws, ctx, r, &raw, 0, 0);
-            if sensitive {
-                scalar_spans(&value, secret_spans, 0);
+            if hidden {
+                scalars(&value, sensitive, 0);
             }
             let string = item.get("type").and_then(TfValue::as_str) == Some("string");
             if !string {
@@ -442,17 +450,22 @@ fn helm_release(
     helm::lower(ws, chart, &section, out);
 }
 
-/// Where every scalar of a value is written (a `set_sensitive` value).
-fn scalar_spans(v: &Value, out: &mut Vec<Span>, depth: usize) {
+/// Where every scalar of a value is written, and its text.
+fn scalars(v: &Value, out: &mut Sensitive, depth: usize) {
     if depth > MAX_DEPTH {
         return;
     }
     match &v.kind {
-        VKind::Str(_) => out.push(v.span),
-        VKind::List(items) => items.iter().for_each(|i| scalar_spans(i, out, depth + 1)),
+        VKind::Str(s) => {
+            out.spans.push(v.span);
+            if !s.trim().is_empty() {
+                out.texts.push(s.trim().to_string());
+            }
+        }
+        VKind::List(items) => items.iter().for_each(|i| scalars(i, out, depth + 1)),
         VKind::Map(entries) => entries
             .iter()
-            .for_each(|e| scalar_spans(&e.value, out, depth + 1)),
+            .for_each(|e| scalars(&e.value, out, depth + 1)),
         _ => {}
     }
 }

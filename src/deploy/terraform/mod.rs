@@ -114,6 +114,8 @@ pub struct Analysis {
     /// Servers lowered from Kubernetes resources and Helm releases
     /// (`kube.rs`), checked like any other.
     pub servers: Vec<crate::model::Server>,
+    /// Texts given by `set_sensitive`: no message may show them.
+    pub sensitive_texts: Vec<String>,
 }
 
 /// Evaluate every root module found (a folder that no other folder found
@@ -175,15 +177,18 @@ fn analyse_here(ws: &mut Workspace, inputs: &Inputs, var_files: &[PathBuf]) -> A
         &mut out.secret_spans,
     );
     let mut deployed = crate::deploy::DeployOutput::default();
+    let mut sensitive = kube::Sensitive::default();
     for g in groups {
         kube::lower(
             ws,
             &out.resources[g],
             &origins,
             &mut deployed,
-            &mut out.secret_spans,
+            &mut sensitive,
         );
     }
+    out.secret_spans.extend(sensitive.spans);
+    out.sensitive_texts = sensitive.texts;
     settle_servers(ws, &mut deployed.servers, &mut repo, &mut out.secret_spans);
     for note in deployed.notes {
         if !out.notes.contains(&note) {
@@ -249,4 +254,37 @@ pub fn evaluate_outputs(ws: &mut Workspace, dir: &Path) -> (Vec<(String, Value)>
         let notes = ev.notes.take();
         (outputs, notes)
     })
+}
+
+/// Replace every sensitive text in what findings say (a `set_sensitive`
+/// value used as a user name or a Service type would otherwise show).
+pub fn scrub(findings: &mut [crate::finding::Finding], texts: &[String]) {
+    // Longer first, so a value is not half replaced by one inside it.
+    let mut texts: Vec<&str> = texts
+        .iter()
+        .map(|t| t.as_str())
+        .filter(|t| t.chars().count() >= 4)
+        .collect();
+    if texts.is_empty() {
+        return;
+    }
+    texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    texts.dedup();
+    let clean = |s: &mut String| {
+        for t in &texts {
+            if s.contains(t) {
+                *s = s.replace(t, "****");
+            }
+        }
+    };
+    for f in findings {
+        clean(&mut f.message);
+        clean(&mut f.help);
+        if let Some(n) = &mut f.note {
+            clean(n);
+        }
+        for r in &mut f.related {
+            clean(&mut r.message);
+        }
+    }
 }
