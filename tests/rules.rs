@@ -234,10 +234,12 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("terraform/main.tf", 69, "high", "`CLICKHOUSE_PASSWORD` in the environment of Deployment `clickhouse`"),
         ("terraform/secrets.auto.tfvars", 1, "high", "`user[1].password`"),
         // Helm releases: a sensitive variable's default through
-        // set_sensitive, values in a heredoc, a set_sensitive literal.
+        // set_sensitive, values in a heredoc, a set_sensitive literal, a
+        // password in yamlencode'd values under a key the chart ignores.
         ("terraform-helm/main.tf", 7, "high", "`clickhouse.clusterSecret.value` in the Helm values"),
         ("terraform-helm/main.tf", 17, "high", "`auth.password` in the Helm values"),
         ("terraform-helm/main.tf", 28, "high", "`clickhouse.defaultUser.password` in the Helm values"),
+        ("terraform-helm/main.tf", 56, "high", "`values.configuration.users.default/password` of `helm_release.altinity_values`"),
     ]),
     // keeper_config.d/network.xml over the shipped keeper_config.xml: no allow list.
     ("CH511", &[

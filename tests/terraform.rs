@@ -456,6 +456,7 @@ fn set_sensitive_values_never_reach_the_output() {
         "chlint-tf-sensname-Mw2b",
         "chlint-tf-sensdefault-Ry8u",
         "chlint-tf-values-Lp4d",
+        "chlint-tf-yamlencode-Hn6c",
     ];
     for s in secrets {
         assert!(written.contains(s), "fixture lacks {s}");

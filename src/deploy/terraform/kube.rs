@@ -62,12 +62,15 @@ fn kind_of(rtype: &str) -> Option<&'static str> {
     })
 }
 
-/// What `set_sensitive` gives: where each value is written (masked in
-/// printed lines) and its text (never in a message).
+/// Secrets the releases hold: where each `set_sensitive` value or values
+/// password is written (masked in printed lines), the texts `set_sensitive`
+/// gives (never in a message), the passwords written in values.
 #[derive(Debug, Default)]
 pub struct Sensitive {
     pub spans: Vec<Span>,
     pub texts: Vec<String>,
+    /// Passwords written in a ClickHouse chart's values.
+    pub secrets: Vec<crate::repo::DeploymentSecret>,
 }
 
 /// Lower the Kubernetes and Helm resources of one deployment.
@@ -427,9 +430,17 @@ fn helm_release(
             set_path(&mut values, &path, value, name.span);
         }
     }
-    let chart = v.get("chart").and_then(TfValue::as_str);
+    let chart_name = v.get("chart").and_then(TfValue::as_str);
     let repository = v.get("repository").and_then(TfValue::as_str);
-    let Some((chart, prefix)) = identify(chart, repository, &values) else {
+    let identified = identify(chart_name, repository, &values);
+    // Passwords anywhere in a ClickHouse chart's values, even under keys
+    // the chart does not read: they are in the repository all the same.
+    let clickhouse_chart = identified.is_some()
+        || chart_name.is_some_and(|c| c.to_ascii_lowercase().contains("clickhouse"));
+    if clickhouse_chart && !r.plan {
+        values_secrets(r, &values, "", sensitive, 0);
+    }
+    let Some((chart, prefix)) = identified else {
         return;
     };
     let section_values = if prefix.is_empty() {
@@ -448,6 +459,46 @@ fn helm_release(
         anchor,
     };
     helm::lower(ws, chart, &section, out);
+}
+
+/// Password-like keys with a literal value in Helm values.
+fn values_secrets(r: &ResourceInstance, v: &Value, path: &str, out: &mut Sensitive, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match &v.kind {
+        VKind::Map(entries) => {
+            for e in entries {
+                let p = if path.is_empty() {
+                    e.key.clone()
+                } else {
+                    format!("{path}.{}", e.key)
+                };
+                let last = e.key.rsplit(['/', '.']).next().unwrap_or(&e.key);
+                match e.value.as_str() {
+                    Some(text) if super::resources::is_secret_key(last) => {
+                        out.spans.push(e.value.span);
+                        if !text.is_empty() {
+                            out.secrets.push(crate::repo::DeploymentSecret {
+                                resource: r.address.clone(),
+                                attribute: format!("values.{p}"),
+                                span: e.value.span,
+                                attr: None,
+                                kind: crate::repo::SecretKind::Literal,
+                            });
+                        }
+                    }
+                    _ => values_secrets(r, &e.value, &p, out, depth + 1),
+                }
+            }
+        }
+        VKind::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                values_secrets(r, item, &format!("{path}[{i}]"), out, depth + 1);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Where every scalar of a value is written, and its text.

@@ -189,6 +189,12 @@ fn analyse_here(ws: &mut Workspace, inputs: &Inputs, var_files: &[PathBuf]) -> A
     }
     out.secret_spans.extend(sensitive.spans);
     out.sensitive_texts = sensitive.texts;
+    for secret in sensitive.secrets {
+        // A `set` that wrote it is reported already.
+        if !repo.secrets.iter().any(|s| s.span == secret.span) {
+            repo.secrets.push(secret);
+        }
+    }
     settle_servers(ws, &mut deployed.servers, &mut repo, &mut out.secret_spans);
     for note in deployed.notes {
         if !out.notes.contains(&note) {

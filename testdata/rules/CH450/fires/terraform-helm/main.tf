@@ -44,3 +44,17 @@ resource "helm_release" "altinity" {
     value = var.app_password
   }
 }
+
+# A password under a key the chart does not read is in the repository too.
+resource "helm_release" "altinity_values" {
+  name       = "reports"
+  repository = "https://helm.altinity.com"
+  chart      = "clickhouse"
+  values = [yamlencode({
+    configuration = {
+      users = {
+        "default/password" = "chlint-tf-yamlencode-Hn6c"
+      }
+    }
+  })]
+}
