@@ -124,3 +124,46 @@ resource "helm_release" "unknown_block" {
   EOT
   ]
 }
+
+# An annotation that may make the load balancer internal, and a host port,
+# from outside.
+variable "scheme" {
+  type = string
+}
+
+variable "host_port" {
+  type = number
+}
+
+resource "kubernetes_pod_v1" "annotated" {
+  metadata {
+    name   = "clickhouse-annotated"
+    labels = { app = "annotated" }
+  }
+  spec {
+    container {
+      name  = "clickhouse"
+      image = "clickhouse/clickhouse-server:25.3"
+      port {
+        container_port = 8123
+        host_port      = var.host_port
+      }
+    }
+  }
+}
+
+resource "kubernetes_service_v1" "annotated" {
+  metadata {
+    name = "clickhouse-annotated"
+    annotations = {
+      "service.beta.kubernetes.io/aws-load-balancer-scheme" = var.scheme
+    }
+  }
+  spec {
+    type     = "LoadBalancer"
+    selector = { app = "annotated" }
+    port {
+      port = 8123
+    }
+  }
+}
