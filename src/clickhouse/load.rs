@@ -273,6 +273,15 @@ impl Workspace {
         if let Some(r) = self.texts.get(path) {
             return r.clone();
         }
+        // A file already read as a configuration keeps its source, so that
+        // what two readers find in it is one finding.
+        if let Some(
+            FileEntry::Parsed { source, .. }
+            | FileEntry::Failed(ConfigNote::Invalid { source, .. } | ConfigNote::Template { source }),
+        ) = self.files.get(path)
+        {
+            return Ok(*source);
+        }
         let unreadable = |message: String| ConfigNote::Unreadable {
             path: path.to_path_buf(),
             message,
