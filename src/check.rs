@@ -27,7 +27,14 @@ pub struct Report {
 }
 
 pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
-    let discovery = discover(ws, paths);
+    let mut discovery = discover(ws, paths);
+    // Terraform: its Kubernetes resources and Helm releases become servers
+    // checked with the others; its repository model is checked below.
+    let mut tf = (!discovery.terraform.is_empty())
+        .then(|| crate::deploy::terraform::analyse(ws, &discovery.terraform));
+    if let Some(tf) = tf.as_mut() {
+        discovery.servers.append(&mut tf.servers);
+    }
     let mut findings = Vec::new();
     let mut secret_spans = Vec::new();
     let mut internal_errors = discovery.internal_errors.clone();
@@ -70,8 +77,9 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     for note in &discovery.file_notes {
         findings.extend(check_notes(note, &mut ws.sources));
     }
-    if !discovery.terraform.is_empty() {
-        let tf = crate::deploy::terraform::analyse(ws, &discovery.terraform);
+    let mut sensitive_texts = Vec::new();
+    if let Some(tf) = tf {
+        sensitive_texts = tf.sensitive_texts;
         for note in &tf.notes {
             match note {
                 ConfigNote::Skipped { path, reason } => {
@@ -132,6 +140,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     for s in &mut secret_spans {
         *s = ws.sources.to_host(*s);
     }
+    crate::deploy::terraform::scrub(&mut findings, &sensitive_texts);
     // A file shared by trees (conf.d) or servers is reported once.
     let mut seen = HashSet::new();
     let mut unique: Vec<Finding> = Vec::with_capacity(findings.len());

@@ -216,6 +216,12 @@ fn terraform_corpus_findings() {
         "CH450 high yandex-mdb-clickhouse/r_mdb_clickhouse_cluster_1.tf:131",
         "CH450 high yandex-mdb-clickhouse/r_mdb_clickhouse_cluster_2.tf:31",
         "CH450 high yandex-mdb-clickhouse/r_mdb_clickhouse_user_1.tf:48",
+        // Nothing from the Kubernetes and Helm folders: the EKS cluster's
+        // values come from a template that is not in the corpus (and its
+        // example calls a module that is not either), the operator chart
+        // runs no server, lzy's Deployment runs an image given by a variable
+        // without a value behind a ClusterIP Service, and cloudquery opens
+        // its ports to variables without values.
     ];
     let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
     want.sort();

@@ -30,11 +30,19 @@ const TABLE: &[(&str, &[Expect])] = &[
     // compose: the image's passwordless `default` kept by
     // CLICKHOUSE_SKIP_USER_SETUP, 8123 published on every interface (9000 on
     // loopback only).
+    // Terraform: a StatefulSet whose users.d ConfigMap (found by reference)
+    // opens `default`, behind a LoadBalancer from a variable default; the
+    // Altinity chart with external access, values by yamlencode.
     ("CH001", &[
         ("docker-compose.yml", 9, "critical", "publishes `http_port` (port 8123)"),
+        ("terraform-helm/main.tf", 11, "critical", "service template `service` of the Helm values of the Altinity clickhouse chart"),
+        ("terraform-k8s/main.tf", 3, "critical", "Service `clickhouse` (LoadBalancer, a public load balancer) publishes `http_port`"),
     ]),
     // Stock users.xml (empty password, ::/0) and a config.d file that binds `::`.
+    // Terraform: a Deployment mounts a Secret whose users.d text is file()
+    // of the repository; the finding points into that file.
     ("CH101", &[
+        ("terraform-secret/users/default.xml", 4, "critical", "user `default` has an empty password"),
         ("users.xml", 15, "critical", "user `default` has an empty password"),
     ]),
     // YAML main config and users file; users.d/etl.xml has the SHA-256 of ""
@@ -133,6 +141,16 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("clickhouse.yaml", 85, "high", "Ingress `clickhouse`"),
         ("terraform/main.tf", 6, "high", "`kubernetes_service.clickhouse` is a LoadBalancer Service"),
         ("terraform/main.tf", 27, "high", "`kubernetes_service_v1.keeper` is a NodePort Service"),
+        // Terraform workloads lowered as manifests: host_network, a
+        // host_port, a NodePort Service selecting a StatefulSet (its
+        // target_port by name), a CHI in kubernetes_manifest; the Bitnami
+        // chart by `set` and by a values file read with file().
+        ("terraform-helm/legacy-values.yaml", 4, "high", "the per-replica Services of `externalAccess`"),
+        ("terraform-helm/main.tf", 11, "high", "the chart's Service (`service.type`) (LoadBalancer"),
+        ("terraform-workloads/main.tf", 21, "high", "`hostNetwork: true` of Deployment `clickhouse`"),
+        ("terraform-workloads/main.tf", 60, "high", "`hostPort: 9000` of StatefulSet `replica`"),
+        ("terraform-workloads/main.tf", 77, "high", "Service `replica` (NodePort"),
+        ("terraform-workloads/main.tf", 103, "high", "service template `public` of ClickHouseInstallation `events`"),
     ]),
     // Short form, container port alone, long form with host_ip 0.0.0.0, and a
     // Keeper with host networking; a loopback port stays silent.
@@ -199,7 +217,8 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("config.d/storage.xml", 16, "high", "`account_key` under `storage_configuration`"),
     ]),
     // Terraform: a sensitive variable's default, a provider token, a literal
-    // password, the hash of "test", a Helm `set`, a container env value, and
+    // password, the hash of "test", a Helm `set`, a container env value (as
+    // the lowered Deployment reports it), and
     // a tfvars value; the plan file's password is not reported (only masked).
     // CLICKHOUSE_PASSWORD as a map value and as a compose default in the list
     // form; Bitnami's CLICKHOUSE_ADMIN_PASSWORD.
@@ -212,8 +231,15 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("terraform/main.tf", 22, "high", "`password` of `clickhouse_service.analytics`"),
         ("terraform/main.tf", 30, "high", "hash of a well-known password"),
         ("terraform/main.tf", 53, "high", "`set[0][name=auth.password].value` of `helm_release.clickhouse`"),
-        ("terraform/main.tf", 69, "high", "[name=CLICKHOUSE_PASSWORD].value` of `kubernetes_deployment.clickhouse`"),
+        ("terraform/main.tf", 69, "high", "`CLICKHOUSE_PASSWORD` in the environment of Deployment `clickhouse`"),
         ("terraform/secrets.auto.tfvars", 1, "high", "`user[1].password`"),
+        // Helm releases: a sensitive variable's default through
+        // set_sensitive, values in a heredoc, a set_sensitive literal, a
+        // password in yamlencode'd values under a key the chart ignores.
+        ("terraform-helm/main.tf", 7, "high", "`clickhouse.clusterSecret.value` in the Helm values"),
+        ("terraform-helm/main.tf", 17, "high", "`auth.password` in the Helm values"),
+        ("terraform-helm/main.tf", 28, "high", "`clickhouse.defaultUser.password` in the Helm values"),
+        ("terraform-helm/main.tf", 56, "high", "`values.configuration.users.default/password` of `helm_release.altinity_values`"),
     ]),
     // keeper_config.d/network.xml over the shipped keeper_config.xml: no allow list.
     ("CH511", &[

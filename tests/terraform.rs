@@ -289,3 +289,216 @@ fn hostile_configurations_end_unknown() {
         started.elapsed()
     );
 }
+
+// ---------------------------------------------------------------------------
+// Kubernetes resources and Helm releases (`src/deploy/terraform/kube.rs`).
+
+fn kube_dir(name: &str) -> PathBuf {
+    root().join("testdata/terraform/kube").join(name)
+}
+
+/// A finding as (rule, severity, file name, line, message).
+type Found = (String, String, String, usize, String);
+
+fn findings_of(dir: &Path) -> (Vec<Found>, Workspace) {
+    let mut ws = Workspace::default();
+    let report = chlint::check::check_paths(&mut ws, &[dir.to_path_buf()]);
+    assert!(
+        report.internal_errors.is_empty(),
+        "{:?}",
+        report.internal_errors
+    );
+    let found = report
+        .findings
+        .iter()
+        .map(|f| {
+            let loc = ws.sources.locate(f.primary);
+            (
+                f.code.to_string(),
+                f.severity.as_str().to_string(),
+                loc.file.rsplit('/').next().unwrap_or_default().to_string(),
+                loc.line,
+                f.message.clone(),
+            )
+        })
+        .collect();
+    (found, ws)
+}
+
+fn line_text(dir: &Path, file: &str, line: usize) -> String {
+    std::fs::read_to_string(dir.join(file))
+        .expect("fixture file")
+        .lines()
+        .nth(line - 1)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The same ConfigMap, StatefulSet, Services and Ingress written as YAML
+/// manifests and with the kubernetes provider give the same findings, each
+/// at the Terraform line that writes what decides it.
+#[test]
+fn kubernetes_resources_lower_as_their_manifests() {
+    let (yaml, _) = findings_of(&kube_dir("equivalent/yaml"));
+    let tf_dir = kube_dir("equivalent/tf");
+    let (tf, _) = findings_of(&tf_dir);
+    let what = |v: &[Found]| {
+        let mut w: Vec<(String, String, String)> = v
+            .iter()
+            .map(|(c, s, _, _, m)| (c.clone(), s.clone(), m.clone()))
+            .collect();
+        w.sort();
+        w
+    };
+    assert!(yaml.len() >= 10, "{yaml:#?}");
+    assert_eq!(what(&yaml), what(&tf), "\nyaml: {yaml:#?}\ntf: {tf:#?}");
+    // Where each points in main.tf.
+    for (code, token) in [
+        ("CH104", "<password>"),
+        ("CH103", "<ip>::/0</ip>"),
+        ("CH201", "<listen_host>"),
+        ("CH120", "value = \"1\""),
+        ("CH001", "backend {"),
+    ] {
+        let (_, _, file, line, _) = tf
+            .iter()
+            .find(|f| f.0 == code)
+            .unwrap_or_else(|| panic!("no {code}: {tf:#?}"));
+        assert_eq!(file, "main.tf");
+        let text = line_text(&tf_dir, file, *line);
+        assert!(text.contains(token), "{code} at main.tf:{line}: {text}");
+    }
+    let on = |needle: &str| {
+        tf.iter()
+            .filter(|f| f.0 == "CH250" && f.4.contains(needle))
+            .map(|f| line_text(&tf_dir, &f.2, f.3))
+            .collect::<Vec<_>>()
+    };
+    assert!(on("hostPort: 9000")[0].contains("host_port"), "{tf:#?}");
+    assert!(on("Service `clickhouse` (LoadBalancer")[0].contains("\"LoadBalancer\""));
+}
+
+/// `values` merge in order and `set` wins; a values file read with file()
+/// is reported in that file; a template keeps its known parts, and the
+/// password Terraform generates stays unknown (no CH001, no CH450).
+#[test]
+fn helm_values_merge_in_order_and_keep_their_lines() {
+    let dir = kube_dir("helm");
+    let (found, _) = findings_of(&dir);
+    let ch250: Vec<_> = found.iter().filter(|f| f.0 == "CH250").collect();
+    assert_eq!(ch250.len(), 2, "{found:#?}");
+    // `overridden`: the heredoc's LoadBalancer, not values.yaml's NodePort.
+    assert!(ch250.iter().any(|f| f.2 == "main.tf"
+        && line_text(&dir, "main.tf", f.3).trim() == "type: LoadBalancer"
+        && f.4.contains("(LoadBalancer")));
+    // `templated`: the value the conditional chose, where it is written.
+    assert!(ch250.iter().any(|f| f.2 == "main.tf"
+        && line_text(&dir, "main.tf", f.3).contains("\"loadbalancer-external\"")
+        && f.4.contains("clickhouse-eks")));
+    // `settled`: its `set` keeps it a ClusterIP Service.
+    assert!(
+        !found.iter().any(|f| f.4.contains("NodePort")),
+        "{found:#?}"
+    );
+    assert!(
+        !found.iter().any(|f| f.0 == "CH001" || f.0 == "CH450"),
+        "{found:#?}"
+    );
+}
+
+/// What rests on a value the folder does not contain (an image, values, a
+/// key, a count, a Service type, a template block) is never reported.
+#[test]
+fn kubernetes_and_helm_unknowns_report_nothing() {
+    let (found, _) = findings_of(&kube_dir("unknowns"));
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+/// A plan file's Kubernetes resources are lowered too: the finding is in
+/// the plan (whose lines are never printed), host ports the plan writes as
+/// 0 are not ports, and its literal password is masked, not reported.
+#[test]
+fn plan_kubernetes_resources_are_lowered_and_never_printed() {
+    let dir = kube_dir("plan");
+    let (found, ws) = findings_of(&dir);
+    let codes: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(codes, ["CH250"], "{found:#?}");
+    assert!(found[0].4.contains("Service `clickhouse` (LoadBalancer"));
+    let plan = ws
+        .sources
+        .find(&dir.join("k8s.plan.json"))
+        .expect("plan source");
+    assert!(ws.sources.get(plan).opaque);
+    let out = Command::new(env!("CARGO_BIN_EXE_chlint"))
+        .args(["check", "--format", "human"])
+        .arg(&dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("chlint runs");
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(human.contains("CH250"), "{human}");
+    assert!(!human.contains("chlint-plan-k8s-Pw7q"), "{human}");
+    assert!(
+        !human.contains("\"type\""),
+        "a plan line is shown:\n{human}"
+    );
+}
+
+/// Values given by `set_sensitive` — literal, from a sensitive variable's
+/// default, or a user name — never reach any output, not even in a message
+/// that names the user.
+#[test]
+fn set_sensitive_values_never_reach_the_output() {
+    let dir = root().join("testdata/rules/CH450/fires/terraform-helm");
+    let written = std::fs::read_to_string(dir.join("main.tf")).expect("fixture");
+    let secrets = [
+        "chlint-tf-sensitive-Tg3k",
+        "chlint-tf-sensname-Mw2b",
+        "chlint-tf-sensdefault-Ry8u",
+        "chlint-tf-values-Lp4d",
+        "chlint-tf-yamlencode-Hn6c",
+    ];
+    for s in secrets {
+        assert!(written.contains(s), "fixture lacks {s}");
+    }
+    let mut leaks = Vec::new();
+    let mut named_user = false;
+    for format in ["human", "json", "sarif", "github"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_chlint"))
+            .args(["check", "--format", format])
+            .arg(&dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("chlint runs");
+        assert_eq!(out.status.code(), Some(1), "{format}: findings exit 1");
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            named_user |= text.contains("user `****`");
+            for s in secrets {
+                if text.contains(s) {
+                    leaks.push(format!("{format} {stream} contains {s}"));
+                }
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+    // The user the sensitive name belongs to is still reported, unnamed.
+    assert!(named_user);
+}
+
+/// `kubernetes_manifest { manifest = yamldecode(file(…)) }` is lowered with
+/// the lines of the YAML file; when that file is also checked as a manifest
+/// of its own, each finding is reported once.
+#[test]
+fn manifest_from_a_yaml_file_is_reported_once_in_that_file() {
+    let dir = kube_dir("manifest");
+    let (found, _) = findings_of(&dir);
+    let mut codes: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+    codes.sort();
+    assert_eq!(codes, ["CH103", "CH250", "CH350", "CH450"], "{found:#?}");
+    for f in &found {
+        assert_eq!(f.2, "chi.yaml", "{f:?}");
+    }
+    let ch250 = found.iter().find(|f| f.0 == "CH250").expect("CH250");
+    assert!(line_text(&dir, "manifests/chi.yaml", ch250.3).contains("type: LoadBalancer"));
+}

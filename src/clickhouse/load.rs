@@ -524,6 +524,18 @@ impl Workspace {
         if let Some(r) = self.texts.get(path) {
             return r.clone();
         }
+        // A file already read as a configuration keeps its source, so that
+        // what two readers find in it is one finding (a released file is
+        // read again). Terraform's findings point into it: it stays.
+        if let Some(
+            FileEntry::Parsed { source, .. }
+            | FileEntry::Failed(ConfigNote::Invalid { source, .. } | ConfigNote::Template { source }),
+        ) = self.files.get(path)
+        {
+            let source = *source;
+            self.sources.pin(source);
+            return Ok(source);
+        }
         let r =
             crate::guard::catch(|| self.read_source_unguarded(path)).unwrap_or_else(|message| {
                 Err(ConfigNote::Internal {

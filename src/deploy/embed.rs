@@ -61,17 +61,98 @@ pub fn register(
     literal_block: bool,
 ) -> SourceId {
     let lines = if literal_block {
-        let host = ws.sources.to_host(span);
-        let file = ws.sources.get(host.source);
-        if host == span {
-            block_lines(&file.text, span, text)
-        } else {
-            Vec::new()
+        let file = ws.sources.get(span.source);
+        let mut local = block_lines(&file.text, span, text);
+        if local.is_empty() {
+            local = heredoc_lines(&file.text, span, text);
+        }
+        match file.embedding() {
+            None => local,
+            // Written line by line in text that is itself embedded line by
+            // line (Helm values in a Terraform heredoc): map each line on to
+            // the outer file.
+            Some(e) if !e.lines.is_empty() => {
+                let mapped: Vec<u32> = local
+                    .iter()
+                    .map(|o| {
+                        ws.sources
+                            .to_host(Span::new(span.source, *o as usize, *o as usize))
+                    })
+                    .map(|s| s.start)
+                    .collect();
+                // Lines that collapse onto one place were not mapped.
+                let spread = mapped.len() < 2 || mapped.first() < mapped.last();
+                if spread && mapped.windows(2).all(|w| w[0] <= w[1]) {
+                    mapped
+                } else {
+                    Vec::new()
+                }
+            }
+            Some(_) => Vec::new(),
         }
     } else {
         Vec::new()
     };
     ws.add_embedded(name, text.to_string(), span, lines)
+}
+
+/// For an HCL heredoc (`<<EOT` or `<<-EOT`, its closing marker ending
+/// `span`) whose value is `decoded`, the host offset of each decoded line.
+/// Empty when the lines do not correspond one to one (a `%{…}` directive,
+/// an interpolation that adds lines).
+pub fn heredoc_lines(host: &str, span: Span, decoded: &str) -> Vec<u32> {
+    let (start, end) = (span.start as usize, span.end as usize);
+    let Some(written) = host.get(start..end) else {
+        return Vec::new();
+    };
+    if !written.starts_with("<<") {
+        return Vec::new();
+    }
+    let Some(first_break) = written.find('\n') else {
+        return Vec::new();
+    };
+    let content = start + first_break + 1;
+    // The closing marker's line is not content.
+    let closing = host[..end].rfind('\n').map_or(end, |i| i + 1);
+    if closing < content {
+        return Vec::new();
+    }
+    map_lines(host, content, closing, decoded)
+}
+
+/// The host offset of each line of `decoded`, written line by line in
+/// `host[from..to]` (its lines end in `decoded`'s lines, indentation aside;
+/// a line with an interpolation maps to its first character). Empty when
+/// the line counts differ or a line does not match.
+pub fn map_lines(host: &str, from: usize, to: usize, decoded: &str) -> Vec<u32> {
+    let Some(region) = host.get(from..to) else {
+        return Vec::new();
+    };
+    if region.contains("%{") {
+        return Vec::new();
+    }
+    let host_lines: Vec<&str> = region.split('\n').collect();
+    let decoded_lines: Vec<&str> = decoded.split('\n').collect();
+    if host_lines.len() != decoded_lines.len() {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(decoded_lines.len());
+    let mut at = from;
+    for (h, d) in host_lines.iter().zip(&decoded_lines) {
+        let h_line = h.trim_end_matches('\r');
+        let d_line = d.trim_end_matches('\r');
+        let leading = |s: &str| s.len() - s.trim_start().len();
+        let offset = if h_line.ends_with(d_line) {
+            at + h_line.len() - d_line.len()
+        } else if h_line.contains("${") {
+            at + leading(h_line).saturating_sub(leading(d_line))
+        } else {
+            return Vec::new();
+        };
+        out.push(offset as u32);
+        at += h.len() + 1;
+    }
+    out
 }
 
 /// Standard base64 (with or without padding, whitespace ignored), as
@@ -141,6 +222,23 @@ mod tests {
         let loc = map.locate(Span::new(e, at, at + 8));
         assert_eq!((loc.file.as_str(), loc.line, loc.column), ("cm.yaml", 4, 7));
         assert_eq!(loc.end_column, 15);
+    }
+
+    #[test]
+    fn heredoc_lines_map_to_host_lines() {
+        let host = "data = {\n  \"users.xml\" = <<-EOT\n    <clickhouse>\n      <x>${var.a}</x>\n    </clickhouse>\n  EOT\n}\n";
+        let start = host.find("<<-EOT").unwrap();
+        let end = host.find("  EOT").unwrap() + 5;
+        let decoded = "<clickhouse>\n  <x>1</x>\n</clickhouse>\n";
+        let lines = heredoc_lines(host, Span::new(SourceId(0), start, end), decoded);
+        assert_eq!(lines.len(), 4);
+        assert_eq!(&host[lines[0] as usize..][..12], "<clickhouse>");
+        assert_eq!(&host[lines[1] as usize..][..5], "  <x>");
+        assert_eq!(&host[lines[2] as usize..][..13], "</clickhouse>");
+        // A directive makes the lines differ: no mapping.
+        let host = "x = <<EOT\n%{ for a in b }\n${a}\n%{ endfor }\nEOT\n";
+        let end = host.rfind("EOT").unwrap() + 3;
+        assert!(heredoc_lines(host, Span::new(SourceId(0), 4, end), "1\n2\n").is_empty());
     }
 
     #[test]

@@ -615,6 +615,9 @@ fn altinity(ws: &mut Workspace, v: &Value, section: &Section, out: &mut DeployOu
             "default/password".into(),
             Value::new(Kind::External("a Secret".into()), span),
         ));
+    } else if let Some(p) = ch.path("defaultUser.password").filter(|p| p.is_external()) {
+        // Rendered from elsewhere (a template, a Terraform variable).
+        users.push(("default/password".into(), p.clone()));
     }
     match ch
         .path("defaultUser.allowExternalAccess")
@@ -834,6 +837,8 @@ fn bundled(ws: &mut Workspace, v: &Value, section: &Section, out: &mut DeployOut
     } else if let Some((pw, span)) = literal(v.get("password")) {
         secrets.push(secret(section, "password", pw, span));
         users.push((format!("{user}/password"), s(pw, span)));
+    } else if let Some(p) = v.get("password").filter(|p| p.is_external()) {
+        users.push((format!("{user}/password"), p.clone()));
     }
     if let Some(ips) = v.get("allowedNetworkIps") {
         users.push((format!("{user}/networks/ip"), ips.clone()));

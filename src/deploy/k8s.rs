@@ -181,6 +181,10 @@ fn is_internal_lb(annotations: Option<&Value>) -> Option<Span> {
     let annotations = annotations?;
     INTERNAL_LB.iter().find_map(|(key, want)| {
         let e = annotations.entry(key)?;
+        // Set from outside the repository: it may make it internal.
+        if e.value.is_external() {
+            return Some(e.key_span);
+        }
         let v = e
             .value
             .as_str()
@@ -218,11 +222,17 @@ pub fn service_reach(
         .get("loadBalancerSourceRanges")
         .map(|r| r.items().iter().collect())
         .unwrap_or_default();
-    let ranges_from_annotation = annotations
-        .and_then(|a| a.get("service.beta.kubernetes.io/load-balancer-source-ranges"))
-        .and_then(Value::as_str)
-        .map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>())
-        .unwrap_or_default();
+    let range_annotation =
+        annotations.and_then(|a| a.get("service.beta.kubernetes.io/load-balancer-source-ranges"));
+    let ranges_from_annotation = match range_annotation {
+        // From outside the repository: assumed to restrict, as ranges are.
+        Some(v) if v.is_external() => vec!["(from outside)".to_string()],
+        Some(v) => v
+            .as_str()
+            .map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>())
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
     let restricted = (!ranges.is_empty() || !ranges_from_annotation.is_empty())
         && ranges
             .iter()
@@ -545,6 +555,11 @@ fn pod_exposures(w: &Workload, unit: &str) -> Vec<Exposure> {
         let Some(host) = p.entry("hostPort") else {
             continue;
         };
+        // A host port (or address) from outside the repository may not be
+        // set at all: nothing rests on it.
+        if host.value.as_str().is_none() || p.get("hostIP").is_some_and(Value::is_external) {
+            continue;
+        }
         let Some(port) = p.str_at("containerPort").and_then(|s| s.parse().ok()) else {
             continue;
         };

@@ -500,7 +500,7 @@ impl Conv {
             TElement::Literal(l) => {
                 let mut text = l.value().to_string();
                 if std::mem::take(strip_next) {
-                    text = text.trim_start().to_string();
+                    text = trim_start_first_line(&text);
                 }
                 out.push(Part::Lit(text));
                 return Ok(());
@@ -571,10 +571,22 @@ impl Conv {
     }
 }
 
+/// A strip marker acts on the literal token beside it, and HCL's scanner
+/// ends a literal token at each line break: `~}` strips the following text
+/// up to and including the first line break, `{~` the trailing whitespace
+/// of the last line before it (its line break too when that line is blank).
 fn trim_end_last(parts: &mut [Part]) {
     if let Some(Part::Lit(s)) = parts.last_mut() {
-        *s = s.trim_end().to_string();
+        let body = s.strip_suffix('\n').unwrap_or(s);
+        let start = body.rfind('\n').map_or(0, |i| i + 1);
+        let kept = s[start..].trim_end().len();
+        s.truncate(start + kept);
     }
+}
+
+fn trim_start_first_line(text: &str) -> String {
+    let end = text.find('\n').map_or(text.len(), |i| i + 1);
+    format!("{}{}", text[..end].trim_start(), &text[end..])
 }
 
 // ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use super::origin::{Origin, Piece, Rendered};
 use super::value::{Entry, Kind, Unknown, Value};
 use super::{is_config_file, normalize};
 use crate::clickhouse::load::{ConfigNote, Workspace};
@@ -158,6 +159,10 @@ pub struct Evaluator<'w> {
     pub notes: RefCell<Vec<ConfigNote>>,
     /// Where secrets were read into sources (tfvars values…), never printed.
     depth: Cell<usize>,
+    /// Where multi-line texts came from (`origin.rs`), for the documents
+    /// (Helm values, manifests, configurations) inside them.
+    pub origins: RefCell<Vec<Origin>>,
+    origin_bytes: Cell<usize>,
 }
 
 fn obj(entries: Vec<Entry>, span: Span) -> Value {
@@ -171,6 +176,56 @@ impl<'w> Evaluator<'w> {
             modules: RefCell::new(HashMap::new()),
             notes: RefCell::new(Vec::new()),
             depth: Cell::new(0),
+            origins: RefCell::new(Vec::new()),
+            origin_bytes: Cell::new(0),
+        }
+    }
+
+    /// Remember where a text came from; its index, unless the cap is reached.
+    fn record(&self, o: Origin) -> Option<usize> {
+        let mut origins = self.origins.borrow_mut();
+        let bytes = self.origin_bytes.get() + o.size();
+        if origins.len() >= super::origin::MAX_ORIGINS || bytes > super::origin::MAX_ORIGIN_BYTES {
+            return None;
+        }
+        self.origin_bytes.set(bytes);
+        origins.push(o);
+        Some(origins.len() - 1)
+    }
+
+    /// A rendered template whose known parts are kept: unknown, with its origin.
+    fn partial(
+        &self,
+        parts: &[Part],
+        scope: &Scope,
+        span: Span,
+        template: Option<SourceId>,
+        otherwise: Value,
+    ) -> Value {
+        let mut out = String::new();
+        let mut pieces = Vec::new();
+        if self
+            .render(parts, scope, &mut out, &mut pieces, true)
+            .is_err()
+        {
+            return otherwise;
+        }
+        let id = self.record(Origin::Rendered(Rendered {
+            span,
+            text: out,
+            template,
+            pieces,
+            partial: true,
+        }));
+        match id {
+            Some(i) => Value::new(
+                Kind::Unknown(Unknown {
+                    origin: Some(i),
+                    ..Unknown::default()
+                }),
+                span,
+            ),
+            None => otherwise,
         }
     }
 
@@ -735,8 +790,23 @@ impl<'w> Evaluator<'w> {
                     return self.eval(x, scope);
                 }
                 let mut out = String::new();
-                match self.render(parts, scope, &mut out) {
-                    Ok(()) => Value::str(out, span),
+                let mut pieces = Vec::new();
+                match self.render(parts, scope, &mut out, &mut pieces, false) {
+                    Ok(()) => {
+                        if !pieces.is_empty() && out.contains('\n') {
+                            self.record(Origin::Rendered(Rendered {
+                                span,
+                                text: out.clone(),
+                                template: None,
+                                pieces,
+                                partial: false,
+                            }));
+                        }
+                        Value::str(out, span)
+                    }
+                    Err(v) if v.is_unknown() && !v.is_error() && multi_line(parts) => {
+                        self.partial(parts, scope, span, None, v)
+                    }
                     Err(v) => v,
                 }
             }
@@ -895,7 +965,16 @@ impl<'w> Evaluator<'w> {
     }
 
     /// Render template parts; `Err` carries the unknown (or error) value.
-    fn render(&self, parts: &[Part], scope: &Scope, out: &mut String) -> Result<(), Value> {
+    /// `pieces` receives what each interpolation wrote; with `partial`, an
+    /// unknown interpolation writes a placeholder instead of failing.
+    fn render(
+        &self,
+        parts: &[Part],
+        scope: &Scope,
+        out: &mut String,
+        pieces: &mut Vec<Piece>,
+        partial: bool,
+    ) -> Result<(), Value> {
         for p in parts {
             if out.len() > MAX_BUILT * 10 {
                 return Err(Value::unknown(Span::new(SourceId(0), 0, 0)));
@@ -904,11 +983,21 @@ impl<'w> Evaluator<'w> {
                 Part::Lit(s) => out.push_str(s),
                 Part::Interp(x) => {
                     let v = self.eval(x, scope);
+                    let start = out.len();
                     match v.to_template_string() {
                         Some(s) => out.push_str(&s),
+                        None if v.is_unknown() && !v.is_error() && partial => {
+                            out.push_str(super::origin::PLACEHOLDER)
+                        }
                         None if v.is_unknown() => return Err(v),
                         None => return Err(Value::error(v.span)),
                     }
+                    pieces.push(Piece {
+                        start,
+                        end: out.len(),
+                        span: v.span,
+                        unknown: v.is_unknown(),
+                    });
                 }
                 Part::If {
                     cond,
@@ -917,8 +1006,8 @@ impl<'w> Evaluator<'w> {
                 } => {
                     let c = self.eval(cond, scope);
                     match c.as_bool() {
-                        Some(true) => self.render(then, scope, out)?,
-                        Some(false) => self.render(otherwise, scope, out)?,
+                        Some(true) => self.render(then, scope, out, pieces, partial)?,
+                        Some(false) => self.render(otherwise, scope, out, pieces, partial)?,
                         None => return Err(Value::unknown(c.span)),
                     }
                 }
@@ -946,7 +1035,7 @@ impl<'w> Evaluator<'w> {
                         if let Some(kv) = key_var {
                             inner = inner.with(kv, k);
                         }
-                        self.render(body, &inner, out)?;
+                        self.render(body, &inner, out, pieces, partial)?;
                     }
                 }
             }
@@ -1081,10 +1170,24 @@ impl<'w> Evaluator<'w> {
                     }
                     _ => {
                         let resource = attr(0).map(|n| format!("{root}.{n}"));
+                        let path = resource.as_ref().and_then(|_| {
+                            let mut path = Vec::new();
+                            for op in ops.iter().skip(1) {
+                                match op {
+                                    Op::Attr(a) => path.push(a.clone()),
+                                    Op::Index(x) => {
+                                        path.push(self.eval(x, scope).to_template_string()?)
+                                    }
+                                    Op::Splat => return None,
+                                }
+                            }
+                            Some(path)
+                        });
                         return Value::new(
                             Kind::Unknown(Unknown {
                                 resource,
-                                error: false,
+                                path,
+                                ..Unknown::default()
                             }),
                             span,
                         );
@@ -1161,7 +1264,64 @@ impl<'w> Evaluator<'w> {
         let name = name.strip_prefix("provider::terraform::").unwrap_or(name);
         match name {
             "file" | "templatefile" | "fileexists" => self.file_call(name, args, span, scope),
+            "yamlencode" | "jsonencode"
+                if matches!(
+                    args.first().map(|a| &a.kind),
+                    Some(Kind::Object(_) | Kind::List(_))
+                ) =>
+            {
+                let value = args[0].clone();
+                // Terraform cannot encode what it does not know yet.
+                if value.has_unknown() {
+                    let id = self.record(Origin::Encoded {
+                        span,
+                        text: None,
+                        value,
+                    });
+                    return Value::new(
+                        Kind::Unknown(Unknown {
+                            origin: id,
+                            ..Unknown::default()
+                        }),
+                        span,
+                    );
+                }
+                let v = super::funcs::call(name, args, span);
+                if let Some(t) = v.as_str() {
+                    self.record(Origin::Encoded {
+                        span,
+                        text: Some(t.to_string()),
+                        value,
+                    });
+                }
+                v
+            }
+            "yamldecode" | "jsondecode" => self.decode(args, span),
             _ => super::funcs::call(name, args, span),
+        }
+    }
+
+    /// `yamldecode`/`jsondecode`: the document with the spans of the file,
+    /// template or heredoc that holds it (scalars stay text).
+    fn decode(&self, args: Vec<Value>, span: Span) -> Value {
+        let Some(arg) = args.into_iter().next() else {
+            return Value::error(span);
+        };
+        if arg.is_error() {
+            return arg;
+        }
+        if !matches!(arg.kind, Kind::Str(_) | Kind::Unknown(_)) {
+            return Value::error(span);
+        }
+        let doc = {
+            let mut ws = self.ws.borrow_mut();
+            let origins = self.origins.borrow();
+            super::origin::document(&mut ws, &origins, &arg)
+        };
+        match doc {
+            super::origin::Doc::Known(v) => super::origin::to_tf(&v),
+            super::origin::Doc::Unknown => Value::unknown(span),
+            super::origin::Doc::Invalid(_) => Value::error(span),
         }
     }
 
@@ -1182,6 +1342,7 @@ impl<'w> Evaluator<'w> {
         };
         let text = self.text(source);
         if name == "file" {
+            self.record(Origin::File { span, source });
             return Value::str(text, span);
         }
         let Some(vars) = args.get(1) else {
@@ -1200,10 +1361,20 @@ impl<'w> Evaluator<'w> {
             inner.vars.push((e.key.clone(), e.value.clone()));
         }
         let mut out = String::new();
-        match self.render(&parts, &inner, &mut out) {
-            Ok(()) => Value::str(out, span),
+        let mut pieces = Vec::new();
+        match self.render(&parts, &inner, &mut out, &mut pieces, false) {
+            Ok(()) => {
+                self.record(Origin::Rendered(Rendered {
+                    span,
+                    text: out.clone(),
+                    template: Some(source),
+                    pieces,
+                    partial: false,
+                }));
+                Value::str(out, span)
+            }
             Err(v) if v.is_error() => v,
-            Err(_) => Value::unknown(span),
+            Err(_) => self.partial(&parts, &inner, span, Some(source), Value::unknown(span)),
         }
     }
 }
@@ -1290,6 +1461,18 @@ fn add_body(m: &mut Module, body: Body) {
             _ => {}
         }
     }
+}
+
+/// Does a template write more than one line (a document, not a name)?
+fn multi_line(parts: &[Part]) -> bool {
+    parts.iter().any(|p| match p {
+        Part::Lit(s) => s.contains('\n'),
+        Part::If {
+            then, otherwise, ..
+        } => multi_line(then) || multi_line(otherwise),
+        Part::For { body, .. } => multi_line(body),
+        Part::Interp(_) => false,
+    })
 }
 
 /// A JSON value (tfvars.json, plan JSON) as a value with its spans.

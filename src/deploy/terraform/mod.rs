@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 pub mod eval;
 pub mod funcs;
+pub mod kube;
+pub mod origin;
 pub mod plan;
 pub mod resources;
 pub mod value;
@@ -109,6 +111,11 @@ pub struct Analysis {
     pub secret_spans: Vec<Span>,
     /// The repository-level facts the resources make.
     pub repo: crate::repo::Repo,
+    /// Servers lowered from Kubernetes resources and Helm releases
+    /// (`kube.rs`), checked like any other.
+    pub servers: Vec<crate::model::Server>,
+    /// Texts given by `set_sensitive`: no message may show them.
+    pub sensitive_texts: Vec<String>,
 }
 
 /// Evaluate every root module found (a folder that no other folder found
@@ -130,9 +137,14 @@ fn analyse_here(ws: &mut Workspace, inputs: &Inputs, var_files: &[PathBuf]) -> A
         .iter()
         .flat_map(|(_, m)| ev.local_calls(m))
         .collect();
+    // Each root module (with its local modules) and each plan file is one
+    // deployment: its Kubernetes objects select and mount each other.
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
     for (dir, _) in modules.iter().filter(|(d, _)| !called.contains(d)) {
         let root = ev.root(dir, ev.tfvars(dir, var_files));
+        let start = out.resources.len();
         walk(&ev, &root, &mut out);
+        groups.push(start..out.resources.len());
     }
     // tfvars files outside root modules are still checked for syntax.
     for path in &inputs.tfvars {
@@ -146,13 +158,17 @@ fn analyse_here(ws: &mut Workspace, inputs: &Inputs, var_files: &[PathBuf]) -> A
         match json::parse(source, &text) {
             Ok(doc) => {
                 let (resources, secrets) = plan::resources(&doc);
+                let start = out.resources.len();
                 out.resources.extend(resources);
+                groups.push(start..out.resources.len());
                 out.secret_spans.extend(secrets);
             }
             Err(error) => ev.note_invalid(source, error),
         }
     }
     out.notes = ev.notes.take();
+    let origins = ev.origins.take();
+    drop(ev);
     let mut repo = crate::repo::Repo::default();
     resources::lower(
         &out.resources,
@@ -160,8 +176,63 @@ fn analyse_here(ws: &mut Workspace, inputs: &Inputs, var_files: &[PathBuf]) -> A
         &mut repo,
         &mut out.secret_spans,
     );
+    let mut deployed = crate::deploy::DeployOutput::default();
+    let mut sensitive = kube::Sensitive::default();
+    for g in groups {
+        kube::lower(
+            ws,
+            &out.resources[g],
+            &origins,
+            &mut deployed,
+            &mut sensitive,
+        );
+    }
+    out.secret_spans.extend(sensitive.spans);
+    out.sensitive_texts = sensitive.texts;
+    for secret in sensitive.secrets {
+        // A `set` that wrote it is reported already.
+        if !repo.secrets.iter().any(|s| s.span == secret.span) {
+            repo.secrets.push(secret);
+        }
+    }
+    settle_servers(ws, &mut deployed.servers, &mut repo, &mut out.secret_spans);
+    for note in deployed.notes {
+        if !out.notes.contains(&note) {
+            out.notes.push(note);
+        }
+    }
+    out.servers = deployed.servers;
     out.repo = repo;
     out
+}
+
+/// A fact both models hold is reported once, by the server that explains
+/// it: a Service that selects a lowered workload, a password a lowered
+/// container or chart uses. A server lowered from a plan file reports no
+/// literal secret (the plan holds them all by design), only masks them.
+fn settle_servers(
+    ws: &Workspace,
+    servers: &mut [crate::model::Server],
+    repo: &mut crate::repo::Repo,
+    secret_spans: &mut Vec<Span>,
+) {
+    repo.published_services.retain(|p| {
+        !servers
+            .iter()
+            .any(|s| s.exposures.iter().any(|e| e.span == p.type_span))
+    });
+    for server in servers.iter_mut() {
+        secret_spans.extend(server.deploy.literal_secrets.iter().map(|l| l.span));
+        server.deploy.literal_secrets.retain(|l| {
+            let host = ws.sources.to_host(l.span);
+            !ws.sources.get(host.source).opaque
+        });
+    }
+    repo.secrets.retain(|s| {
+        !servers
+            .iter()
+            .any(|sv| sv.deploy.literal_secrets.iter().any(|l| l.span == s.span))
+    });
 }
 
 fn walk(ev: &Evaluator, inst: &Rc<Instance>, out: &mut Analysis) {
@@ -189,4 +260,37 @@ pub fn evaluate_outputs(ws: &mut Workspace, dir: &Path) -> (Vec<(String, Value)>
         let notes = ev.notes.take();
         (outputs, notes)
     })
+}
+
+/// Replace every sensitive text in what findings say (a `set_sensitive`
+/// value used as a user name or a Service type would otherwise show).
+pub fn scrub(findings: &mut [crate::finding::Finding], texts: &[String]) {
+    // Longer first, so a value is not half replaced by one inside it.
+    let mut texts: Vec<&str> = texts
+        .iter()
+        .map(|t| t.as_str())
+        .filter(|t| t.chars().count() >= 4)
+        .collect();
+    if texts.is_empty() {
+        return;
+    }
+    texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    texts.dedup();
+    let clean = |s: &mut String| {
+        for t in &texts {
+            if s.contains(t) {
+                *s = s.replace(t, "****");
+            }
+        }
+    };
+    for f in findings {
+        clean(&mut f.message);
+        clean(&mut f.help);
+        if let Some(n) = &mut f.note {
+            clean(n);
+        }
+        for r in &mut f.related {
+            clean(&mut r.message);
+        }
+    }
 }

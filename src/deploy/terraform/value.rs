@@ -38,6 +38,14 @@ pub struct Unknown {
     pub resource: Option<String>,
     /// An evaluation error (missing key, wrong type): what `try` skips.
     pub error: bool,
+    /// For a reference to a resource, the attributes and indices after its
+    /// name (`metadata`, `0`, `name`): the Kubernetes bridge resolves the
+    /// ones the repository writes. `None` past a splat.
+    pub path: Option<Vec<String>>,
+    /// A text whose known parts were recorded (a template rendered around
+    /// an unknown value, `yamlencode` of an object holding one): its index
+    /// in the evaluator's origins (`origin.rs`).
+    pub origin: Option<usize>,
 }
 
 impl Value {
@@ -52,8 +60,8 @@ impl Value {
     pub fn error(span: Span) -> Value {
         Value::new(
             Kind::Unknown(Unknown {
-                resource: None,
                 error: true,
+                ..Unknown::default()
             }),
             span,
         )

@@ -63,6 +63,21 @@ locals {
       nested: ${var.ports[0]}
   EOT
   stripped = "ports:%{for p in var.ports~}   [${p}]   %{~endfor~}  end  %{if var.enable~}  on  %{~else}off%{endif}" 
+  # A strip marker strips up to the next line break only (Helm values
+  # rendered from a list, as the Altinity EKS module does).
+  strip_lines = <<EOT
+zones:
+%{for p in var.ports~}
+  - ${p}
+%{endfor~}
+next: 1
+tail:   
+  %{~if var.enable~}
+  yes
+  %{~endif}
+end
+EOT
+  decoded = yamldecode("name: x\nitems:\n  - a\n  - b\nnested:\n  key: v\n")
   arith   = (var.ports[1] - var.ports[0]) % 7 + length(local.cidrs)
   splat   = [for r in local.rules : r][*].port
   flat    = flatten([[1, 2], [3, [4]]])
@@ -102,6 +117,8 @@ output "joined" { value = local.joined }
 output "ssh" { value = local.ssh }
 output "heredoc" { value = local.heredoc }
 output "stripped" { value = local.stripped }
+output "strip_lines" { value = local.strip_lines }
+output "decoded" { value = local.decoded }
 output "arith" { value = local.arith }
 output "splat" { value = local.splat }
 output "flat" { value = local.flat }
