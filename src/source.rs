@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,14 +62,22 @@ pub struct SourceFile {
     pub kind: SourceKind,
     /// Its lines are never printed (a plan file holds secrets in clear).
     pub opaque: bool,
+    /// Where each line starts and, for non-ASCII text, characters before
+    /// every [`CHAR_BLOCK`]-th byte (so that a column on a very long line is
+    /// found without counting the whole line). Built when first needed: a
+    /// file nothing is reported in never pays for it (a 30 MB file of empty
+    /// lines would take 120 MB).
+    index: OnceLock<Index>,
+}
+
+#[derive(Debug)]
+struct Index {
     line_starts: Vec<u32>,
-    /// For non-ASCII text: the number of characters before every
-    /// [`CHAR_BLOCK`]-th byte, so that a column on a very long line is found
-    /// without counting the whole line. Empty for ASCII text.
+    /// Empty for ASCII text.
     char_marks: Vec<u32>,
 }
 
-/// Bytes between two entries of [`SourceFile::char_marks`].
+/// Bytes between two entries of [`Index::char_marks`].
 const CHAR_BLOCK: usize = 4096;
 
 /// Characters that start in `bytes` (every byte but UTF-8 continuation bytes).
@@ -78,36 +87,50 @@ fn count_chars(bytes: &[u8]) -> usize {
 
 impl SourceFile {
     pub fn new(path: PathBuf, text: String, kind: SourceKind) -> SourceFile {
-        let mut line_starts = vec![0u32];
-        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
-        let char_marks = if text.is_ascii() {
-            Vec::new()
-        } else {
-            let mut marks = Vec::with_capacity(text.len() / CHAR_BLOCK + 1);
-            let mut total = 0u32;
-            for block in text.as_bytes().chunks(CHAR_BLOCK) {
-                marks.push(total);
-                total += count_chars(block) as u32;
-            }
-            marks
-        };
         SourceFile {
             path,
             text,
             kind,
             opaque: false,
-            line_starts,
-            char_marks,
+            index: OnceLock::new(),
         }
+    }
+
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| {
+            let text = &self.text;
+            let mut line_starts = vec![0u32];
+            line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
+            let char_marks = if text.is_ascii() {
+                Vec::new()
+            } else {
+                let mut marks = Vec::with_capacity(text.len() / CHAR_BLOCK + 1);
+                let mut total = 0u32;
+                for block in text.as_bytes().chunks(CHAR_BLOCK) {
+                    marks.push(total);
+                    total += count_chars(block) as u32;
+                }
+                marks
+            };
+            Index {
+                line_starts,
+                char_marks,
+            }
+        })
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        &self.index().line_starts
     }
 
     /// Characters that start before byte `offset`.
     fn chars_before(&self, offset: usize) -> usize {
-        if self.char_marks.is_empty() {
+        let marks = &self.index().char_marks;
+        if marks.is_empty() {
             return offset;
         }
         let block = offset / CHAR_BLOCK;
-        let base = self.char_marks.get(block).copied().unwrap_or(0) as usize;
+        let base = marks.get(block).copied().unwrap_or(0) as usize;
         base + count_chars(&self.text.as_bytes()[block * CHAR_BLOCK..offset])
     }
 
@@ -115,11 +138,12 @@ impl SourceFile {
     /// time in the length of the line.
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
         let offset = offset.min(self.text.len() as u32);
-        let line = match self.line_starts.binary_search(&offset) {
+        let line_starts = self.line_starts();
+        let line = match line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.line_starts[line] as usize;
+        let start = line_starts[line] as usize;
         let mut end = offset as usize;
         while !self.text.is_char_boundary(end) {
             end -= 1;
@@ -130,7 +154,7 @@ impl SourceFile {
 
     /// Byte offset where a 1-based line starts (the end of the text past the last line).
     pub fn line_offset(&self, line: usize) -> usize {
-        self.line_starts
+        self.line_starts()
             .get(line.wrapping_sub(1))
             .map(|&s| s as usize)
             .unwrap_or(self.text.len())
@@ -138,11 +162,12 @@ impl SourceFile {
 
     /// The text of a 1-based line, without its line break.
     pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else {
+        let line_starts = self.line_starts();
+        let Some(&start) = line_starts.get(line.wrapping_sub(1)) else {
             return "";
         };
         let end = self
-            .line_starts
+            .line_starts()
             .get(line)
             .map(|&e| e as usize)
             .unwrap_or(self.text.len());
@@ -150,7 +175,7 @@ impl SourceFile {
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 
     pub fn is_builtin(&self) -> bool {
@@ -166,7 +191,7 @@ impl SourceFile {
 
     /// Byte offset of the start of a 0-based line.
     fn line_start(&self, line: usize) -> Option<u32> {
-        self.line_starts.get(line).copied()
+        self.line_starts().get(line).copied()
     }
 }
 
@@ -236,8 +261,7 @@ impl SourceMap {
         }
         let file = &mut self.files[id.0 as usize];
         file.text = String::new();
-        file.line_starts = vec![0];
-        file.char_marks = Vec::new();
+        file.index = OnceLock::new();
     }
 
     pub fn len(&self) -> usize {
@@ -298,7 +322,7 @@ impl SourceMap {
         let host = self.get(emb.host);
         let map = |offset: u32| -> Option<u32> {
             let offset = offset.min(file.text.len() as u32);
-            let line = match file.line_starts.binary_search(&offset) {
+            let line = match file.line_starts().binary_search(&offset) {
                 Ok(i) => i,
                 Err(i) => i - 1,
             };
