@@ -247,6 +247,76 @@ fn xml_root_name(text: &str) -> Option<String> {
     }
 }
 
+/// The files under `path`, walked in parallel (the `ignore` crate's
+/// walker: `.gitignore` and `.ignore` files apply); errors in the order
+/// of the paths they concern.
+fn walk(path: &Path, files: &mut BTreeSet<PathBuf>, errors: &mut Vec<String>) {
+    use std::sync::Mutex;
+    let found: Mutex<Walked> = Mutex::default();
+    ignore::WalkBuilder::new(path)
+        .hidden(false)
+        .filter_entry(|e| {
+            let n = e.file_name().to_string_lossy();
+            !(e.depth() > 0 && [".git", "target", "node_modules"].contains(&n.as_ref()))
+        })
+        .build_parallel()
+        .run(|| {
+            // Each thread collects its own, then hands them over once.
+            let mut mine = Collector {
+                files: Vec::new(),
+                errors: Vec::new(),
+                into: &found,
+            };
+            Box::new(move |entry| {
+                match entry {
+                    Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                        mine.files.push(e.into_path())
+                    }
+                    Ok(_) => {}
+                    Err(err) => {
+                        let at = error_path(&err).unwrap_or_default();
+                        mine.errors.push((at, err.to_string()))
+                    }
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    let (found_files, mut found_errors) = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    files.extend(found_files);
+    found_errors.sort();
+    errors.extend(found_errors.into_iter().map(|(_, e)| e));
+}
+
+/// Files found, and errors with the path they concern.
+type Walked = (Vec<PathBuf>, Vec<(PathBuf, String)>);
+
+/// What one walker thread found; handed over when the thread is done.
+struct Collector<'a> {
+    files: Vec<PathBuf>,
+    errors: Vec<(PathBuf, String)>,
+    into: &'a std::sync::Mutex<Walked>,
+}
+
+impl Drop for Collector<'_> {
+    fn drop(&mut self) {
+        let mut all = self.into.lock().unwrap_or_else(|e| e.into_inner());
+        all.0.append(&mut self.files);
+        all.1.append(&mut self.errors);
+    }
+}
+
+/// The path an error of the walker is about, to sort errors by.
+fn error_path(err: &ignore::Error) -> Option<PathBuf> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
 /// Walk the given paths and build every server they describe.
 pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
     let mut out = Discovery::default();
@@ -262,23 +332,10 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
                 .push(format!("{}: no such file or directory", path.display()));
             continue;
         }
-        let walker = ignore::WalkBuilder::new(path)
-            .hidden(false)
-            .filter_entry(|e| {
-                let n = e.file_name().to_string_lossy();
-                !(e.depth() > 0 && [".git", "target", "node_modules"].contains(&n.as_ref()))
-            })
-            .build();
-        for entry in walker {
-            match entry {
-                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
-                    files.insert(e.into_path());
-                }
-                Ok(_) => {}
-                Err(err) => out.errors.push(err.to_string()),
-            }
-        }
+        walk(path, &mut files, &mut out.errors);
     }
+    // Every file is read and parsed once, in parallel, before any is used.
+    ws.preload(&files);
     // Deployment files (compose, Kubernetes, Helm values) and the
     // configuration they mount.
     let deployed = crate::deploy::discover(ws, &files);

@@ -49,7 +49,23 @@ enum FileEntry {
         notes: Vec<ConfigNote>,
     },
     Failed(ConfigNote),
+    /// Registered (see [`Workspace::preload`]) but not parsed as a
+    /// configuration yet: a deployment file, parsed as one only if asked.
+    Pending(SourceId),
 }
+
+/// A file that [`Workspace::preload`] read; what is known about it before
+/// it is parsed.
+enum Preread {
+    /// A configuration file's text (or why it cannot be read).
+    Config(Result<String, String>),
+    /// A `.json` file: `None` when its beginning shows it is no plan.
+    Json(Option<Result<String, String>>),
+}
+
+/// YAML documents parsed once by [`Workspace::preload`], for the
+/// deployment frontends (which take them with [`Workspace::take_yaml`]).
+pub type YamlDocs = Result<Vec<crate::syntax::yaml::YamlNode>, ParseError>;
 
 /// One effective configuration tree.
 #[derive(Clone, Debug)]
@@ -131,6 +147,11 @@ pub struct Workspace {
     texts: HashMap<PathBuf, Result<SourceId, ConfigNote>>,
     /// `--var-file`: Terraform variable files for every root module.
     pub var_files: Vec<PathBuf>,
+    /// Documents of the YAML files preloaded, until the deployment
+    /// frontends take them.
+    yaml: HashMap<PathBuf, (SourceId, YamlDocs)>,
+    /// `.json` files whose beginning shows they are no plan.
+    not_plans: std::collections::HashSet<PathBuf>,
 }
 
 impl Default for Workspace {
@@ -146,6 +167,8 @@ impl Default for Workspace {
             embedded: HashMap::new(),
             texts: HashMap::new(),
             var_files: Vec::new(),
+            yaml: HashMap::new(),
+            not_plans: Default::default(),
         }
     }
 }
@@ -210,11 +233,95 @@ pub fn parse_config(
     yaml: bool,
     limits: &Limits,
 ) -> Result<(Element, Vec<ConfigNote>), ParseError> {
-    let root_span = Span::new(source, 0, 0);
     if !yaml {
         return Ok((syntax::xml::parse(source, text, limits)?, Vec::new()));
     }
     let docs = syntax::yaml::parse_documents(source, text, limits)?;
+    yaml_config(source, &docs)
+}
+
+/// Read a regular file no larger than `max` bytes and decode it.
+fn read_text(path: &Path, max: u64) -> Result<String, String> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => return Err("not a regular file".into()),
+        Ok(m) if m.len() > max => {
+            return Err(format!(
+                "larger than {max} bytes, not read (see --max-file-size)"
+            ))
+        }
+        Err(e) => return Err(e.to_string()),
+        Ok(_) => {}
+    }
+    std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| decode(&b))
+}
+
+/// Read a `.json` file only if it may be a plan: `None` when its first
+/// bytes show it is not (a plan names its `format_version` at the top, see
+/// [`syntax::json::looks_like_plan`]), so a tree of unrelated JSON is not
+/// read in full.
+fn read_plan_candidate(path: &Path, max: u64) -> Option<Result<String, String>> {
+    use std::io::Read as _;
+    // The decoded text's first 4096 bytes come from at most this many.
+    const HEAD: usize = 3 + 2 * 4096;
+    let mut head = Vec::with_capacity(HEAD);
+    let file = std::fs::File::open(path).ok()?;
+    file.take(HEAD as u64).read_to_end(&mut head).ok()?;
+    let utf16 = head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF");
+    let found = head.windows(16).any(|w| w == b"\"format_version\"");
+    if !utf16 && !found {
+        return None;
+    }
+    Some(read_text(path, max))
+}
+
+/// `.yaml`/`.yml`: the files the deployment frontends read.
+fn is_yaml_name(path: &Path) -> bool {
+    matches!(extension(path).as_str(), "yaml" | "yml")
+}
+
+/// Parse a registered text as a ClickHouse configuration file.
+fn parse_entry(source: SourceId, text: &str, yaml: bool, limits: &Limits) -> FileEntry {
+    entry_of(source, text, parse_config(source, text, yaml, limits))
+}
+
+fn entry_of(
+    source: SourceId,
+    text: &str,
+    result: Result<(Element, Vec<ConfigNote>), ParseError>,
+) -> FileEntry {
+    match result {
+        Ok((root, notes)) => FileEntry::Parsed {
+            source,
+            root,
+            notes,
+        },
+        // A Helm or Go template is rendered before ClickHouse reads it.
+        Err(_) if is_template(text) => FileEntry::Failed(ConfigNote::Template { source }),
+        Err(error) => FileEntry::Failed(ConfigNote::Invalid { source, error }),
+    }
+}
+
+/// A YAML file's configuration tree made from its documents (see
+/// [`Workspace::settle_yaml`]); computed off the workspace.
+pub struct PreparedEntry(FileEntry);
+
+/// The configuration tree of a YAML text from its parsed documents, as
+/// [`parse_config`] would make it.
+pub fn prepare_yaml_entry(source: SourceId, text: &str, docs: &YamlDocs) -> PreparedEntry {
+    let result = match docs {
+        Ok(docs) => yaml_config(source, docs),
+        Err(e) => Err(e.clone()),
+    };
+    PreparedEntry(entry_of(source, text, result))
+}
+
+fn yaml_config(
+    source: SourceId,
+    docs: &[crate::syntax::yaml::YamlNode],
+) -> Result<(Element, Vec<ConfigNote>), ParseError> {
+    let root_span = Span::new(source, 0, 0);
     let Some(doc) = docs.first() else {
         return Ok((Element::new("clickhouse", root_span), Vec::new()));
     };
@@ -228,40 +335,140 @@ pub fn parse_config(
 impl Workspace {
     /// Read a file once; later calls return the same result.
     fn entry(&mut self, path: &Path) -> &FileEntry {
-        if !self.files.contains_key(path) {
-            let entry = self.read(path);
-            self.files.insert(path.to_path_buf(), entry);
+        match self.files.get(path) {
+            None => {
+                let entry = self.read(path);
+                self.files.insert(path.to_path_buf(), entry);
+            }
+            // Registered without parsing: parse it now.
+            Some(FileEntry::Pending(source)) => {
+                let source = *source;
+                let yaml = is_yaml(path, &self.sources.get(source).text);
+                let entry = parse_entry(source, &self.sources.get(source).text, yaml, &self.limits);
+                self.files.insert(path.to_path_buf(), entry);
+            }
+            Some(_) => {}
         }
         &self.files[path]
     }
 
     fn read(&mut self, path: &Path) -> FileEntry {
-        let unreadable = |message: String| {
-            FileEntry::Failed(ConfigNote::Unreadable {
+        match read_text(path, self.max_file_size) {
+            Ok(text) => {
+                let yaml = is_yaml(path, &text);
+                self.add_text(path.to_path_buf(), text, yaml, SourceKind::File)
+            }
+            Err(message) => FileEntry::Failed(ConfigNote::Unreadable {
                 path: path.to_path_buf(),
                 message,
-            })
-        };
-        match std::fs::metadata(path) {
-            Ok(m) if !m.is_file() => return unreadable("not a regular file".into()),
-            Ok(m) if m.len() > self.max_file_size => {
-                return unreadable(format!(
-                    "larger than {} bytes, not read (see --max-file-size)",
-                    self.max_file_size
-                ))
-            }
-            Err(e) => return unreadable(e.to_string()),
-            Ok(_) => {}
+            }),
         }
-        let text = match std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| decode(&b))
-        {
-            Ok(t) => t,
-            Err(e) => return unreadable(e),
-        };
-        let yaml = is_yaml(path, &text);
-        self.add_text(path.to_path_buf(), text, yaml, SourceKind::File)
+    }
+
+    /// Read and parse, in parallel, every file of `paths` that discovery
+    /// will look at: configuration files (`.xml`, `.conf`, `.yaml`, `.yml`)
+    /// are registered in the order given and parsed (YAML documents are
+    /// kept for the deployment frontends, see [`Workspace::take_yaml`]);
+    /// `.json` files are read only when their beginning may be a plan's.
+    /// Later lookups find the results, as if each file had been read on
+    /// first use. Files already known are left alone.
+    pub fn preload<'p>(&mut self, paths: impl IntoIterator<Item = &'p PathBuf>) {
+        use rayon::prelude::*;
+        let wanted: Vec<(&PathBuf, bool)> = paths
+            .into_iter()
+            .filter_map(|p| match extension(p).as_str() {
+                "xml" | "conf" | "yaml" | "yml" if !self.files.contains_key(p) => Some((p, false)),
+                "json" if !self.texts.contains_key(p) => Some((p, true)),
+                _ => None,
+            })
+            .collect();
+        let max = self.max_file_size;
+        let read: Vec<Preread> = wanted
+            .par_iter()
+            .map(|(p, json)| match json {
+                false => Preread::Config(read_text(p, max)),
+                true => Preread::Json(read_plan_candidate(p, max)),
+            })
+            .collect();
+        // Registered one after the other, in the order given.
+        let mut parse: Vec<(&PathBuf, SourceId, bool)> = Vec::new();
+        for ((path, _), r) in wanted.into_iter().zip(read) {
+            let unreadable = |message: String| ConfigNote::Unreadable {
+                path: path.clone(),
+                message,
+            };
+            match r {
+                Preread::Config(Ok(text)) => {
+                    let yaml = is_yaml(path, &text);
+                    let source =
+                        self.sources
+                            .add(SourceFile::new(path.clone(), text, SourceKind::File));
+                    parse.push((path, source, yaml));
+                }
+                Preread::Config(Err(message)) => {
+                    self.files
+                        .insert(path.clone(), FileEntry::Failed(unreadable(message)));
+                }
+                Preread::Json(None) => {
+                    self.not_plans.insert(path.clone());
+                }
+                Preread::Json(Some(r)) => {
+                    let r = r.map_err(unreadable).map(|text| {
+                        self.sources
+                            .add(SourceFile::new(path.clone(), text, SourceKind::File))
+                    });
+                    self.texts.insert(path.clone(), r);
+                }
+            }
+        }
+        let sources = &self.sources;
+        let limits = &self.limits;
+        let parsed: Vec<(FileEntry, Option<YamlDocs>)> = parse
+            .par_iter()
+            .map(|(path, source, yaml)| {
+                let text = &sources.get(*source).text;
+                if *yaml && is_yaml_name(path) {
+                    // Parsed once: the deployment frontends classify the
+                    // documents, and the file becomes a configuration tree
+                    // only when they leave it (see `settle_yaml`).
+                    let docs = syntax::yaml::parse_documents(*source, text, limits);
+                    (FileEntry::Pending(*source), Some(docs))
+                } else {
+                    (parse_entry(*source, text, *yaml, limits), None)
+                }
+            })
+            .collect();
+        for ((path, source, _), (entry, docs)) in parse.into_iter().zip(parsed) {
+            self.files.insert(path.clone(), entry);
+            if let Some(docs) = docs {
+                self.yaml.insert(path.clone(), (source, docs));
+            }
+        }
+    }
+
+    /// The YAML documents [`Workspace::preload`] parsed for a file, taken
+    /// out (each once): its source and the documents or the parse error.
+    pub fn take_yaml(&mut self, path: &Path) -> Option<(SourceId, YamlDocs)> {
+        self.yaml.remove(path)
+    }
+
+    /// Make a preloaded YAML file a configuration tree from the documents
+    /// already parsed (see [`Workspace::take_yaml`]), as reading it would.
+    pub fn settle_yaml(&mut self, path: &Path, entry: PreparedEntry) {
+        if matches!(self.files.get(path), Some(FileEntry::Pending(_))) {
+            self.files.insert(path.to_path_buf(), entry.0);
+        }
+    }
+
+    /// Is this `.json` file a Terraform plan (or state)? Read once.
+    pub fn is_plan(&mut self, path: &Path) -> bool {
+        if self.not_plans.contains(path) {
+            return false;
+        }
+        match self.read_source(path) {
+            Ok(source) => syntax::json::looks_like_plan(&self.sources.get(source).text),
+            Err(_) => false,
+        }
     }
 
     /// Read a file as text into the source map (each file once), without
@@ -270,28 +477,16 @@ impl Workspace {
         if let Some(r) = self.texts.get(path) {
             return r.clone();
         }
-        let unreadable = |message: String| ConfigNote::Unreadable {
-            path: path.to_path_buf(),
-            message,
-        };
-        let r = match std::fs::metadata(path) {
-            Ok(m) if !m.is_file() => Err(unreadable("not a regular file".into())),
-            Ok(m) if m.len() > self.max_file_size => Err(unreadable(format!(
-                "larger than {} bytes, not read (see --max-file-size)",
-                self.max_file_size
-            ))),
-            Err(e) => Err(unreadable(e.to_string())),
-            Ok(_) => match std::fs::read(path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| decode(&b))
-            {
-                Ok(text) => Ok(self.sources.add(SourceFile::new(
-                    path.to_path_buf(),
-                    text,
-                    SourceKind::File,
-                ))),
-                Err(e) => Err(unreadable(e)),
-            },
+        let r = match read_text(path, self.max_file_size) {
+            Ok(text) => {
+                Ok(self
+                    .sources
+                    .add(SourceFile::new(path.to_path_buf(), text, SourceKind::File)))
+            }
+            Err(message) => Err(ConfigNote::Unreadable {
+                path: path.to_path_buf(),
+                message,
+            }),
         };
         self.texts.insert(path.to_path_buf(), r.clone());
         r
@@ -311,24 +506,9 @@ impl Workspace {
     }
 
     fn add_text(&mut self, path: PathBuf, text: String, yaml: bool, kind: SourceKind) -> FileEntry {
-        let source = SourceId(self.sources.len() as u32);
-        let result = parse_config(source, &text, yaml, &self.limits);
-        let added = self.sources.add(SourceFile::new(path, text, kind));
-        debug_assert_eq!(added, source);
-        match result {
-            Ok((root, notes)) => FileEntry::Parsed {
-                source,
-                root,
-                notes,
-            },
-            // A Helm or Go template is rendered before ClickHouse reads it.
-            Err(_) if is_template(&self.sources.get(source).text) => {
-                FileEntry::Failed(ConfigNote::Template { source })
-            }
-            Err(error) => FileEntry::Failed(ConfigNote::Invalid { source, error }),
-        }
+        let source = self.sources.add(SourceFile::new(path, text, kind));
+        parse_entry(source, &self.sources.get(source).text, yaml, &self.limits)
     }
-
     /// Register text embedded in another source (see
     /// [`SourceMap::add_embedded`]) and parse it as a ClickHouse
     /// configuration, XML or YAML as `name` and the text say.
@@ -340,21 +520,8 @@ impl Workspace {
         lines: Vec<u32>,
     ) -> SourceId {
         let yaml = is_yaml(Path::new(name), &text);
-        let source = SourceId(self.sources.len() as u32);
-        let result = parse_config(source, &text, yaml, &self.limits);
-        let added = self.sources.add_embedded(text, whole, lines);
-        debug_assert_eq!(added, source);
-        let entry = match result {
-            Ok((root, notes)) => FileEntry::Parsed {
-                source,
-                root,
-                notes,
-            },
-            Err(_) if is_template(&self.sources.get(source).text) => {
-                FileEntry::Failed(ConfigNote::Template { source })
-            }
-            Err(error) => FileEntry::Failed(ConfigNote::Invalid { source, error }),
-        };
+        let source = self.sources.add_embedded(text, whole, lines);
+        let entry = parse_entry(source, &self.sources.get(source).text, yaml, &self.limits);
         self.embedded.insert(source, entry);
         source
     }
@@ -363,7 +530,7 @@ impl Workspace {
     /// `None` when it could not be read.
     pub fn source_of(&mut self, path: &Path) -> Option<SourceId> {
         match self.entry(path) {
-            FileEntry::Parsed { source, .. } => Some(*source),
+            FileEntry::Parsed { source, .. } | FileEntry::Pending(source) => Some(*source),
             FileEntry::Failed(
                 ConfigNote::Invalid { source, .. } | ConfigNote::Template { source },
             ) => Some(*source),
@@ -375,7 +542,7 @@ impl Workspace {
     pub fn root_of_source(&self, source: SourceId) -> Option<&Element> {
         match self.embedded.get(&source)? {
             FileEntry::Parsed { root, .. } => Some(root),
-            FileEntry::Failed(_) => None,
+            FileEntry::Failed(_) | FileEntry::Pending(_) => None,
         }
     }
 
@@ -383,24 +550,33 @@ impl Workspace {
     pub fn failure_of_source(&self, source: SourceId) -> Option<ConfigNote> {
         match self.embedded.get(&source)? {
             FileEntry::Failed(n) => Some(n.clone()),
-            FileEntry::Parsed { .. } => None,
+            FileEntry::Parsed { .. } | FileEntry::Pending(_) => None,
         }
     }
 
-    fn input_entry(&mut self, input: &Input) -> FileEntry {
-        match input {
-            Input::File(path) => self.entry(path).clone(),
-            Input::Source(source) => self.embedded.get(source).cloned().unwrap_or_else(|| {
-                FileEntry::Failed(ConfigNote::Unreadable {
-                    path: self.sources.get(*source).path.clone(),
-                    message: "not registered as a configuration".into(),
-                })
+    /// An input as merging sees it, borrowed from the cache (read with
+    /// [`Workspace::entry`] first).
+    fn input_view<'a>(&'a self, input: &'a Input) -> InputView<'a> {
+        let entry = match input {
+            Input::File(path) => self.files.get(path.as_path()),
+            Input::Source(source) => self.embedded.get(source),
+            Input::Tree(root) => return InputView::Tree(root.span.source, root, &[]),
+        };
+        match entry {
+            Some(FileEntry::Parsed {
+                source,
+                root,
+                notes,
+            }) => InputView::Tree(*source, root, notes),
+            Some(FileEntry::Failed(note)) => InputView::Failed(note.clone()),
+            Some(FileEntry::Pending(_)) | None => InputView::Failed(ConfigNote::Unreadable {
+                path: match input {
+                    Input::File(path) => path.clone(),
+                    Input::Source(source) => self.sources.get(*source).path.clone(),
+                    Input::Tree(_) => PathBuf::new(),
+                },
+                message: "not registered as a configuration".into(),
             }),
-            Input::Tree(root) => FileEntry::Parsed {
-                source: root.span.source,
-                root: root.clone(),
-                notes: Vec::new(),
-            },
         }
     }
 
@@ -422,7 +598,7 @@ impl Workspace {
     pub fn root_of(&mut self, path: &Path) -> Option<&Element> {
         match self.entry(path) {
             FileEntry::Parsed { root, .. } => Some(root),
-            FileEntry::Failed(_) => None,
+            FileEntry::Failed(_) | FileEntry::Pending(_) => None,
         }
     }
 
@@ -430,7 +606,7 @@ impl Workspace {
     pub fn failure_of(&mut self, path: &Path) -> Option<ConfigNote> {
         match self.entry(path) {
             FileEntry::Failed(n) => Some(n.clone()),
-            FileEntry::Parsed { .. } => None,
+            FileEntry::Parsed { .. } | FileEntry::Pending(_) => None,
         }
     }
 
@@ -462,28 +638,35 @@ impl Workspace {
             Base::Builtin { name, text } => (self.builtin(name, text), None),
             Base::Tree(root) => (root, None),
             Base::File(path) => {
-                let entry = self.entry(path).clone();
-                parsed_base(entry, &mut notes, &mut files)?
+                self.entry(path);
+                parsed_base(
+                    self.input_view(&Input::File(path.to_path_buf())),
+                    &mut notes,
+                    &mut files,
+                )?
             }
-            Base::Source(source) => {
-                let entry = self.input_entry(&Input::Source(source));
-                parsed_base(entry, &mut notes, &mut files)?
-            }
+            Base::Source(source) => parsed_base(
+                self.input_view(&Input::Source(source)),
+                &mut notes,
+                &mut files,
+            )?,
         };
+        // Each file is read (and parsed) once; merging borrows its tree.
+        for input in inputs {
+            if let Input::File(path) = input {
+                self.entry(path);
+            }
+        }
         let main_is_ch = is_clickhouse_root(&root.name);
         for input in inputs {
-            let (source, other, file_notes) = match self.input_entry(input) {
-                FileEntry::Parsed {
-                    source,
-                    root,
-                    notes,
-                } => (source, root, notes),
-                FileEntry::Failed(note) => {
+            let (source, other, file_notes) = match self.input_view(input) {
+                InputView::Tree(source, root, notes) => (source, root, notes),
+                InputView::Failed(note) => {
                     notes.push(note);
                     continue;
                 }
             };
-            notes.extend(file_notes);
+            notes.extend(file_notes.iter().cloned());
             if main_is_ch && !is_clickhouse_root(&other.name) && self.flavor == Flavor::Modern {
                 notes.push(ConfigNote::RootMismatch {
                     span: other.span,
@@ -493,19 +676,25 @@ impl Workspace {
             }
             files.push(source);
             let mut merge_notes = Vec::new();
-            if let Err(e) = merge(&mut root, &other, self.flavor, &mut merge_notes) {
+            if let Err(e) = merge(&mut root, other, self.flavor, &mut merge_notes) {
                 notes.push(ConfigNote::MergeFailed(e));
             }
             notes.extend(merge_notes.into_iter().map(ConfigNote::Merge));
         }
-        let include = self.include_file(&root, dir);
+        let include_path = self.include_path(&root, dir);
+        if let Some(path) = &include_path {
+            self.entry(path);
+        }
+        let include = match include_path.and_then(|p| self.files.get(&p)) {
+            Some(FileEntry::Parsed { source, root, .. }) => Some((*source, root)),
+            _ => None,
+        };
         if let Some((source, _)) = &include {
             files.push(*source);
         }
-        let env = self.env.clone();
         let ctx = Context {
-            include: include.as_ref().map(|(_, e)| e),
-            env: env.as_ref(),
+            include: include.map(|(_, e)| e),
+            env: self.env.as_ref(),
         };
         let mut subst_notes = Vec::new();
         substitute(&mut root, &ctx, &mut subst_notes);
@@ -519,36 +708,35 @@ impl Workspace {
     }
 
     /// The file `<include_from>` names, when the repository has it.
-    fn include_file(&mut self, root: &Element, dir: &Path) -> Option<(SourceId, Element)> {
+    fn include_path(&self, root: &Element, dir: &Path) -> Option<PathBuf> {
         let named = root.child("include_from")?;
         if named.is_external() {
             return None;
         }
-        let path = resolve_in_dir(dir, &named.value())?;
-        match self.entry(&path) {
-            FileEntry::Parsed { source, root, .. } => Some((*source, root.clone())),
-            FileEntry::Failed(_) => None,
-        }
+        resolve_in_dir(dir, &named.value())
     }
 }
 
-/// The root of a parsed base file, its notes and source recorded.
+/// A merge input, borrowed.
+enum InputView<'a> {
+    Tree(SourceId, &'a Element, &'a [ConfigNote]),
+    Failed(ConfigNote),
+}
+
+/// The root of a parsed base file (a copy, to merge into), its notes and
+/// source recorded.
 fn parsed_base(
-    entry: FileEntry,
+    view: InputView,
     notes: &mut Vec<ConfigNote>,
     files: &mut Vec<SourceId>,
 ) -> Result<(Element, Option<SourceId>), ConfigNote> {
-    match entry {
-        FileEntry::Parsed {
-            source,
-            root,
-            notes: file_notes,
-        } => {
-            notes.extend(file_notes);
+    match view {
+        InputView::Tree(source, root, file_notes) => {
+            notes.extend(file_notes.iter().cloned());
             files.push(source);
-            Ok((root, Some(source)))
+            Ok((root.clone(), Some(source)))
         }
-        FileEntry::Failed(note) => Err(note),
+        InputView::Failed(note) => Err(note),
     }
 }
 
