@@ -27,10 +27,19 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     let mut findings = Vec::new();
     let mut secret_spans = Vec::new();
     let mut internal_errors = Vec::new();
-    for server in &discovery.servers {
-        // A bug in one server's checks must not take the others down.
-        let checked =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_server(server)));
+    // Servers are checked in parallel; their findings are taken in order.
+    let checked: Vec<_> = {
+        use rayon::prelude::*;
+        discovery
+            .servers
+            .par_iter()
+            .map(|server| {
+                // A bug in one server's checks must not take the others down.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_server(server)))
+            })
+            .collect()
+    };
+    for (server, checked) in discovery.servers.iter().zip(checked) {
         let Ok(mut found) = checked else {
             internal_errors.push(format!("internal error while checking {}", server.label));
             continue;
@@ -106,16 +115,14 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
         *s = ws.sources.to_host(*s);
     }
     // A file shared by trees (conf.d) or servers is reported once.
+    let mut seen = std::collections::HashSet::new();
     let mut unique: Vec<Finding> = Vec::with_capacity(findings.len());
     for f in findings {
-        if !unique
-            .iter()
-            .any(|u| u.code == f.code && u.primary == f.primary && u.message == f.message)
-        {
+        if seen.insert((f.code, f.primary, f.message.clone())) {
             unique.push(f);
         }
     }
-    unique.sort_by_key(|f| {
+    unique.sort_by_cached_key(|f| {
         let loc = ws.sources.locate(f.primary);
         (loc.file, loc.line, loc.column, f.code)
     });

@@ -145,12 +145,18 @@ pub struct Location {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// The first source registered under each path (embedded ones aside).
+    by_path: std::collections::HashMap<PathBuf, SourceId>,
 }
 
 impl SourceMap {
     pub fn add(&mut self, file: SourceFile) -> SourceId {
+        let id = SourceId(self.files.len() as u32);
+        if file.embedding().is_none() && !self.by_path.contains_key(&file.path) {
+            self.by_path.insert(file.path.clone(), id);
+        }
         self.files.push(file);
-        SourceId(self.files.len() as u32 - 1)
+        id
     }
 
     pub fn get(&self, id: SourceId) -> &SourceFile {
@@ -158,10 +164,7 @@ impl SourceMap {
     }
 
     pub fn find(&self, path: &Path) -> Option<SourceId> {
-        self.files
-            .iter()
-            .position(|f| f.path == path && f.embedding().is_none())
-            .map(|i| SourceId(i as u32))
+        self.by_path.get(path).copied()
     }
 
     pub fn len(&self) -> usize {
