@@ -52,6 +52,11 @@ enum FileEntry {
     /// Registered (see [`Workspace::preload`]) but not parsed as a
     /// configuration yet: a deployment file, parsed as one only if asked.
     Pending(SourceId),
+    /// An embedded text whose tree was dropped once used (see
+    /// [`Workspace::release_embedded`]): parsed again if asked for.
+    Released {
+        yaml: bool,
+    },
 }
 
 /// A file that [`Workspace::preload`] read; what is known about it before
@@ -63,8 +68,7 @@ enum Preread {
     Json(Option<Result<String, String>>),
 }
 
-/// YAML documents parsed once by [`Workspace::preload`], for the
-/// deployment frontends (which take them with [`Workspace::take_yaml`]).
+/// A YAML text's documents, or why it does not parse.
 pub type YamlDocs = Result<Vec<crate::syntax::yaml::YamlNode>, ParseError>;
 
 /// One effective configuration tree.
@@ -147,11 +151,11 @@ pub struct Workspace {
     texts: HashMap<PathBuf, Result<SourceId, ConfigNote>>,
     /// `--var-file`: Terraform variable files for every root module.
     pub var_files: Vec<PathBuf>,
-    /// Documents of the YAML files preloaded, until the deployment
-    /// frontends take them.
-    yaml: HashMap<PathBuf, (SourceId, YamlDocs)>,
     /// `.json` files whose beginning shows they are no plan.
     not_plans: std::collections::HashSet<PathBuf>,
+    /// Embedded sources parsed as YAML (to parse one again, see
+    /// [`Workspace::release_embedded`]).
+    embedded_yaml: std::collections::HashSet<SourceId>,
 }
 
 impl Default for Workspace {
@@ -167,8 +171,8 @@ impl Default for Workspace {
             embedded: HashMap::new(),
             texts: HashMap::new(),
             var_files: Vec::new(),
-            yaml: HashMap::new(),
             not_plans: Default::default(),
+            embedded_yaml: Default::default(),
         }
     }
 }
@@ -367,9 +371,10 @@ impl Workspace {
 
     /// Read and parse, in parallel, every file of `paths` that discovery
     /// will look at: configuration files (`.xml`, `.conf`, `.yaml`, `.yml`)
-    /// are registered in the order given and parsed (YAML documents are
-    /// kept for the deployment frontends, see [`Workspace::take_yaml`]);
-    /// `.json` files are read only when their beginning may be a plan's.
+    /// are registered in the order given and parsed, except `.yaml`/`.yml`
+    /// files, which the deployment frontends parse once for both uses (see
+    /// [`Workspace::pending`] and [`Workspace::settle_yaml`]); `.json`
+    /// files are read only when their beginning may be a plan's.
     /// Later lookups find the results, as if each file had been read on
     /// first use. Files already known are left alone.
     pub fn preload<'p>(&mut self, paths: impl IntoIterator<Item = &'p PathBuf>) {
@@ -423,37 +428,33 @@ impl Workspace {
         }
         let sources = &self.sources;
         let limits = &self.limits;
-        let parsed: Vec<(FileEntry, Option<YamlDocs>)> = parse
+        let parsed: Vec<FileEntry> = parse
             .par_iter()
             .map(|(path, source, yaml)| {
-                let text = &sources.get(*source).text;
                 if *yaml && is_yaml_name(path) {
-                    // Parsed once: the deployment frontends classify the
-                    // documents, and the file becomes a configuration tree
-                    // only when they leave it (see `settle_yaml`).
-                    let docs = syntax::yaml::parse_documents(*source, text, limits);
-                    (FileEntry::Pending(*source), Some(docs))
+                    FileEntry::Pending(*source)
                 } else {
-                    (parse_entry(*source, text, *yaml, limits), None)
+                    parse_entry(*source, &sources.get(*source).text, *yaml, limits)
                 }
             })
             .collect();
-        for ((path, source, _), (entry, docs)) in parse.into_iter().zip(parsed) {
+        for ((path, _, _), entry) in parse.into_iter().zip(parsed) {
             self.files.insert(path.clone(), entry);
-            if let Some(docs) = docs {
-                self.yaml.insert(path.clone(), (source, docs));
-            }
         }
     }
 
-    /// The YAML documents [`Workspace::preload`] parsed for a file, taken
-    /// out (each once): its source and the documents or the parse error.
-    pub fn take_yaml(&mut self, path: &Path) -> Option<(SourceId, YamlDocs)> {
-        self.yaml.remove(path)
+    /// The source of a file registered but not parsed yet (see
+    /// [`Workspace::preload`]).
+    pub fn pending(&self, path: &Path) -> Option<SourceId> {
+        match self.files.get(path)? {
+            FileEntry::Pending(source) => Some(*source),
+            _ => None,
+        }
     }
 
-    /// Make a preloaded YAML file a configuration tree from the documents
-    /// already parsed (see [`Workspace::take_yaml`]), as reading it would.
+    /// Make a pending YAML file a configuration tree from its documents,
+    /// parsed once for the deployment frontends (see [`prepare_yaml_entry`]),
+    /// as reading it would.
     pub fn settle_yaml(&mut self, path: &Path, entry: PreparedEntry) {
         if matches!(self.files.get(path), Some(FileEntry::Pending(_))) {
             self.files.insert(path.to_path_buf(), entry.0);
@@ -522,6 +523,9 @@ impl Workspace {
         let yaml = is_yaml(Path::new(name), &text);
         let source = self.sources.add_embedded(text, whole, lines);
         let entry = parse_entry(source, &self.sources.get(source).text, yaml, &self.limits);
+        if yaml {
+            self.embedded_yaml.insert(source);
+        }
         self.embedded.insert(source, entry);
         source
     }
@@ -534,15 +538,40 @@ impl Workspace {
             FileEntry::Failed(
                 ConfigNote::Invalid { source, .. } | ConfigNote::Template { source },
             ) => Some(*source),
-            FileEntry::Failed(_) => None,
+            FileEntry::Failed(_) | FileEntry::Released { .. } => None,
+        }
+    }
+
+    /// Drop the trees of embedded sources that were merged and will not be
+    /// again (the files an image ships into one container): a run with
+    /// thousands of containers keeps one copy of each, in its server. One
+    /// asked for again is parsed again.
+    pub fn release_embedded(&mut self, sources: &[SourceId]) {
+        for source in sources {
+            if let Some(entry) = self.embedded.get_mut(source) {
+                if matches!(entry, FileEntry::Parsed { .. }) {
+                    let yaml = self.embedded_yaml.contains(source);
+                    *entry = FileEntry::Released { yaml };
+                }
+            }
+        }
+    }
+
+    /// Parse a released embedded source again.
+    fn embedded_entry(&mut self, source: SourceId) {
+        if let Some(FileEntry::Released { yaml }) = self.embedded.get(&source) {
+            let yaml = *yaml;
+            let entry = parse_entry(source, &self.sources.get(source).text, yaml, &self.limits);
+            self.embedded.insert(source, entry);
         }
     }
 
     /// The root of an embedded source, if it parsed.
-    pub fn root_of_source(&self, source: SourceId) -> Option<&Element> {
+    pub fn root_of_source(&mut self, source: SourceId) -> Option<&Element> {
+        self.embedded_entry(source);
         match self.embedded.get(&source)? {
             FileEntry::Parsed { root, .. } => Some(root),
-            FileEntry::Failed(_) | FileEntry::Pending(_) => None,
+            _ => None,
         }
     }
 
@@ -550,7 +579,7 @@ impl Workspace {
     pub fn failure_of_source(&self, source: SourceId) -> Option<ConfigNote> {
         match self.embedded.get(&source)? {
             FileEntry::Failed(n) => Some(n.clone()),
-            FileEntry::Parsed { .. } | FileEntry::Pending(_) => None,
+            _ => None,
         }
     }
 
@@ -569,14 +598,16 @@ impl Workspace {
                 notes,
             }) => InputView::Tree(*source, root, notes),
             Some(FileEntry::Failed(note)) => InputView::Failed(note.clone()),
-            Some(FileEntry::Pending(_)) | None => InputView::Failed(ConfigNote::Unreadable {
-                path: match input {
-                    Input::File(path) => path.clone(),
-                    Input::Source(source) => self.sources.get(*source).path.clone(),
-                    Input::Tree(_) => PathBuf::new(),
-                },
-                message: "not registered as a configuration".into(),
-            }),
+            Some(FileEntry::Pending(_) | FileEntry::Released { .. }) | None => {
+                InputView::Failed(ConfigNote::Unreadable {
+                    path: match input {
+                        Input::File(path) => path.clone(),
+                        Input::Source(source) => self.sources.get(*source).path.clone(),
+                        Input::Tree(_) => PathBuf::new(),
+                    },
+                    message: "not registered as a configuration".into(),
+                })
+            }
         }
     }
 
@@ -598,7 +629,7 @@ impl Workspace {
     pub fn root_of(&mut self, path: &Path) -> Option<&Element> {
         match self.entry(path) {
             FileEntry::Parsed { root, .. } => Some(root),
-            FileEntry::Failed(_) | FileEntry::Pending(_) => None,
+            _ => None,
         }
     }
 
@@ -606,7 +637,7 @@ impl Workspace {
     pub fn failure_of(&mut self, path: &Path) -> Option<ConfigNote> {
         match self.entry(path) {
             FileEntry::Failed(n) => Some(n.clone()),
-            FileEntry::Parsed { .. } | FileEntry::Pending(_) => None,
+            _ => None,
         }
     }
 
@@ -645,16 +676,23 @@ impl Workspace {
                     &mut files,
                 )?
             }
-            Base::Source(source) => parsed_base(
-                self.input_view(&Input::Source(source)),
-                &mut notes,
-                &mut files,
-            )?,
+            Base::Source(source) => {
+                self.embedded_entry(source);
+                parsed_base(
+                    self.input_view(&Input::Source(source)),
+                    &mut notes,
+                    &mut files,
+                )?
+            }
         };
         // Each file is read (and parsed) once; merging borrows its tree.
         for input in inputs {
-            if let Input::File(path) = input {
-                self.entry(path);
+            match input {
+                Input::File(path) => {
+                    self.entry(path);
+                }
+                Input::Source(source) => self.embedded_entry(*source),
+                Input::Tree(_) => {}
             }
         }
         let main_is_ch = is_clickhouse_root(&root.name);

@@ -17,7 +17,7 @@ pub mod value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::clickhouse::load::{prepare_yaml_entry, ConfigNote, PreparedEntry, Workspace, YamlDocs};
+use crate::clickhouse::load::{prepare_yaml_entry, ConfigNote, PreparedEntry, Workspace};
 use crate::model::Server;
 use crate::source::SourceId;
 use crate::syntax::yaml;
@@ -311,30 +311,28 @@ pub fn discover(ws: &mut Workspace, files: &BTreeSet<PathBuf>) -> DeployOutput {
     use rayon::prelude::*;
     let mut out = DeployOutput::default();
     let mut found = Found::default();
-    // The documents preloaded (parsed once), or the source to parse.
-    let mut todo: Vec<(&PathBuf, SourceId, Option<YamlDocs>)> = Vec::new();
+    // Files registered but not parsed yet (see Workspace::preload), and
+    // texts registered otherwise (stdin).
+    let mut todo: Vec<(&PathBuf, SourceId, bool)> = Vec::new();
     for path in files {
         if !is_yaml_name(path) {
             continue;
         }
-        if let Some((source, docs)) = ws.take_yaml(path) {
-            todo.push((path, source, Some(docs)));
+        if let Some(source) = ws.pending(path) {
+            todo.push((path, source, true));
         } else if let Some(source) = ws.source_of(path) {
-            todo.push((path, source, None));
+            todo.push((path, source, false));
         }
     }
-    // Classified in parallel; a file the frontends leave becomes a
-    // configuration tree from the same documents.
+    // Parsed and classified in parallel; a pending file the frontends leave
+    // becomes a configuration tree from the same documents, which are then
+    // dropped.
     let shared: &Workspace = ws;
     let classified: Vec<(&PathBuf, Classified, Option<PreparedEntry>)> = todo
         .into_par_iter()
-        .map(|(path, source, docs)| {
+        .map(|(path, source, pending)| {
             let text = &shared.sources.get(source).text;
-            let Some(docs) = docs else {
-                let docs = parse_lenient(source, text, &shared.limits);
-                let c = classify_docs(shared, path, source, docs.as_deref().map_err(Clone::clone));
-                return (path, c, None);
-            };
+            let docs = yaml::parse_documents(source, text, &shared.limits);
             let c = match &docs {
                 Ok(d) => classify_docs(shared, path, source, Ok(d)),
                 Err(e) => {
@@ -347,7 +345,7 @@ pub fn discover(ws: &mut Workspace, files: &BTreeSet<PathBuf>) -> DeployOutput {
                     )
                 }
             };
-            let entry = (!c.takes()).then(|| prepare_yaml_entry(source, text, &docs));
+            let entry = (pending && !c.takes()).then(|| prepare_yaml_entry(source, text, &docs));
             (path, c, entry)
         })
         .collect();

@@ -114,9 +114,11 @@ fn predefined_entity(name: &str) -> Option<&'static str> {
 fn close(
     stack: &mut [Element],
     root: &mut Option<Element>,
-    element: Element,
+    mut element: Element,
     offset: usize,
 ) -> Result<(), ParseError> {
+    // Trees are kept for the whole run: no room for children never added.
+    element.children.shrink_to_fit();
     match stack.last_mut() {
         Some(parent) => parent.children.push(Node::Element(element)),
         None if root.is_none() => *root = Some(element),
