@@ -6,6 +6,10 @@
 #   bench/run.sh            everything (installs checkov into bench/out/venv)
 #   bench/run.sh --quick    skip checkov
 #
+# Related: bench/instructions.sh counts the instructions of one run
+# (callgrind: repeatable on a busy machine); bench/compare.sh checks that two
+# builds print the same output.
+#
 # Figures are printed, never asserted: compare ratios measured in one run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,7 +23,9 @@ cargo build --release --quiet
 BIN=$ROOT/target/release/chlint
 mkdir -p "$OUT"
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr), $(rustc --version)"
+cpu=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
+echo "machine: $(nproc) cores ($cpu), $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr), $(rustc --version)"
+echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every figure; ratios are measured in one run)"
 echo "chlint:  $($BIN --version)"
 
 python3 "$ROOT/bench/make_trees.py" "$CORPUS" "$OUT"

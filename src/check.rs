@@ -39,31 +39,47 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     let mut secret_spans = Vec::new();
     let mut internal_errors = discovery.internal_errors.clone();
     let mut warnings = discovery.warnings.clone();
-    for server in &discovery.servers {
-        // A bug in one server's checks must not take the others down.
-        let checked = crate::guard::catch(|| {
-            let mut found = check_server(server);
-            let notes: Vec<ConfigNote> = server_notes(server).cloned().collect();
-            found.extend(notes.iter().filter_map(|n| check_notes(n, &mut ws.sources)));
-            let mut settled = Vec::with_capacity(found.len());
-            for mut f in found {
-                if settle(&mut f, server, ws) {
-                    settled.push(f);
+    // Servers are checked in parallel (their rules only read the server);
+    // their findings are then settled and taken in server order.
+    let checked: Vec<_> = {
+        use rayon::prelude::*;
+        discovery
+            .servers
+            .par_iter()
+            .map(|server| {
+                // A bug in one server's checks must not take the others down.
+                crate::guard::catch(|| {
+                    let found = check_server(server);
+                    let mut secrets: Vec<Span> = server
+                        .deploy
+                        .literal_secrets
+                        .iter()
+                        .map(|s| s.span)
+                        .collect();
+                    collect_secrets(&server.config.root, &mut secrets);
+                    if let Some(u) = &server.users_config {
+                        collect_secrets(&u.root, &mut secrets);
+                    }
+                    (found, secrets)
+                })
+            })
+            .collect()
+    };
+    for (server, checked) in discovery.servers.iter().zip(checked) {
+        let settled = checked.and_then(|(mut found, secrets)| {
+            crate::guard::catch(|| {
+                let notes: Vec<ConfigNote> = server_notes(server).cloned().collect();
+                found.extend(notes.iter().filter_map(|n| check_notes(n, &mut ws.sources)));
+                let mut settled = Vec::with_capacity(found.len());
+                for mut f in found {
+                    if settle(&mut f, server, ws) {
+                        settled.push(f);
+                    }
                 }
-            }
-            let mut secrets: Vec<Span> = server
-                .deploy
-                .literal_secrets
-                .iter()
-                .map(|s| s.span)
-                .collect();
-            collect_secrets(&server.config.root, &mut secrets);
-            if let Some(u) = &server.users_config {
-                collect_secrets(&u.root, &mut secrets);
-            }
-            (settled, secrets)
+                (settled, secrets)
+            })
         });
-        match checked {
+        match settled {
             Ok((found, secrets)) => {
                 findings.extend(found);
                 secret_spans.extend(secrets);

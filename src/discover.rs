@@ -359,6 +359,115 @@ fn unsafe_ignore_file(dir: &Path, roots: &[PathBuf]) -> Option<String> {
     None
 }
 
+/// The files under `path` (and anything else with a configuration's name:
+/// a FIFO, a link, which reading decides on without opening what is not a
+/// regular file), walked in parallel with the `ignore` crate's walker
+/// (`.gitignore` and `.ignore` files apply; folders whose ignore files are
+/// unsafe to read are left out with a warning). Errors on the named path
+/// itself go to `errors`, those below it to `warnings`, each in the order
+/// of the paths they concern.
+fn walk(
+    path: &Path,
+    roots: &[PathBuf],
+    files: &mut BTreeSet<PathBuf>,
+    errors: &mut Vec<String>,
+    warnings: &Arc<Mutex<Vec<String>>>,
+) {
+    let found: Mutex<Walked> = Mutex::default();
+    let filter_roots = roots.to_vec();
+    let filter_warnings = Arc::clone(warnings);
+    ignore::WalkBuilder::new(path)
+        .hidden(false)
+        .filter_entry(move |e| {
+            let n = e.file_name().to_string_lossy();
+            if e.depth() > 0 && [".git", "target", "node_modules"].contains(&n.as_ref()) {
+                return false;
+            }
+            if e.depth() > 0 && e.file_type().is_some_and(|t| t.is_dir()) {
+                if let Some(why) = unsafe_ignore_file(e.path(), &filter_roots) {
+                    if let Ok(mut w) = filter_warnings.lock() {
+                        w.push(format!(
+                            "{}: folder not checked: {why}",
+                            crate::source::display_path(e.path())
+                        ));
+                    }
+                    return false;
+                }
+            }
+            true
+        })
+        .build_parallel()
+        .run(|| {
+            // Each thread collects its own, then hands them over once.
+            let mut mine = Collector {
+                walked: Walked::default(),
+                into: &found,
+            };
+            Box::new(move |entry| {
+                match entry {
+                    Ok(e) if e.file_type().is_some_and(|t| t.is_dir()) => {}
+                    Ok(e) => {
+                        if e.file_type().is_some_and(|t| t.is_file()) || is_checked_name(e.path()) {
+                            mine.walked.files.push(e.into_path())
+                        }
+                    }
+                    Err(err) => {
+                        let at = error_path(&err).unwrap_or_default();
+                        if err.depth().unwrap_or(1) == 0 {
+                            mine.walked.errors.push((at, err.to_string()))
+                        } else {
+                            mine.walked.warnings.push((at, err.to_string()))
+                        }
+                    }
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    let mut walked = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    files.extend(walked.files);
+    walked.errors.sort();
+    errors.extend(walked.errors.into_iter().map(|(_, e)| e));
+    walked.warnings.sort();
+    if let Ok(mut w) = warnings.lock() {
+        w.extend(walked.warnings.into_iter().map(|(_, e)| e));
+    }
+}
+
+/// What the walker found: files, and errors with the path they concern.
+#[derive(Default)]
+struct Walked {
+    files: Vec<PathBuf>,
+    errors: Vec<(PathBuf, String)>,
+    warnings: Vec<(PathBuf, String)>,
+}
+
+/// What one walker thread found; handed over when the thread is done.
+struct Collector<'a> {
+    walked: Walked,
+    into: &'a Mutex<Walked>,
+}
+
+impl Drop for Collector<'_> {
+    fn drop(&mut self) {
+        let mut all = self.into.lock().unwrap_or_else(|e| e.into_inner());
+        all.files.append(&mut self.walked.files);
+        all.errors.append(&mut self.walked.errors);
+        all.warnings.append(&mut self.walked.warnings);
+    }
+}
+
+/// The path an error of the walker is about, to sort errors by.
+fn error_path(err: &ignore::Error) -> Option<PathBuf> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
 /// Walk the given paths and build every server they describe.
 pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
     let mut out = Discovery::default();
@@ -400,47 +509,15 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
             ));
             continue;
         }
-        let filter_roots = roots.clone();
-        let filter_warnings = Arc::clone(&warnings);
-        let walker = ignore::WalkBuilder::new(path)
-            .hidden(false)
-            .filter_entry(move |e| {
-                let n = e.file_name().to_string_lossy();
-                if e.depth() > 0 && [".git", "target", "node_modules"].contains(&n.as_ref()) {
-                    return false;
-                }
-                if e.depth() > 0 && e.file_type().is_some_and(|t| t.is_dir()) {
-                    if let Some(why) = unsafe_ignore_file(e.path(), &filter_roots) {
-                        if let Ok(mut w) = filter_warnings.lock() {
-                            w.push(format!(
-                                "{}: folder not checked: {why}",
-                                crate::source::display_path(e.path())
-                            ));
-                        }
-                        return false;
-                    }
-                }
-                true
-            })
-            .build();
-        for entry in walker {
-            match entry {
-                Ok(e) if e.file_type().is_some_and(|t| t.is_dir()) => {}
-                // Files, and anything else with a configuration's name
-                // (a FIFO, a link): reading decides, without opening what is
-                // not a regular file.
-                Ok(e) => {
-                    if e.file_type().is_some_and(|t| t.is_file()) || is_checked_name(e.path()) {
-                        files.insert(e.into_path());
-                    }
-                }
-                Err(err) if err.depth().unwrap_or(1) == 0 => out.errors.push(err.to_string()),
-                Err(err) => out.warnings.push(err.to_string()),
-            }
-        }
+        walk(path, &roots, &mut files, &mut out.errors, &warnings);
     }
-    out.warnings
-        .extend(warnings.lock().map(|w| w.clone()).unwrap_or_default());
+    // Folders left out, then errors below the named paths, in path order.
+    let mut walk_warnings = warnings.lock().map(|w| w.clone()).unwrap_or_default();
+    walk_warnings.sort();
+    out.warnings.extend(walk_warnings);
+    // Every file is read and parsed once, in parallel, before any is used
+    // (through the same checked reads and budgets as reading on first use).
+    ws.preload(&files);
     // Deployment files (compose, Kubernetes, Helm values) and the
     // configuration they mount.
     // A bug in a frontend must not take the plain configurations down.

@@ -290,18 +290,29 @@ pub fn apply(
         }
     }
     let mut used: Vec<Vec<bool>> = all.iter().map(|d| vec![false; d.items.len()]).collect();
+    // The directives of each source, so that a finding looks at its file's only.
+    let mut by_source: std::collections::HashMap<SourceId, Vec<usize>> = Default::default();
+    for (i, d) in all.iter().enumerate() {
+        by_source.entry(d.source).or_default().push(i);
+    }
     let mut out = Applied::default();
     for f in findings {
-        let (line, _) = sources.get(f.primary.source).line_col(f.primary.start);
         let mut hit = false;
-        for (d, used) in all.iter().zip(used.iter_mut()) {
-            if d.source != f.primary.source || !d.lines.contains(&line) || !d.applies() {
-                continue;
-            }
-            for (item, u) in d.items.iter().zip(used.iter_mut()) {
-                if item.code == Some(f.code) {
-                    *u = true;
-                    hit = true;
+        let here = by_source
+            .get(&f.primary.source)
+            .map_or(&[][..], Vec::as_slice);
+        if !here.is_empty() {
+            let (line, _) = sources.get(f.primary.source).line_col(f.primary.start);
+            for &i in here {
+                let d = &all[i];
+                if !d.lines.contains(&line) || !d.applies() {
+                    continue;
+                }
+                for (item, u) in d.items.iter().zip(used[i].iter_mut()) {
+                    if item.code == Some(f.code) {
+                        *u = true;
+                        hit = true;
+                    }
                 }
             }
         }

@@ -186,6 +186,18 @@ impl Element {
         self.has_attr("from_env") || self.has_attr("from_zk") || self.has_attr("incl")
     }
 
+    /// Release the room vectors keep for elements and attributes never
+    /// added, in this element and all below it (trees built by appending
+    /// live as long as the run).
+    pub fn shrink(&mut self) {
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            e.children.shrink_to_fit();
+            e.attrs.shrink_to_fit();
+            stack.extend(e.elements_mut());
+        }
+    }
+
     /// Depth-first walk over this element and all below it.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Element)) {
         let mut stack = vec![self];

@@ -1,7 +1,7 @@
 //! Reading configuration files (each once) and building one effective tree:
 //! the main file, its merge files in ClickHouse's order, then substitutions.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::element::Element;
@@ -78,7 +78,68 @@ enum FileEntry {
     Failed(ConfigNote),
     /// Read and found not to be a configuration: its tree and text dropped.
     Released,
+    /// Registered (see [`Workspace::preload`]) but not parsed as a
+    /// configuration yet: a YAML file the deployment frontends parse first,
+    /// parsed as a configuration only if asked.
+    Pending(SourceId),
+    /// An embedded text whose tree was dropped once used (see
+    /// [`Workspace::release_embedded`]): parsed again if asked for.
+    EmbeddedReleased {
+        yaml: bool,
+    },
 }
+
+/// A file [`Workspace::preload`] read: its text, or why it cannot be read
+/// (with the leniently decoded beginning of one that is not text).
+struct Preread {
+    text: Result<String, ConfigNote>,
+    prefix: Option<String>,
+}
+
+/// What [`Workspace::preload`] got for one file it checked.
+enum Fetched {
+    Read(Preread),
+    /// A `.json` file whose beginning shows it is no plan: not kept.
+    NoPlan,
+    /// Refused by the checks before opening (the reason is kept there).
+    Refused,
+}
+
+/// Does the beginning of this `.json` file show it is no Terraform plan (a
+/// plan names its `format_version` at the top, see
+/// [`syntax::json::looks_like_plan`])? Then it is not read in full. Only a
+/// regular file is opened and read.
+fn not_a_plan(path: &Path) -> bool {
+    use std::io::Read as _;
+    // The decoded text's first 4096 bytes come from at most this many.
+    const HEAD: usize = 3 + 2 * 4096;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = Vec::with_capacity(HEAD);
+    if file.take(HEAD as u64).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let utf16 = head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF");
+    let found = head.windows(16).any(|w| w == b"\"format_version\"");
+    !utf16 && !found
+}
+
+/// The leniently decoded beginning of a file too large to read.
+fn sniff(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head))
+        .ok()
+        .map(|_| lenient_prefix(&head))
+}
+
+/// A YAML text's documents, or why it does not parse.
+pub type YamlDocs = Result<Vec<crate::syntax::yaml::YamlNode>, ParseError>;
 
 /// One effective configuration tree.
 #[derive(Clone, Debug)]
@@ -176,6 +237,11 @@ pub struct Workspace {
     /// The beginning of files that could not be decoded or were too large,
     /// decoded leniently: enough to tell a ClickHouse configuration.
     prefixes: HashMap<PathBuf, String>,
+    /// `.json` files whose beginning shows they are no plan.
+    not_plans: HashSet<PathBuf>,
+    /// Embedded sources parsed as YAML (to parse one again, see
+    /// [`Workspace::release_embedded`]).
+    embedded_yaml: HashSet<SourceId>,
 }
 
 impl Default for Workspace {
@@ -196,6 +262,8 @@ impl Default for Workspace {
             texts: HashMap::new(),
             var_files: Vec::new(),
             prefixes: HashMap::new(),
+            not_plans: HashSet::new(),
+            embedded_yaml: HashSet::new(),
         }
     }
 }
@@ -420,11 +488,86 @@ pub fn parse_config(
     yaml: bool,
     limits: &Limits,
 ) -> Result<(Element, Vec<ConfigNote>), ParseError> {
-    let root_span = Span::new(source, 0, 0);
     if !yaml {
         return Ok((syntax::xml::parse(source, text, limits)?, Vec::new()));
     }
     let docs = syntax::yaml::parse_documents(source, text, limits)?;
+    yaml_config(source, &docs)
+}
+
+/// `.yaml`/`.yml`: the files the deployment frontends read.
+fn is_yaml_name(path: &Path) -> bool {
+    matches!(extension(path).as_str(), "yaml" | "yml")
+}
+
+/// Parse a registered text as a ClickHouse configuration file.
+fn parse_entry(source: SourceId, text: &str, yaml: bool, limits: &Limits) -> FileEntry {
+    entry_of(source, text, parse_config(source, text, yaml, limits))
+}
+
+/// [`parse_entry`] with a panic in chlint's parsers made an internal error
+/// for that file (`path`), as reading it would.
+fn parse_entry_guarded(
+    path: &Path,
+    source: SourceId,
+    text: &str,
+    yaml: bool,
+    limits: &Limits,
+) -> FileEntry {
+    crate::guard::catch(|| parse_entry(source, text, yaml, limits)).unwrap_or_else(|message| {
+        FileEntry::Failed(ConfigNote::Internal {
+            path: path.to_path_buf(),
+            message,
+        })
+    })
+}
+
+fn entry_of(
+    source: SourceId,
+    text: &str,
+    result: Result<(Element, Vec<ConfigNote>), ParseError>,
+) -> FileEntry {
+    match result {
+        Ok((root, notes)) => FileEntry::Parsed {
+            source,
+            root,
+            notes,
+        },
+        // A Helm or Go template is rendered before ClickHouse reads it.
+        Err(_) if is_template(text) => FileEntry::Failed(ConfigNote::Template { source }),
+        Err(error) => FileEntry::Failed(ConfigNote::Invalid { source, error }),
+    }
+}
+
+/// A YAML file's configuration tree made from its documents (see
+/// [`Workspace::settle_yaml`]); computed off the workspace.
+pub struct PreparedEntry(FileEntry);
+
+impl PreparedEntry {
+    /// chlint's own failure (a panic) while parsing or classifying the file.
+    pub fn internal(path: &Path, message: String) -> PreparedEntry {
+        PreparedEntry(FileEntry::Failed(ConfigNote::Internal {
+            path: path.to_path_buf(),
+            message,
+        }))
+    }
+}
+
+/// The configuration tree of a YAML text from its parsed documents, as
+/// [`parse_config`] would make it.
+pub fn prepare_yaml_entry(source: SourceId, text: &str, docs: &YamlDocs) -> PreparedEntry {
+    let result = match docs {
+        Ok(docs) => yaml_config(source, docs),
+        Err(e) => Err(e.clone()),
+    };
+    PreparedEntry(entry_of(source, text, result))
+}
+
+fn yaml_config(
+    source: SourceId,
+    docs: &[crate::syntax::yaml::YamlNode],
+) -> Result<(Element, Vec<ConfigNote>), ParseError> {
+    let root_span = Span::new(source, 0, 0);
     let Some(doc) = docs.first() else {
         return Ok((Element::new("clickhouse", root_span), Vec::new()));
     };
@@ -438,9 +581,20 @@ pub fn parse_config(
 impl Workspace {
     /// Read a file once; later calls return the same result.
     fn entry(&mut self, path: &Path) -> &FileEntry {
-        if !self.files.contains_key(path) {
-            let entry = self.read(path);
-            self.files.insert(path.to_path_buf(), entry);
+        match self.files.get(path) {
+            None => {
+                let entry = self.read(path);
+                self.files.insert(path.to_path_buf(), entry);
+            }
+            // Registered without parsing: parse it now.
+            Some(FileEntry::Pending(source)) => {
+                let source = *source;
+                let text = &self.sources.get(source).text;
+                let yaml = is_yaml(path, text);
+                let entry = parse_entry_guarded(path, source, text, yaml, &self.limits);
+                self.files.insert(path.to_path_buf(), entry);
+            }
+            Some(_) => {}
         }
         &self.files[path]
     }
@@ -470,13 +624,35 @@ impl Workspace {
     /// [`Workspace::roots`], the size limits hold, and the text is UTF-8 or
     /// UTF-16 with a byte order mark.
     fn read_checked(&mut self, path: &Path) -> Result<String, ConfigNote> {
-        let unreadable = |message: String| ConfigNote::Unreadable {
-            path: path.to_path_buf(),
-            message,
+        let read = match self.check_file(path) {
+            Ok(len) => match self.over_budget(path, len) {
+                Some(note) => Preread {
+                    text: Err(note),
+                    prefix: None,
+                },
+                None => self.read_file(path),
+            },
+            Err(r) => r,
         };
-        let skipped = |reason: String| ConfigNote::Skipped {
-            path: path.to_path_buf(),
-            reason,
+        if let Some(prefix) = read.prefix {
+            self.prefixes.insert(path.to_path_buf(), prefix);
+        }
+        read.text
+    }
+
+    /// The checks made before a file is opened: it is a regular file (a FIFO
+    /// is never opened), inside [`Workspace::roots`] and no larger than
+    /// [`Workspace::max_file_size`]. Its length when it may be read.
+    fn check_file(&self, path: &Path) -> Result<u64, Preread> {
+        let fail = |text: ConfigNote| Preread {
+            text: Err(text),
+            prefix: None,
+        };
+        let skipped = |reason: String| {
+            fail(ConfigNote::Skipped {
+                path: path.to_path_buf(),
+                reason,
+            })
         };
         let meta = std::fs::metadata(path).map_err(|e| skipped(describe_missing(path, &e)))?;
         if !meta.is_file() {
@@ -485,33 +661,242 @@ impl Workspace {
         if let Some(reason) = self.outside_roots(path) {
             return Err(skipped(reason));
         }
-        let max = self.max_file_size;
-        let too_large =
-            || format!("larger than {max} bytes, not read (the limit is set with --max-file-size)");
         if meta.len() > self.max_file_size {
-            self.sniff(path);
-            return Err(unreadable(too_large()));
+            return Err(Preread {
+                text: Err(self.too_large(path)),
+                prefix: sniff(path),
+            });
         }
-        if self.kept.saturating_add(meta.len()) > self.max_total_size {
-            return Err(unreadable(format!(
+        Ok(meta.len())
+    }
+
+    fn too_large(&self, path: &Path) -> ConfigNote {
+        ConfigNote::Unreadable {
+            path: path.to_path_buf(),
+            message: format!(
+                "larger than {} bytes, not read (the limit is set with --max-file-size)",
+                self.max_file_size
+            ),
+        }
+    }
+
+    /// Why a file of `len` bytes may not be read now: the text kept in this
+    /// run would pass [`Workspace::max_total_size`].
+    fn over_budget(&self, path: &Path, len: u64) -> Option<ConfigNote> {
+        (self.kept.saturating_add(len) > self.max_total_size).then(|| ConfigNote::Unreadable {
+            path: path.to_path_buf(),
+            message: format!(
                 "not read: the configuration files read before it hold {} bytes, as much as chlint keeps in one run",
                 self.kept
-            )));
-        }
+            ),
+        })
+    }
+
+    /// Read a file [`Workspace::check_file`] let through and decode it; only
+    /// a regular file is read (the handle is checked again). Takes `&self`:
+    /// [`Workspace::preload`] reads files in parallel.
+    fn read_file(&self, path: &Path) -> Preread {
+        let unreadable = |message: String| ConfigNote::Unreadable {
+            path: path.to_path_buf(),
+            message,
+        };
         crate::guard::debug_panic_point(path);
         let bytes = match read_regular(path, self.max_file_size) {
             Ok(Some(bytes)) => bytes,
             Ok(None) => {
-                self.sniff(path);
-                return Err(unreadable(too_large()));
+                return Preread {
+                    text: Err(self.too_large(path)),
+                    prefix: sniff(path),
+                }
             }
-            Err(e) => return Err(unreadable(e.to_string())),
+            Err(e) => {
+                return Preread {
+                    text: Err(unreadable(e.to_string())),
+                    prefix: None,
+                }
+            }
         };
-        decode(&bytes).map_err(|e| {
-            self.prefixes
-                .insert(path.to_path_buf(), lenient_prefix(&bytes));
-            unreadable(e)
-        })
+        match decode(&bytes) {
+            Ok(text) => Preread {
+                text: Ok(text),
+                prefix: None,
+            },
+            Err(e) => Preread {
+                text: Err(unreadable(e)),
+                prefix: Some(lenient_prefix(&bytes)),
+            },
+        }
+    }
+
+    /// Read and parse, in parallel, every file of `paths` that discovery
+    /// will look at, through the same checks as reading one on first use
+    /// (regular files only, inside [`Workspace::roots`], size limit, a panic
+    /// an internal error for that file): configuration files (`.xml`,
+    /// `.conf`, `.yaml`, `.yml`) are registered in the order given and
+    /// parsed, except `.yaml`/`.yml` files, which the deployment frontends
+    /// parse once for both uses (see [`Workspace::pending`] and
+    /// [`Workspace::settle_yaml`]); `.json` files are read only when their
+    /// beginning may be a plan's. Files are taken in order while the text
+    /// they hold fits in [`Workspace::max_total_size`]; the rest are read on
+    /// first use, as before, once the files that are no configuration have
+    /// been let go. Later lookups find the results, as if each file had been
+    /// read on first use. Files already known are left alone.
+    pub fn preload<'p>(&mut self, paths: impl IntoIterator<Item = &'p PathBuf>) {
+        use rayon::prelude::*;
+        let wanted: Vec<(&PathBuf, bool)> = paths
+            .into_iter()
+            .filter_map(|p| match extension(p).as_str() {
+                "xml" | "conf" | "yaml" | "yml" if !self.files.contains_key(p) => Some((p, false)),
+                "json" if !self.texts.contains_key(p) && !self.files.contains_key(p) => {
+                    Some((p, true))
+                }
+                _ => None,
+            })
+            .collect();
+        // Checked before anything is opened, in parallel.
+        let shared: &Workspace = self;
+        let checked: Vec<Result<u64, Preread>> = wanted
+            .par_iter()
+            .map(|(p, _)| {
+                crate::guard::catch(|| shared.check_file(p)).unwrap_or_else(|message| {
+                    Err(Preread {
+                        text: Err(ConfigNote::Internal {
+                            path: p.to_path_buf(),
+                            message,
+                        }),
+                        prefix: None,
+                    })
+                })
+            })
+            .collect();
+        // The text budget, in the order given: files past it are left to be
+        // read on first use.
+        let mut planned = self.kept;
+        let mut taken = 0;
+        for c in &checked {
+            if let Ok(len) = c {
+                if planned.saturating_add(*len) > self.max_total_size {
+                    break;
+                }
+                planned += len;
+            }
+            taken += 1;
+        }
+        let shared: &Workspace = self;
+        let read: Vec<Fetched> = wanted[..taken]
+            .par_iter()
+            .zip(&checked[..taken])
+            .map(|((p, json), c)| {
+                if c.is_err() {
+                    return Fetched::Refused;
+                }
+                let read = || {
+                    if *json && not_a_plan(p) {
+                        Fetched::NoPlan
+                    } else {
+                        Fetched::Read(shared.read_file(p))
+                    }
+                };
+                crate::guard::catch(read).unwrap_or_else(|message| {
+                    Fetched::Read(Preread {
+                        text: Err(ConfigNote::Internal {
+                            path: p.to_path_buf(),
+                            message,
+                        }),
+                        prefix: None,
+                    })
+                })
+            })
+            .collect();
+        // Registered one after the other, in the order given.
+        let mut parse: Vec<(&PathBuf, SourceId, bool)> = Vec::new();
+        let checked = checked.into_iter().take(taken);
+        for (((path, json), c), r) in wanted.into_iter().zip(checked).zip(read) {
+            let r = match (c, r) {
+                (Err(r), _) => r,
+                (Ok(_), Fetched::Read(r)) => r,
+                (Ok(_), Fetched::NoPlan) => {
+                    self.not_plans.insert(path.clone());
+                    continue;
+                }
+                (Ok(_), Fetched::Refused) => continue,
+            };
+            if let Some(prefix) = r.prefix {
+                self.prefixes.insert(path.clone(), prefix);
+            }
+            match (r.text, json) {
+                (Ok(text), false) => {
+                    let yaml = is_yaml(path, &text);
+                    self.kept = self.kept.saturating_add(text.len() as u64);
+                    let source =
+                        self.sources
+                            .add(SourceFile::new(path.clone(), text, SourceKind::File));
+                    parse.push((path, source, yaml));
+                }
+                (Err(note), false) => {
+                    self.files.insert(path.clone(), FileEntry::Failed(note));
+                }
+                (Ok(text), true) => {
+                    self.kept = self.kept.saturating_add(text.len() as u64);
+                    let source =
+                        self.sources
+                            .add(SourceFile::new(path.clone(), text, SourceKind::File));
+                    // As `read_source`: Terraform's findings point into it.
+                    self.sources.pin(source);
+                    self.texts.insert(path.clone(), Ok(source));
+                }
+                (Err(note), true) => {
+                    self.texts.insert(path.clone(), Err(note));
+                }
+            }
+        }
+        let sources = &self.sources;
+        let limits = &self.limits;
+        let parsed: Vec<FileEntry> = parse
+            .par_iter()
+            .map(|(path, source, yaml)| {
+                if *yaml && is_yaml_name(path) {
+                    FileEntry::Pending(*source)
+                } else {
+                    parse_entry_guarded(path, *source, &sources.get(*source).text, *yaml, limits)
+                }
+            })
+            .collect();
+        for ((path, _, _), entry) in parse.into_iter().zip(parsed) {
+            self.files.insert(path.clone(), entry);
+        }
+    }
+
+    /// The source of a file registered but not parsed yet (see
+    /// [`Workspace::preload`]).
+    pub fn pending(&self, path: &Path) -> Option<SourceId> {
+        match self.files.get(path)? {
+            FileEntry::Pending(source) => Some(*source),
+            _ => None,
+        }
+    }
+
+    /// Make a pending YAML file a configuration tree from its documents,
+    /// parsed once for the deployment frontends (see [`prepare_yaml_entry`]),
+    /// as reading it would.
+    pub fn settle_yaml(&mut self, path: &Path, entry: PreparedEntry) {
+        // An internal error (a panic while classifying) stands for the file
+        // however it was registered.
+        let internal = matches!(entry.0, FileEntry::Failed(ConfigNote::Internal { .. }));
+        if internal || matches!(self.files.get(path), Some(FileEntry::Pending(_))) {
+            self.files.insert(path.to_path_buf(), entry.0);
+        }
+    }
+
+    /// Is this `.json` file a Terraform plan (or state)? Read once.
+    pub fn is_plan(&mut self, path: &Path) -> bool {
+        if self.not_plans.contains(path) {
+            return false;
+        }
+        match self.read_source(path) {
+            Ok(source) => syntax::json::looks_like_plan(&self.sources.get(source).text),
+            Err(_) => false,
+        }
     }
 
     /// Read a file as text into the source map (each file once), without
@@ -529,6 +914,7 @@ impl Workspace {
         // read again). Terraform's findings point into it: it stays.
         if let Some(
             FileEntry::Parsed { source, .. }
+            | FileEntry::Pending(source)
             | FileEntry::Failed(ConfigNote::Invalid { source, .. } | ConfigNote::Template { source }),
         ) = self.files.get(path)
         {
@@ -570,18 +956,6 @@ impl Workspace {
         }
         let bytes = read_regular(path, self.max_file_size).ok()??;
         decode(&bytes).ok()
-    }
-
-    /// Keep the beginning of a file too large to read, leniently decoded.
-    fn sniff(&mut self, path: &Path) {
-        use std::io::Read as _;
-        let mut head = Vec::new();
-        let read = std::fs::File::open(path)
-            .and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head));
-        if read.is_ok() {
-            self.prefixes
-                .insert(path.to_path_buf(), lenient_prefix(&head));
-        }
     }
 
     /// Why a path may not be read under [`Workspace::roots`], if it may not.
@@ -686,18 +1060,7 @@ impl Workspace {
         let result = parse_config(source, &text, yaml, &self.limits);
         let added = self.sources.add(SourceFile::new(path, text, kind));
         debug_assert_eq!(added, source);
-        match result {
-            Ok((root, notes)) => FileEntry::Parsed {
-                source,
-                root,
-                notes,
-            },
-            // A Helm or Go template is rendered before ClickHouse reads it.
-            Err(_) if is_template(&self.sources.get(source).text) => {
-                FileEntry::Failed(ConfigNote::Template { source })
-            }
-            Err(error) => FileEntry::Failed(ConfigNote::Invalid { source, error }),
-        }
+        entry_of(source, &self.sources.get(source).text, result)
     }
 
     /// Register text embedded in another source (see
@@ -715,17 +1078,10 @@ impl Workspace {
         let result = parse_config(source, &text, yaml, &self.limits);
         let added = self.sources.add_embedded(text, whole, lines);
         debug_assert_eq!(added, source);
-        let entry = match result {
-            Ok((root, notes)) => FileEntry::Parsed {
-                source,
-                root,
-                notes,
-            },
-            Err(_) if is_template(&self.sources.get(source).text) => {
-                FileEntry::Failed(ConfigNote::Template { source })
-            }
-            Err(error) => FileEntry::Failed(ConfigNote::Invalid { source, error }),
-        };
+        let entry = entry_of(source, &self.sources.get(source).text, result);
+        if yaml {
+            self.embedded_yaml.insert(source);
+        }
         self.embedded.insert(source, entry);
         source
     }
@@ -738,15 +1094,44 @@ impl Workspace {
             FileEntry::Failed(
                 ConfigNote::Invalid { source, .. } | ConfigNote::Template { source },
             ) => Some(*source),
-            FileEntry::Failed(_) | FileEntry::Released => None,
+            FileEntry::Failed(_) | FileEntry::Released | FileEntry::EmbeddedReleased { .. } => None,
+            // `entry` parses a pending file.
+            FileEntry::Pending(source) => Some(*source),
+        }
+    }
+
+    /// Drop the trees of embedded sources that were merged and will not be
+    /// again (the files an image ships into one container): a run with
+    /// thousands of containers keeps one copy of each, in its server. One
+    /// asked for again is parsed again (its text stays: the host is pinned).
+    pub fn release_embedded(&mut self, sources: &[SourceId]) {
+        for source in sources {
+            if let Some(entry) = self.embedded.get_mut(source) {
+                if matches!(entry, FileEntry::Parsed { .. }) {
+                    let yaml = self.embedded_yaml.contains(source);
+                    *entry = FileEntry::EmbeddedReleased { yaml };
+                }
+            }
+        }
+    }
+
+    /// Parse a released embedded source again.
+    fn embedded_entry(&mut self, source: SourceId) {
+        if let Some(FileEntry::EmbeddedReleased { yaml }) = self.embedded.get(&source) {
+            let yaml = *yaml;
+            let path = self.sources.get(source).path.clone();
+            let text = &self.sources.get(source).text;
+            let entry = parse_entry_guarded(&path, source, text, yaml, &self.limits);
+            self.embedded.insert(source, entry);
         }
     }
 
     /// The root of an embedded source, if it parsed.
-    pub fn root_of_source(&self, source: SourceId) -> Option<&Element> {
+    pub fn root_of_source(&mut self, source: SourceId) -> Option<&Element> {
+        self.embedded_entry(source);
         match self.embedded.get(&source)? {
             FileEntry::Parsed { root, .. } => Some(root),
-            FileEntry::Failed(_) | FileEntry::Released => None,
+            _ => None,
         }
     }
 
@@ -754,11 +1139,14 @@ impl Workspace {
     pub fn failure_of_source(&self, source: SourceId) -> Option<ConfigNote> {
         match self.embedded.get(&source)? {
             FileEntry::Failed(n) => Some(n.clone()),
-            FileEntry::Parsed { .. } | FileEntry::Released => None,
+            _ => None,
         }
     }
 
     fn input_entry(&mut self, input: &Input) -> FileEntry {
+        if let Input::Source(source) = input {
+            self.embedded_entry(*source);
+        }
         match input {
             Input::File(path) => self.entry(path).clone(),
             Input::Source(source) => self.embedded.get(source).cloned().unwrap_or_else(|| {
@@ -802,7 +1190,7 @@ impl Workspace {
     pub fn root_of(&mut self, path: &Path) -> Option<&Element> {
         match self.entry(path) {
             FileEntry::Parsed { root, .. } => Some(root),
-            FileEntry::Failed(_) | FileEntry::Released => None,
+            _ => None,
         }
     }
 
@@ -810,7 +1198,7 @@ impl Workspace {
     pub fn failure_of(&mut self, path: &Path) -> Option<ConfigNote> {
         match self.entry(path) {
             FileEntry::Failed(n) => Some(n.clone()),
-            FileEntry::Parsed { .. } | FileEntry::Released => None,
+            _ => None,
         }
     }
 
@@ -851,6 +1239,11 @@ impl Workspace {
                 parsed_base(entry, &path, &mut notes, &mut files)?
             }
         };
+        for input in inputs {
+            if let Input::Source(source) = input {
+                self.embedded_entry(*source);
+            }
+        }
         let main_is_ch = is_clickhouse_root(&root.name);
         let flavor = self.flavor;
         let mut work = 0u64;
@@ -915,6 +1308,8 @@ impl Workspace {
                     continue;
                 }
                 FileEntry::Released => continue,
+                // `entry` and `embedded_entry` parsed these above.
+                FileEntry::Pending(_) | FileEntry::EmbeddedReleased { .. } => continue,
             };
             notes.extend(file_notes.iter().cloned());
             if main_is_ch && !is_clickhouse_root(&other.name) && flavor == Flavor::Modern {
@@ -965,7 +1360,7 @@ impl Workspace {
         let path = resolve_in_dir(dir, &named.value())?;
         match self.entry(&path) {
             FileEntry::Parsed { source, root, .. } => Some((*source, root.clone())),
-            FileEntry::Failed(_) | FileEntry::Released => None,
+            _ => None,
         }
     }
 }
@@ -988,6 +1383,10 @@ fn parsed_base(
             Ok((root, Some(source)))
         }
         FileEntry::Failed(note) => Err(note),
+        FileEntry::Pending(_) | FileEntry::EmbeddedReleased { .. } => Err(ConfigNote::Unreadable {
+            path: path.to_path_buf(),
+            message: "not registered as a configuration".into(),
+        }),
         FileEntry::Released => Err(ConfigNote::Skipped {
             path: path.to_path_buf(),
             reason: "not a ClickHouse configuration".into(),
@@ -1218,13 +1617,78 @@ mod tests {
         );
         ws.release(&dir.join("a.xml"));
         let mut ws2 = Workspace {
-            max_total_size: 250,
+            max_total_size: 260,
             ..Workspace::default()
         };
         assert!(ws2.root_of(&dir.join("a.xml")).is_some());
         ws2.release(&dir.join("a.xml"));
         assert!(ws2.root_of(&dir.join("b.xml")).is_some());
         assert!(ws2.root_of(&dir.join("c.xml")).is_some());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn preloading_keeps_to_the_checks_and_the_text_budget() {
+        let dir = scratch("preload");
+        for name in ["a.xml", "b.xml", "c.xml"] {
+            std::fs::write(
+                dir.join(name),
+                format!("<clickhouse>{}</clickhouse>", " ".repeat(100)),
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.join("big.xml"), "x".repeat(2000)).unwrap();
+        std::fs::write(dir.join("0.json"), r#"{"a": 1}"#).unwrap();
+        let fifo = dir.join("fifo.xml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        let mut paths: Vec<PathBuf> = ["a.xml", "b.xml", "big.xml", "c.xml", "0.json"]
+            .iter()
+            .map(|n| dir.join(n))
+            .collect();
+        if made {
+            paths.push(fifo.clone());
+        }
+        paths.sort();
+        let mut ws = Workspace {
+            max_total_size: 260,
+            max_file_size: 1000,
+            ..Workspace::default()
+        };
+        ws.preload(&paths);
+        // Within the budget, in path order: a and b; c is left to be read on
+        // first use, when the budget is checked again.
+        assert!(ws.files.contains_key(&dir.join("a.xml")));
+        assert!(ws.files.contains_key(&dir.join("b.xml")));
+        assert!(!ws.files.contains_key(&dir.join("c.xml")));
+        let big = ws.failure_of(&dir.join("big.xml"));
+        assert!(
+            matches!(&big, Some(ConfigNote::Unreadable { message, .. }) if message.starts_with("larger than 1000 bytes")),
+            "{big:?}"
+        );
+        assert!(ws.prefix_of(&dir.join("big.xml")).is_some());
+        assert!(ws.not_plans.contains(&dir.join("0.json")));
+        let third = ws.failure_of(&dir.join("c.xml"));
+        assert!(
+            matches!(&third, Some(ConfigNote::Unreadable { message, .. }) if message.contains("as much as chlint keeps")),
+            "{third:?}"
+        );
+        if made {
+            // Never opened: skipped with the reason.
+            assert!(
+                matches!(ws.failure_of(&fifo), Some(ConfigNote::Skipped { reason, .. }) if reason.contains("FIFO"))
+            );
+        }
+        // Released files make room, as when reading on first use.
+        let mut ws = Workspace {
+            max_total_size: 260,
+            ..Workspace::default()
+        };
+        ws.preload(&paths);
+        ws.release(&dir.join("a.xml"));
+        assert!(ws.root_of(&dir.join("c.xml")).is_some());
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -73,6 +73,7 @@ pub fn yaml_to_element(doc: &YamlNode, root_span: Span) -> Result<YamlConversion
             ));
         }
     }
+    root.shrink();
     Ok(YamlConversion { root, notes })
 }
 

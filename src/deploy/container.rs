@@ -535,6 +535,9 @@ pub fn build_server(
         unknown_inputs,
         shipped: c.shipped,
     };
+    // What the image shipped is merged into this server's trees and used
+    // by no other.
+    ws.release_embedded(&server.deploy.shipped);
     Some(server)
 }
 

@@ -17,7 +17,7 @@ pub mod value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::clickhouse::load::{ConfigNote, Workspace};
+use crate::clickhouse::load::{prepare_yaml_entry, ConfigNote, PreparedEntry, Workspace};
 use crate::model::Server;
 use crate::source::SourceId;
 use crate::syntax::yaml;
@@ -42,13 +42,6 @@ fn is_yaml_name(path: &Path) -> bool {
         .is_some_and(|e| e == "yaml" || e == "yml")
 }
 
-fn parse_text(source: SourceId, text: &str, ws: &Workspace) -> Result<Vec<Value>, ConfigNote> {
-    match parse_lenient(source, text, &ws.limits) {
-        Ok(docs) => Ok(docs.iter().map(Value::from_yaml).collect()),
-        Err(error) => Err(ConfigNote::Invalid { source, error }),
-    }
-}
-
 /// Parse YAML as the tools that read deployment files do (Go's yaml.v3,
 /// PyYAML): they accept a flow collection whose closing bracket sits on its
 /// own line at the indentation of the key that opened it, which the parser
@@ -59,11 +52,20 @@ pub fn parse_lenient(
     text: &str,
     limits: &crate::syntax::Limits,
 ) -> Result<Vec<yaml::YamlNode>, crate::syntax::ParseError> {
+    match yaml::parse_documents(source, text, limits) {
+        Ok(d) => Ok(d),
+        Err(e) => retry_lenient(source, text, limits, e),
+    }
+}
+
+/// [`parse_lenient`] after the strict parse failed with `first_error`.
+fn retry_lenient(
+    source: SourceId,
+    text: &str,
+    limits: &crate::syntax::Limits,
+    first_error: crate::syntax::ParseError,
+) -> Result<Vec<yaml::YamlNode>, crate::syntax::ParseError> {
     let mut patched: Option<String> = None;
-    let first_error = match yaml::parse_documents(source, text, limits) {
-        Ok(d) => return Ok(d),
-        Err(e) => e,
-    };
     let mut error = first_error.clone();
     for _ in 0..256 {
         if error.message != "invalid indentation" {
@@ -109,6 +111,50 @@ struct Found {
     values: Vec<(helm::Chart, PathBuf, Value, String)>,
 }
 
+/// What one YAML file holds for the deployment frontends.
+enum Classified {
+    /// Nothing they read.
+    Nothing,
+    /// A deployment file that does not parse.
+    Invalid(ConfigNote),
+    Compose(compose::ComposeFile),
+    Objects(Vec<k8s::Object>),
+    /// Sections of a values file that configure known charts.
+    Values(Vec<(helm::Chart, PathBuf, Value, String)>),
+}
+
+impl Classified {
+    /// Do the frontends take the file (so it is not a ClickHouse
+    /// configuration of its own)?
+    fn takes(&self) -> bool {
+        match self {
+            Classified::Nothing => false,
+            Classified::Values(v) => !v.is_empty(),
+            _ => true,
+        }
+    }
+
+    /// Record it, in file order.
+    fn collect(self, path: &Path, found: &mut Found, out: &mut DeployOutput) {
+        match self {
+            Classified::Nothing => {}
+            Classified::Invalid(note) => {
+                out.files.insert(path.to_path_buf());
+                out.notes.push(note);
+            }
+            Classified::Compose(file) => {
+                out.files.insert(path.to_path_buf());
+                found.compose.push(file);
+            }
+            Classified::Objects(objects) => {
+                out.files.insert(path.to_path_buf());
+                found.objects.extend(objects);
+            }
+            Classified::Values(values) => found.values.extend(values),
+        }
+    }
+}
+
 /// Classify one YAML text and collect what it holds.
 fn classify(
     ws: &Workspace,
@@ -118,45 +164,58 @@ fn classify(
     out: &mut DeployOutput,
 ) {
     let text = &ws.sources.get(source).text;
+    let docs = parse_lenient(source, text, &ws.limits);
+    classify_docs(ws, path, source, docs.as_deref().map_err(Clone::clone))
+        .collect(path, found, out);
+}
+
+/// Classify one parsed YAML text (see [`parse_lenient`]).
+fn classify_docs(
+    ws: &Workspace,
+    path: &Path,
+    source: SourceId,
+    docs: Result<&[yaml::YamlNode], crate::syntax::ParseError>,
+) -> Classified {
+    let text = &ws.sources.get(source).text;
     // A Helm or Go template becomes a manifest only once rendered: one that
     // does not parse yet is not reported, and template actions in one that
     // does are values from outside.
     let template = crate::clickhouse::load::is_template(text);
     let named_compose = compose::is_compose_name(path);
-    let docs = match parse_text(source, text, ws) {
-        Ok(d) if template => d.iter().map(helm::detemplate).collect(),
-        Ok(d) => d,
-        Err(_) if template => return,
-        Err(note) => {
+    let docs: Vec<Value> = match docs {
+        Ok(d) if template => d
+            .iter()
+            .map(|d| helm::detemplate(&Value::from_yaml(d)))
+            .collect(),
+        Ok(d) => d.iter().map(Value::from_yaml).collect(),
+        Err(_) if template => return Classified::Nothing,
+        Err(error) => {
             if named_compose || looks_like_manifest(text) {
-                out.files.insert(path.to_path_buf());
-                out.notes.push(note);
+                return Classified::Invalid(ConfigNote::Invalid { source, error });
             }
-            return;
+            return Classified::Nothing;
         }
     };
     if let [doc] = docs.as_slice() {
         if compose::looks_like_compose(doc) || (named_compose && doc.get("services").is_some()) {
-            out.files.insert(path.to_path_buf());
-            found.compose.push(compose::ComposeFile {
+            let mut docs = docs;
+            return Classified::Compose(compose::ComposeFile {
                 path: path.to_path_buf(),
                 source,
-                doc: doc.clone(),
+                doc: docs.remove(0),
             });
-            return;
         }
     }
     let objects: Vec<k8s::Object> = docs.iter().flat_map(|d| k8s::objects(d, path)).collect();
     if !objects.is_empty() {
-        out.files.insert(path.to_path_buf());
-        found.objects.extend(objects);
-        return;
+        return Classified::Objects(objects);
     }
     if helm::is_values_name(path) {
         if let [doc] = docs.as_slice() {
-            found.values.extend(values_sections(ws, path, doc));
+            return Classified::Values(values_sections(ws, path, doc));
         }
     }
+    Classified::Nothing
 }
 
 /// The sections of a values file that configure a known chart: the file
@@ -245,16 +304,65 @@ pub fn discover_text(ws: &mut Workspace, name: PathBuf, text: String) -> DeployO
 
 /// Find and lower every deployment file among `files`.
 pub fn discover(ws: &mut Workspace, files: &BTreeSet<PathBuf>) -> DeployOutput {
+    use rayon::prelude::*;
     let mut out = DeployOutput::default();
     let mut found = Found::default();
+    // Files registered but not parsed yet (see Workspace::preload), and
+    // texts registered otherwise (stdin).
+    let mut todo: Vec<(&PathBuf, SourceId, bool)> = Vec::new();
     for path in files {
         if !is_yaml_name(path) {
             continue;
         }
-        let Some(source) = ws.source_of(path) else {
-            continue;
-        };
-        classify(ws, path, source, &mut found, &mut out);
+        if let Some(source) = ws.pending(path) {
+            todo.push((path, source, true));
+        } else if let Some(source) = ws.source_of(path) {
+            todo.push((path, source, false));
+        }
+    }
+    // Parsed and classified in parallel; a pending file the frontends leave
+    // becomes a configuration tree from the same documents, which are then
+    // dropped.
+    let shared: &Workspace = ws;
+    let classified: Vec<(&PathBuf, Classified, Option<PreparedEntry>)> = todo
+        .into_par_iter()
+        .map(|(path, source, pending)| {
+            // A bug in one file's parsing or classifying is an internal
+            // error for that file; the others go on.
+            let done = crate::guard::catch(|| {
+                let text = &shared.sources.get(source).text;
+                let docs = yaml::parse_documents(source, text, &shared.limits);
+                let c = match &docs {
+                    Ok(d) => classify_docs(shared, path, source, Ok(d)),
+                    Err(e) => {
+                        let lenient = retry_lenient(source, text, &shared.limits, e.clone());
+                        classify_docs(
+                            shared,
+                            path,
+                            source,
+                            lenient.as_deref().map_err(Clone::clone),
+                        )
+                    }
+                };
+                let entry =
+                    (pending && !c.takes()).then(|| prepare_yaml_entry(source, text, &docs));
+                (c, entry)
+            });
+            match done {
+                Ok((c, entry)) => (path, c, entry),
+                Err(message) => (
+                    path,
+                    Classified::Nothing,
+                    Some(PreparedEntry::internal(path, message)),
+                ),
+            }
+        })
+        .collect();
+    for (path, c, entry) in classified {
+        if let Some(entry) = entry {
+            ws.settle_yaml(path, entry);
+        }
+        c.collect(path, &mut found, &mut out);
     }
     lower_found(ws, found, &mut out);
     out

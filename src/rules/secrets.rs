@@ -106,6 +106,18 @@ pub fn is_common_password(value: &str) -> bool {
 /// Shortest password chlint accepts as not weak.
 const MIN_LENGTH: usize = 12;
 
+/// The SHA-256 and double SHA-1 of every well-known password, computed
+/// once, when a hash is first compared.
+fn common_hashes() -> &'static [(String, String)] {
+    static HASHES: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    HASHES.get_or_init(|| {
+        COMMON_PASSWORDS
+            .iter()
+            .map(|p| (sha256_hex(p), double_sha1_hex(p)))
+            .collect()
+    })
+}
+
 pub fn weak_password(server: &Server, emit: &mut Emitter) {
     for user in &server.users {
         for auth in &user.auth {
@@ -117,16 +129,16 @@ pub fn weak_password(server: &Server, emit: &mut Emitter) {
                     format!("is shorter than {MIN_LENGTH} characters")
                 }
                 AuthKind::Sha256
-                    if COMMON_PASSWORDS
+                    if common_hashes()
                         .iter()
-                        .any(|p| auth.value.eq_ignore_ascii_case(&sha256_hex(p))) =>
+                        .any(|(sha256, _)| auth.value.eq_ignore_ascii_case(sha256)) =>
                 {
                     "is the SHA-256 of a well-known password".to_string()
                 }
                 AuthKind::DoubleSha1
-                    if COMMON_PASSWORDS
+                    if common_hashes()
                         .iter()
-                        .any(|p| auth.value.eq_ignore_ascii_case(&double_sha1_hex(p))) =>
+                        .any(|(_, sha1)| auth.value.eq_ignore_ascii_case(sha1)) =>
                 {
                     "is the double SHA-1 of a well-known password".to_string()
                 }

@@ -82,13 +82,9 @@ impl Inputs {
             self.tfvars.push(path.to_path_buf());
             return true;
         }
-        if file_name(path).ends_with(".json") {
-            if let Ok(source) = ws.read_source(path) {
-                if json::looks_like_plan(&ws.sources.get(source).text) {
-                    self.plans.push(path.to_path_buf());
-                    return true;
-                }
-            }
+        if file_name(path).ends_with(".json") && ws.is_plan(path) {
+            self.plans.push(path.to_path_buf());
+            return true;
         }
         false
     }
