@@ -342,6 +342,11 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
     out.files_scanned += deployed.files.len();
     out.file_notes.extend(deployed.notes);
     out.servers.extend(deployed.servers);
+    // Trees are dropped once used (the servers hold what they need), so a
+    // large tree does not keep every file's tree alive to the end.
+    for path in &deployed.consumed {
+        ws.release(path);
+    }
     // Folders holding configuration, with the files directly in them.
     let mut dirs: BTreeMap<PathBuf, Vec<(PathBuf, Role)>> = BTreeMap::new();
     for path in files {
@@ -357,6 +362,7 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
             continue;
         }
         if !recognise(ws, &path) {
+            ws.release(&path);
             continue;
         }
         out.files_scanned += 1;
@@ -379,6 +385,9 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
     for (dir, mut entries) in dirs {
         add_unnamed_mains(ws, &dir, &mut entries, &mut out.files_scanned);
         group_dir(ws, &dir, &entries, &mut out);
+        for (path, _) in &entries {
+            ws.release(path);
+        }
     }
     out
 }

@@ -26,12 +26,31 @@ use cli::{Cli, Command, ListFormat, ServerVersion};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    no_huge_pages();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
         Err(message) => {
             eprintln!("chlint: error: {message}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Ask the kernel for no transparent huge pages: with them, memory grows
+/// by whole 2 MiB pages the kernel must zero (a run took a third more
+/// resident memory, and as much system time as user time).
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    {
+        extern "C" {
+            fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
+        }
+        const PR_SET_THP_DISABLE: i32 = 41;
+        // SAFETY: prctl with PR_SET_THP_DISABLE takes plain integers and
+        // only sets a flag of this process; a failure changes nothing.
+        unsafe {
+            prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
         }
     }
 }
