@@ -332,6 +332,14 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
                 .push(format!("{}: no such file or directory", path.display()));
             continue;
         }
+        // A named regular file is checked whatever ignore files say, as the
+        // walker would: without setting the walker up (reading git's global
+        // configuration for its excludes file costs a one-file call more
+        // than the checking).
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+            files.insert(path.clone());
+            continue;
+        }
         walk(path, &mut files, &mut out.errors);
     }
     // Every file is read and parsed once, in parallel, before any is used.
