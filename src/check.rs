@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::clickhouse::element::Element;
 use crate::clickhouse::load::{ConfigNote, Workspace};
-use crate::discover::discover;
+use crate::discover::discover_each;
 use crate::finding::Finding;
 use crate::model::Server;
 use crate::rules::{check_notes, check_server, server_notes};
@@ -22,40 +22,89 @@ pub struct Report {
     pub secret_spans: Vec<Span>,
 }
 
+/// What checking one server leaves once the server itself is dropped.
+struct Checked {
+    label: String,
+    /// Its findings, unsettled; `None` when the checks failed (a bug).
+    found: Option<Vec<Finding>>,
+    notes: Vec<ConfigNote>,
+    secrets: Vec<Span>,
+    /// What settling its findings needs to know about the server.
+    files: Vec<SourceId>,
+    assumed: Vec<&'static str>,
+}
+
+/// Check one server, in any thread: the rules, and what settling needs.
+fn check_one(server: Server) -> Checked {
+    // A bug in one server's checks must not take the others down.
+    let found =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_server(&server))).ok();
+    let mut secrets = Vec::new();
+    if found.is_some() {
+        secrets.extend(server.deploy.literal_secrets.iter().map(|s| s.span));
+        collect_secrets(&server.config.root, &mut secrets);
+        if let Some(u) = &server.users_config {
+            collect_secrets(&u.root, &mut secrets);
+        }
+    }
+    Checked {
+        notes: server_notes(&server).cloned().collect(),
+        files: server
+            .config
+            .files
+            .iter()
+            .chain(server.users_config.iter().flat_map(|u| u.files.iter()))
+            .copied()
+            .collect(),
+        assumed: server.assumed.clone(),
+        label: server.label,
+        found,
+        secrets,
+    }
+}
+
 pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
-    let discovery = discover(ws, paths);
+    // Each server is checked (on another thread) as soon as discovery has
+    // built it, and dropped: its trees are not all kept to the end. The
+    // results are put back in the order the servers were built.
+    let checked = std::sync::Mutex::new(Vec::new());
+    let discovery = rayon::scope(|scope| {
+        let mut next = 0;
+        let checked = &checked;
+        discover_each(ws, paths, &mut |server| {
+            let index = next;
+            next += 1;
+            scope.spawn(move |_| {
+                let c = check_one(server);
+                checked
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((index, c));
+            });
+        })
+    });
+    let mut checked = checked.into_inner().unwrap_or_else(|e| e.into_inner());
+    checked.sort_by_key(|(index, _)| *index);
     let mut findings = Vec::new();
     let mut secret_spans = Vec::new();
     let mut internal_errors = Vec::new();
-    // Servers are checked in parallel; their findings are taken in order.
-    let checked: Vec<_> = {
-        use rayon::prelude::*;
-        discovery
-            .servers
-            .par_iter()
-            .map(|server| {
-                // A bug in one server's checks must not take the others down.
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_server(server)))
-            })
-            .collect()
-    };
-    for (server, checked) in discovery.servers.iter().zip(checked) {
-        let Ok(mut found) = checked else {
+    for (_, mut server) in checked {
+        let Some(mut found) = server.found.take() else {
             internal_errors.push(format!("internal error while checking {}", server.label));
             continue;
         };
-        let notes: Vec<ConfigNote> = server_notes(server).cloned().collect();
-        found.extend(notes.iter().filter_map(|n| check_notes(n, &mut ws.sources)));
+        found.extend(
+            server
+                .notes
+                .iter()
+                .filter_map(|n| check_notes(n, &mut ws.sources)),
+        );
         for mut f in found {
-            if settle(&mut f, server, ws) {
+            if settle(&mut f, &server, ws) {
                 findings.push(f);
             }
         }
-        secret_spans.extend(server.deploy.literal_secrets.iter().map(|s| s.span));
-        collect_secrets(&server.config.root, &mut secret_spans);
-        if let Some(u) = &server.users_config {
-            collect_secrets(&u.root, &mut secret_spans);
-        }
+        secret_spans.extend(server.secrets);
     }
     for note in &discovery.file_notes {
         findings.extend(check_notes(note, &mut ws.sources));
@@ -138,7 +187,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
 /// Point a finding at a repository file: a fact from the shipped defaults
 /// gives way to the first related location in a real file. Returns false
 /// when nothing in the repository can be blamed.
-fn settle(f: &mut Finding, server: &Server, ws: &Workspace) -> bool {
+fn settle(f: &mut Finding, server: &Checked, ws: &Workspace) -> bool {
     let builtin = |s: &Span| ws.sources.is_builtin(*s);
     if builtin(&f.primary) {
         let Some(i) = f.related.iter().position(|r| !builtin(&r.span)) else {
@@ -157,13 +206,13 @@ fn settle(f: &mut Finding, server: &Server, ws: &Workspace) -> bool {
     true
 }
 
-fn annotate_defaults(f: &mut Finding, server: &Server) {
+fn annotate_defaults(f: &mut Finding, server: &Checked) {
     // File-level findings (a parse error…) do not depend on the defaults.
     let about_server = matches!(
         crate::rules::rule(f.code).check,
         crate::rules::Check::Server(_) | crate::rules::Check::Both(..)
     );
-    if about_server && server.uses_defaults() && f.note.is_none() {
+    if about_server && !server.assumed.is_empty() && f.note.is_none() {
         f.note = Some(format!(
             "no main file for this folder: checked as overrides of the shipped {}",
             server.assumed.join(" and ")
@@ -171,12 +220,10 @@ fn annotate_defaults(f: &mut Finding, server: &Server) {
     }
 }
 
-fn first_real_file(server: &Server, ws: &Workspace) -> Option<SourceId> {
+fn first_real_file(server: &Checked, ws: &Workspace) -> Option<SourceId> {
     server
-        .config
         .files
         .iter()
-        .chain(server.users_config.iter().flat_map(|u| u.files.iter()))
         .copied()
         .find(|s| !ws.sources.get(*s).is_builtin())
 }

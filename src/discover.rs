@@ -319,6 +319,19 @@ fn error_path(err: &ignore::Error) -> Option<PathBuf> {
 
 /// Walk the given paths and build every server they describe.
 pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
+    let mut servers = Vec::new();
+    let mut out = discover_each(ws, paths, &mut |s| servers.push(s));
+    out.servers = servers;
+    out
+}
+
+/// [`discover`], handing each server to `sink` as soon as it is built, in
+/// the same order, instead of keeping them all (`servers` stays empty).
+pub fn discover_each(
+    ws: &mut Workspace,
+    paths: &[PathBuf],
+    sink: &mut dyn FnMut(Server),
+) -> Discovery {
     let mut out = Discovery::default();
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
     for path in paths {
@@ -349,7 +362,9 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
     let deployed = crate::deploy::discover(ws, &files);
     out.files_scanned += deployed.files.len();
     out.file_notes.extend(deployed.notes);
-    out.servers.extend(deployed.servers);
+    for server in deployed.servers {
+        sink(server);
+    }
     // Trees are dropped once used (the servers hold what they need), so a
     // large tree does not keep every file's tree alive to the end.
     for path in &deployed.consumed {
@@ -393,6 +408,9 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
     for (dir, mut entries) in dirs {
         add_unnamed_mains(ws, &dir, &mut entries, &mut out.files_scanned);
         group_dir(ws, &dir, &entries, &mut out);
+        for server in out.servers.drain(..) {
+            sink(server);
+        }
         for (path, _) in &entries {
             ws.release(path);
         }

@@ -27,6 +27,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     no_huge_pages();
+    // Discovery runs on the thread pool (servers are checked beside it):
+    // its threads get the main thread's room for deep (bounded) nesting.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(8 << 20)
+        .build_global();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
