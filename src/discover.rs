@@ -359,12 +359,9 @@ pub fn discover_each(
     ws.preload(&files);
     // Deployment files (compose, Kubernetes, Helm values) and the
     // configuration they mount.
-    let deployed = crate::deploy::discover(ws, &files);
+    let deployed = crate::deploy::discover(ws, &files, sink);
     out.files_scanned += deployed.files.len();
     out.file_notes.extend(deployed.notes);
-    for server in deployed.servers {
-        sink(server);
-    }
     // Trees are dropped once used (the servers hold what they need), so a
     // large tree does not keep every file's tree alive to the end.
     for path in &deployed.consumed {

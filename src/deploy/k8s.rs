@@ -798,7 +798,7 @@ pub fn lower(ws: &mut Workspace, objects: &[Object], out: &mut DeployOutput) {
             exposures.extend(service_exposures(&w, &index));
             c.exposures = exposures;
             if let Some(server) = build_server(ws, c, &mut out.notes) {
-                out.servers.push(server);
+                out.push_server(server);
             }
         }
     }
