@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::clickhouse::element::Element;
 use crate::clickhouse::load::{ConfigNote, Workspace};
-use crate::discover::discover;
+use crate::discover::discover_each;
 use crate::finding::Finding;
 use crate::model::Server;
 use crate::rules::{check_notes, check_server, server_notes};
@@ -26,63 +26,109 @@ pub struct Report {
     pub secret_spans: Vec<Span>,
 }
 
-pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
-    let mut discovery = discover(ws, paths);
-    // Terraform: its Kubernetes resources and Helm releases become servers
-    // checked with the others; its repository model is checked below.
-    let mut tf = (!discovery.terraform.is_empty())
-        .then(|| crate::deploy::terraform::analyse(ws, &discovery.terraform));
-    if let Some(tf) = tf.as_mut() {
-        discovery.servers.append(&mut tf.servers);
+/// What checking one server leaves once the server itself is dropped.
+struct Checked {
+    label: String,
+    /// Its findings, unsettled, or the message of the bug that stopped
+    /// its checks.
+    found: Result<Vec<Finding>, String>,
+    notes: Vec<ConfigNote>,
+    secrets: Vec<Span>,
+    /// What settling its findings needs to know about the server.
+    files: Vec<SourceId>,
+    assumed: Vec<&'static str>,
+}
+
+/// Check one server, in any thread: the rules, and what settling needs.
+fn check_one(server: Server) -> Checked {
+    // A bug in one server's checks must not take the others down.
+    let found = crate::guard::catch(|| check_server(&server));
+    let mut secrets = Vec::new();
+    if found.is_ok() {
+        secrets.extend(server.deploy.literal_secrets.iter().map(|s| s.span));
+        collect_secrets(&server.config.root, &mut secrets);
+        if let Some(u) = &server.users_config {
+            collect_secrets(&u.root, &mut secrets);
+        }
     }
+    Checked {
+        notes: server_notes(&server).cloned().collect(),
+        files: server
+            .config
+            .files
+            .iter()
+            .chain(server.users_config.iter().flat_map(|u| u.files.iter()))
+            .copied()
+            .collect(),
+        assumed: server.assumed.clone(),
+        label: server.label,
+        found,
+        secrets,
+    }
+}
+
+pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
+    // Each server is checked (on another thread) as soon as discovery has
+    // built it, and dropped: its trees are not all kept to the end. The
+    // results are put back in the order the servers were built.
+    let checked = std::sync::Mutex::new(Vec::new());
+    let (discovery, tf) = rayon::scope(|scope| {
+        let mut next = 0;
+        let checked = &checked;
+        let mut spawn = |server: Server| {
+            let index = next;
+            next += 1;
+            scope.spawn(move |_| {
+                let c = check_one(server);
+                checked
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((index, c));
+            });
+        };
+        let discovery = discover_each(ws, paths, &mut spawn);
+        // Terraform: its Kubernetes resources and Helm releases become
+        // servers checked with the others (after them); its repository
+        // model is checked below.
+        let mut tf = (!discovery.terraform.is_empty())
+            .then(|| crate::deploy::terraform::analyse(ws, &discovery.terraform));
+        if let Some(tf) = tf.as_mut() {
+            for server in std::mem::take(&mut tf.servers) {
+                spawn(server);
+            }
+        }
+        (discovery, tf)
+    });
+    let mut checked = checked.into_inner().unwrap_or_else(|e| e.into_inner());
+    checked.sort_by_key(|(index, _)| *index);
     let mut findings = Vec::new();
     let mut secret_spans = Vec::new();
     let mut internal_errors = discovery.internal_errors.clone();
     let mut warnings = discovery.warnings.clone();
-    // Servers are checked in parallel (their rules only read the server);
-    // their findings are then settled and taken in server order.
-    let checked: Vec<_> = {
-        use rayon::prelude::*;
-        discovery
-            .servers
-            .par_iter()
-            .map(|server| {
-                // A bug in one server's checks must not take the others down.
-                crate::guard::catch(|| {
-                    let found = check_server(server);
-                    let mut secrets: Vec<Span> = server
-                        .deploy
-                        .literal_secrets
-                        .iter()
-                        .map(|s| s.span)
-                        .collect();
-                    collect_secrets(&server.config.root, &mut secrets);
-                    if let Some(u) = &server.users_config {
-                        collect_secrets(&u.root, &mut secrets);
-                    }
-                    (found, secrets)
-                })
-            })
-            .collect()
-    };
-    for (server, checked) in discovery.servers.iter().zip(checked) {
-        let settled = checked.and_then(|(mut found, secrets)| {
+    for (_, mut server) in checked {
+        let found = std::mem::replace(&mut server.found, Ok(Vec::new()));
+        // Settling is guarded too: a bug there is one server's.
+        let settled = found.and_then(|mut found| {
             crate::guard::catch(|| {
-                let notes: Vec<ConfigNote> = server_notes(server).cloned().collect();
-                found.extend(notes.iter().filter_map(|n| check_notes(n, &mut ws.sources)));
+                found.extend(
+                    server
+                        .notes
+                        .iter()
+                        .filter_map(|n| check_notes(n, &mut ws.sources)),
+                );
                 let mut settled = Vec::with_capacity(found.len());
                 for mut f in found {
-                    if settle(&mut f, server, ws) {
+                    if settle(&mut f, &server, ws) {
                         settled.push(f);
                     }
                 }
-                (settled, secrets)
+                settled
             })
         });
         match settled {
-            Ok((found, secrets)) => {
+            Ok(found) => {
                 findings.extend(found);
-                secret_spans.extend(secrets);
+                secret_spans.append(&mut server.secrets);
             }
             Err(e) => internal_errors.push(format!(
                 "internal error while checking {}: {e}",
@@ -187,7 +233,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
 /// Point a finding at a repository file: a fact from the shipped defaults
 /// gives way to the first related location in a real file. Returns false
 /// when nothing in the repository can be blamed.
-fn settle(f: &mut Finding, server: &Server, ws: &Workspace) -> bool {
+fn settle(f: &mut Finding, server: &Checked, ws: &Workspace) -> bool {
     let builtin = |s: &Span| ws.sources.is_builtin(*s);
     if builtin(&f.primary) {
         let Some(i) = f.related.iter().position(|r| !builtin(&r.span)) else {
@@ -206,13 +252,13 @@ fn settle(f: &mut Finding, server: &Server, ws: &Workspace) -> bool {
     true
 }
 
-fn annotate_defaults(f: &mut Finding, server: &Server) {
+fn annotate_defaults(f: &mut Finding, server: &Checked) {
     // File-level findings (a parse error…) do not depend on the defaults.
     let about_server = matches!(
         crate::rules::rule(f.code).check,
         crate::rules::Check::Server(_) | crate::rules::Check::Both(..)
     );
-    if about_server && server.uses_defaults() && f.note.is_none() {
+    if about_server && !server.assumed.is_empty() && f.note.is_none() {
         f.note = Some(format!(
             "no main file for this folder: checked as overrides of the shipped {}",
             server.assumed.join(" and ")
@@ -220,12 +266,10 @@ fn annotate_defaults(f: &mut Finding, server: &Server) {
     }
 }
 
-fn first_real_file(server: &Server, ws: &Workspace) -> Option<SourceId> {
+fn first_real_file(server: &Checked, ws: &Workspace) -> Option<SourceId> {
     server
-        .config
         .files
         .iter()
-        .chain(server.users_config.iter().flat_map(|u| u.files.iter()))
         .copied()
         .find(|s| !ws.sources.get(*s).is_builtin())
 }

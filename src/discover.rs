@@ -470,6 +470,19 @@ fn error_path(err: &ignore::Error) -> Option<PathBuf> {
 
 /// Walk the given paths and build every server they describe.
 pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
+    let mut servers = Vec::new();
+    let mut out = discover_each(ws, paths, &mut |s| servers.push(s));
+    out.servers = servers;
+    out
+}
+
+/// [`discover`], handing each server to `sink` as soon as it is built, in
+/// the same order, instead of keeping them all (`servers` stays empty).
+pub fn discover_each(
+    ws: &mut Workspace,
+    paths: &[PathBuf],
+    sink: &mut dyn FnMut(Server),
+) -> Discovery {
     let mut out = Discovery::default();
     let roots = ws.roots.get_or_insert_with(|| read_roots(paths)).clone();
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
@@ -509,6 +522,14 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
             ));
             continue;
         }
+        // A named regular file is checked whatever ignore files say, as the
+        // walker would: without setting the walker up (reading git's global
+        // configuration for its excludes file costs a one-file call more
+        // than the checking).
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+            files.insert(path.clone());
+            continue;
+        }
         walk(path, &roots, &mut files, &mut out.errors, &warnings);
     }
     // Folders left out, then errors below the named paths, in path order.
@@ -521,7 +542,13 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
     // Deployment files (compose, Kubernetes, Helm values) and the
     // configuration they mount.
     // A bug in a frontend must not take the plain configurations down.
-    let deployed = match crate::guard::catch(|| crate::deploy::discover(ws, &files)) {
+    let deployed = {
+        let frontends = &mut *ws;
+        let sink = &mut *sink;
+        let files = &files;
+        crate::guard::catch(move || crate::deploy::discover(frontends, files, sink))
+    };
+    let deployed = match deployed {
         Ok(d) => d,
         Err(e) => {
             out.internal_errors.push(format!(
@@ -532,7 +559,11 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
     };
     out.files_scanned += deployed.files.len();
     out.file_notes.extend(deployed.notes);
-    out.servers.extend(deployed.servers);
+    // Trees are dropped once used (the servers hold what they need), so a
+    // large tree does not keep every file's tree alive to the end.
+    for path in &deployed.consumed {
+        ws.drop_tree(path);
+    }
     // Folders holding configuration, with the files directly in them.
     let mut dirs: BTreeMap<PathBuf, Vec<(PathBuf, Role)>> = BTreeMap::new();
     for path in files {
@@ -585,13 +616,20 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
         match grouped {
             Ok(part) => {
                 out.files_scanned += part.files_scanned;
-                out.servers.extend(part.servers);
                 out.file_notes.extend(part.file_notes);
+                for server in part.servers {
+                    sink(server);
+                }
             }
             Err(e) => out.internal_errors.push(format!(
                 "internal error while reading the folder {}: {e}",
                 crate::source::display_path(&dir)
             )),
+        }
+        // The servers hold what they need: the files' trees are dropped
+        // (their text stays; parsed again if asked for).
+        for (path, _) in &entries {
+            ws.drop_tree(path);
         }
     }
     for (path, reason) in ws.skipped() {

@@ -867,6 +867,16 @@ impl Workspace {
         }
     }
 
+    /// Drop a file's tree once it has been used (its text stays): a tree
+    /// asked for again is parsed again.
+    pub fn drop_tree(&mut self, path: &Path) {
+        if let Some(entry) = self.files.get_mut(path) {
+            if let FileEntry::Parsed { source, .. } = entry {
+                *entry = FileEntry::Pending(*source);
+            }
+        }
+    }
+
     /// The source of a file registered but not parsed yet (see
     /// [`Workspace::preload`]).
     pub fn pending(&self, path: &Path) -> Option<SourceId> {

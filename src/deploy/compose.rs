@@ -515,7 +515,7 @@ fn lower_project(ws: &mut Workspace, files: &[ComposeFile], out: &mut DeployOutp
         apply_mounts(ws, &mut c, &layers, &dir, out);
         c.exposures = exposures(&layers, &name);
         if let Some(server) = build_server(ws, c, &mut out.notes) {
-            out.servers.push(server);
+            out.push_server(server);
         }
     }
 }

@@ -478,7 +478,7 @@ fn bitnami(ws: &mut Workspace, v: &Value, section: &Section, out: &mut DeployOut
         key: section.key("tls.enabled"),
     });
     if let Some(server) = build_server(ws, c, &mut out.notes) {
-        out.servers.push(server);
+        out.push_server(server);
     }
 }
 

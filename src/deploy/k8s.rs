@@ -383,7 +383,7 @@ fn volume_files(
     ws: &mut Workspace,
     volume: &Value,
     owner: &Object,
-    objects: &[Object],
+    objects: &Index,
     registered: &mut BTreeMap<(usize, String), crate::source::SourceId>,
 ) -> Option<Vec<(String, FileSrc)>> {
     let mut sources: Vec<(&str, &str, Option<&Value>)> = Vec::new();
@@ -428,12 +428,9 @@ fn volume_files(
     for (kind, name, items) in sources {
         // The same name in the file of the workload first, then anywhere.
         let matching = |same_file: bool| {
-            objects.iter().enumerate().find(|(_, o)| {
-                o.kind == kind
-                    && o.name == name
-                    && o.same_namespace(owner)
-                    && (!same_file || o.path == owner.path)
-            })
+            objects
+                .named(kind, name)
+                .find(|(_, o)| o.same_namespace(owner) && (!same_file || o.path == owner.path))
         };
         let (index, obj) = matching(true).or_else(|| matching(false))?;
         let keys = data_keys(obj);
@@ -465,7 +462,7 @@ fn apply_mounts(
     ws: &mut Workspace,
     c: &mut Container,
     w: &Workload,
-    objects: &[Object],
+    objects: &Index,
     registered: &mut BTreeMap<(usize, String), crate::source::SourceId>,
 ) {
     let volumes = w.pod.get("volumes").map(Value::items).unwrap_or_default();
@@ -598,12 +595,9 @@ fn container_port(w: &Workload, target: &Value) -> Option<u16> {
 }
 
 /// Exposures of a workload through the Services that select its pods.
-fn service_exposures(w: &Workload, objects: &[Object]) -> Vec<Exposure> {
+fn service_exposures(w: &Workload, objects: &Index) -> Vec<Exposure> {
     let mut out = Vec::new();
-    for svc in objects
-        .iter()
-        .filter(|o| o.kind == "Service" && o.same_namespace(w.obj))
-    {
+    for svc in objects.services.iter().filter(|o| o.same_namespace(w.obj)) {
         let Some(spec) = svc.value.get("spec") else {
             continue;
         };
@@ -652,12 +646,9 @@ fn service_exposures(w: &Workload, objects: &[Object]) -> Vec<Exposure> {
 }
 
 /// Ingresses routing to a Service that reaches the workload.
-fn ingress_exposures(w: &Workload, objects: &[Object]) -> Vec<Exposure> {
+fn ingress_exposures(w: &Workload, objects: &Index) -> Vec<Exposure> {
     let mut out = Vec::new();
-    for ing in objects
-        .iter()
-        .filter(|o| o.kind == "Ingress" && o.same_namespace(w.obj))
-    {
+    for ing in objects.ingresses.iter().filter(|o| o.same_namespace(w.obj)) {
         let spec = ing.value.get("spec");
         let mut backends: Vec<&Value> = Vec::new();
         if let Some(spec) = spec {
@@ -683,9 +674,9 @@ fn ingress_exposures(w: &Workload, objects: &[Object]) -> Vec<Exposure> {
             let Some(name) = name else {
                 continue;
             };
-            let Some(svc) = objects
-                .iter()
-                .find(|o| o.kind == "Service" && o.name == name && o.same_namespace(ing))
+            let Some((_, svc)) = objects
+                .named("Service", name)
+                .find(|(_, o)| o.same_namespace(ing))
             else {
                 continue;
             };
@@ -723,10 +714,58 @@ fn ingress_exposures(w: &Workload, objects: &[Object]) -> Vec<Exposure> {
     out
 }
 
+/// The objects by kind and name, in their order: each workload looks up
+/// the Services, Ingresses, ConfigMaps and Secrets it may use without a
+/// pass over every object.
+struct Index<'a> {
+    objects: &'a [Object],
+    /// Kind, then name: positions.
+    by_name: std::collections::HashMap<&'a str, std::collections::HashMap<&'a str, Vec<usize>>>,
+    services: Vec<&'a Object>,
+    ingresses: Vec<&'a Object>,
+}
+
+impl<'a> Index<'a> {
+    fn new(objects: &'a [Object]) -> Index<'a> {
+        let mut by_name: std::collections::HashMap<_, std::collections::HashMap<_, Vec<usize>>> =
+            Default::default();
+        for (i, o) in objects.iter().enumerate() {
+            by_name
+                .entry(o.kind.as_str())
+                .or_default()
+                .entry(o.name.as_str())
+                .or_default()
+                .push(i);
+        }
+        let of = |kind: &str| objects.iter().filter(|o| o.kind == kind).collect();
+        Index {
+            objects,
+            by_name,
+            services: of("Service"),
+            ingresses: of("Ingress"),
+        }
+    }
+
+    /// The objects of a kind with a name, with their positions, in order.
+    fn named<'s>(
+        &'s self,
+        kind: &str,
+        name: &str,
+    ) -> impl Iterator<Item = (usize, &'a Object)> + 's {
+        let found: &'s [usize] = self
+            .by_name
+            .get(kind)
+            .and_then(|names| names.get(name))
+            .map_or(&[], Vec::as_slice);
+        found.iter().map(|&i| (i, &self.objects[i]))
+    }
+}
+
 /// Lower Kubernetes objects into servers: one per ClickHouse or Keeper
 /// container of every workload.
 pub fn lower(ws: &mut Workspace, objects: &[Object], out: &mut DeployOutput) {
     let mut registered = BTreeMap::new();
+    let index = Index::new(objects);
     for obj in objects {
         let Some((pod, labels)) = pod_template(obj) else {
             continue;
@@ -768,13 +807,13 @@ pub fn lower(ws: &mut Workspace, objects: &[Object], out: &mut DeployOutput) {
             c.env = env_of(container);
             c.command = command_of(container);
             image::install(ws, &mut c);
-            apply_mounts(ws, &mut c, &w, objects, &mut registered);
+            apply_mounts(ws, &mut c, &w, &index, &mut registered);
             let mut exposures = pod_exposures(&w, &unit_label);
-            exposures.extend(ingress_exposures(&w, objects));
-            exposures.extend(service_exposures(&w, objects));
+            exposures.extend(ingress_exposures(&w, &index));
+            exposures.extend(service_exposures(&w, &index));
             c.exposures = exposures;
             if let Some(server) = build_server(ws, c, &mut out.notes) {
-                out.servers.push(server);
+                out.push_server(server);
             }
         }
     }

@@ -25,8 +25,10 @@ use value::Value;
 
 /// What the deployment frontends found.
 #[derive(Debug, Default)]
-pub struct DeployOutput {
+pub struct DeployOutput<'s> {
+    /// Servers built, unless a sink takes them (see [`DeployOutput::push_server`]).
     pub servers: Vec<Server>,
+    sink: Sink<'s>,
     /// Files (or embedded texts) that could not be used.
     pub notes: Vec<ConfigNote>,
     /// Repository files a deployment mounts into a server: they are checked
@@ -34,6 +36,27 @@ pub struct DeployOutput {
     pub consumed: BTreeSet<PathBuf>,
     /// Deployment files recognised.
     pub files: BTreeSet<PathBuf>,
+}
+
+/// Where servers go as soon as they are built, if not into `servers`.
+#[derive(Default)]
+struct Sink<'s>(Option<&'s mut dyn FnMut(Server)>);
+
+impl std::fmt::Debug for Sink<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Sink" } else { "None" })
+    }
+}
+
+impl DeployOutput<'_> {
+    /// A server built by a frontend: handed to the sink at once (checked
+    /// and dropped while lowering goes on), or kept.
+    pub fn push_server(&mut self, server: Server) {
+        match &mut self.sink.0 {
+            Some(sink) => sink(server),
+            None => self.servers.push(server),
+        }
+    }
 }
 
 fn is_yaml_name(path: &Path) -> bool {
@@ -289,7 +312,7 @@ fn lower_found(ws: &mut Workspace, found: Found, out: &mut DeployOutput) {
 /// Lower one text that did not come from a file on disk (stdin, with the
 /// name given by `--stdin-filename`): compose or Kubernetes manifests,
 /// e.g. the output of `helm template`.
-pub fn discover_text(ws: &mut Workspace, name: PathBuf, text: String) -> DeployOutput {
+pub fn discover_text(ws: &mut Workspace, name: PathBuf, text: String) -> DeployOutput<'static> {
     let mut out = DeployOutput::default();
     let source = ws.sources.add(crate::source::SourceFile::new(
         name.clone(),
@@ -302,10 +325,18 @@ pub fn discover_text(ws: &mut Workspace, name: PathBuf, text: String) -> DeployO
     out
 }
 
-/// Find and lower every deployment file among `files`.
-pub fn discover(ws: &mut Workspace, files: &BTreeSet<PathBuf>) -> DeployOutput {
+/// Find and lower every deployment file among `files`, handing each
+/// server to `sink` as soon as it is built.
+pub fn discover<'s>(
+    ws: &mut Workspace,
+    files: &BTreeSet<PathBuf>,
+    sink: &'s mut dyn FnMut(Server),
+) -> DeployOutput<'s> {
     use rayon::prelude::*;
-    let mut out = DeployOutput::default();
+    let mut out = DeployOutput {
+        sink: Sink(Some(sink)),
+        ..DeployOutput::default()
+    };
     let mut found = Found::default();
     // Files registered but not parsed yet (see Workspace::preload), and
     // texts registered otherwise (stdin).

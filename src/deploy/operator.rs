@@ -724,7 +724,7 @@ pub(crate) fn altinity_from(
         });
     }
     if let Some(server) = build_server(ws, c, &mut out.notes) {
-        out.servers.push(server);
+        out.push_server(server);
     }
 }
 
@@ -867,6 +867,6 @@ pub(crate) fn clickhouse_inc_from(
         })
         .collect();
     if let Some(server) = build_server(ws, c, &mut out.notes) {
-        out.servers.push(server);
+        out.push_server(server);
     }
 }
