@@ -62,10 +62,10 @@ enum FileEntry {
 /// A file that [`Workspace::preload`] read; what is known about it before
 /// it is parsed.
 enum Preread {
-    /// A configuration file's text (or why it cannot be read).
-    Config(Result<String, String>),
+    /// A configuration file (or why it cannot be read).
+    Config(Result<SourceFile, String>),
     /// A `.json` file: `None` when its beginning shows it is no plan.
-    Json(Option<Result<String, String>>),
+    Json(Option<Result<SourceFile, String>>),
 }
 
 /// A YAML text's documents, or why it does not parse.
@@ -156,7 +156,13 @@ pub struct Workspace {
     /// Embedded sources parsed as YAML (to parse one again, see
     /// [`Workspace::release_embedded`]).
     embedded_yaml: std::collections::HashSet<SourceId>,
+    /// Trees of small embedded texts, by syntax and text (see
+    /// [`Workspace::add_embedded`]).
+    parsed_texts: HashMap<(bool, String), Element>,
 }
+
+/// Embedded texts up to this size are parsed once per distinct text.
+const SHIPPED_TEXT: usize = 16 * 1024;
 
 impl Default for Workspace {
     fn default() -> Workspace {
@@ -173,6 +179,7 @@ impl Default for Workspace {
             var_files: Vec::new(),
             not_plans: Default::default(),
             embedded_yaml: Default::default(),
+            parsed_texts: HashMap::new(),
         }
     }
 }
@@ -390,9 +397,13 @@ impl Workspace {
         let max = self.max_file_size;
         let read: Vec<Preread> = wanted
             .par_iter()
-            .map(|(p, json)| match json {
-                false => Preread::Config(read_text(p, max)),
-                true => Preread::Json(read_plan_candidate(p, max)),
+            .map(|(p, json)| {
+                // The line index is made here too, in parallel.
+                let file = |text| SourceFile::new(p.to_path_buf(), text, SourceKind::File);
+                match json {
+                    false => Preread::Config(read_text(p, max).map(file)),
+                    true => Preread::Json(read_plan_candidate(p, max).map(|r| r.map(file))),
+                }
             })
             .collect();
         // Registered one after the other, in the order given.
@@ -403,11 +414,9 @@ impl Workspace {
                 message,
             };
             match r {
-                Preread::Config(Ok(text)) => {
-                    let yaml = is_yaml(path, &text);
-                    let source =
-                        self.sources
-                            .add(SourceFile::new(path.clone(), text, SourceKind::File));
+                Preread::Config(Ok(file)) => {
+                    let yaml = is_yaml(path, &file.text);
+                    let source = self.sources.add(file);
                     parse.push((path, source, yaml));
                 }
                 Preread::Config(Err(message)) => {
@@ -418,10 +427,7 @@ impl Workspace {
                     self.not_plans.insert(path.clone());
                 }
                 Preread::Json(Some(r)) => {
-                    let r = r.map_err(unreadable).map(|text| {
-                        self.sources
-                            .add(SourceFile::new(path.clone(), text, SourceKind::File))
-                    });
+                    let r = r.map_err(unreadable).map(|file| self.sources.add(file));
                     self.texts.insert(path.clone(), r);
                 }
             }
@@ -531,8 +537,32 @@ impl Workspace {
         lines: Vec<u32>,
     ) -> SourceId {
         let yaml = is_yaml(Path::new(name), &text);
+        // Small texts not written line by line are mostly what images and
+        // operators ship, the same for every container: parsed once, and
+        // the tree copied with its spans pointing at each new source.
+        let key = (text.len() <= SHIPPED_TEXT && lines.is_empty()).then(|| (yaml, text.clone()));
         let source = self.sources.add_embedded(text, whole, lines);
-        let entry = parse_entry(source, &self.sources.get(source).text, yaml, &self.limits);
+        let cached = key.as_ref().and_then(|k| self.parsed_texts.get(k));
+        let entry = match cached {
+            Some(root) => {
+                let mut root = root.clone();
+                root.retag(source);
+                FileEntry::Parsed {
+                    source,
+                    root,
+                    notes: Vec::new(),
+                }
+            }
+            None => {
+                let entry = parse_entry(source, &self.sources.get(source).text, yaml, &self.limits);
+                if let (Some(key), FileEntry::Parsed { root, notes, .. }) = (key, &entry) {
+                    if notes.is_empty() {
+                        self.parsed_texts.insert(key, root.clone());
+                    }
+                }
+                entry
+            }
+        };
         if yaml {
             self.embedded_yaml.insert(source);
         }
