@@ -198,6 +198,27 @@ impl Element {
         }
     }
 
+    /// Point every span of this tree at another source with the same text
+    /// (a copy of a tree parsed once).
+    pub fn retag(&mut self, source: crate::source::SourceId) {
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            e.span.source = source;
+            for s in &mut e.overridden {
+                s.source = source;
+            }
+            for a in &mut e.attrs {
+                a.span.source = source;
+            }
+            for n in &mut e.children {
+                match n {
+                    Node::Element(c) => stack.push(c),
+                    Node::Text(t) => t.span.source = source,
+                }
+            }
+        }
+    }
+
     /// Depth-first walk over this element and all below it.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Element)) {
         let mut stack = vec![self];

@@ -242,7 +242,13 @@ pub struct Workspace {
     /// Embedded sources parsed as YAML (to parse one again, see
     /// [`Workspace::release_embedded`]).
     embedded_yaml: HashSet<SourceId>,
+    /// Trees of small embedded texts, by syntax and text (see
+    /// [`Workspace::add_embedded`]).
+    parsed_texts: HashMap<(bool, String), Element>,
 }
+
+/// Embedded texts up to this size are parsed once per distinct text.
+const SHIPPED_TEXT: usize = 16 * 1024;
 
 impl Default for Workspace {
     fn default() -> Workspace {
@@ -264,6 +270,7 @@ impl Default for Workspace {
             prefixes: HashMap::new(),
             not_plans: HashSet::new(),
             embedded_yaml: HashSet::new(),
+            parsed_texts: HashMap::new(),
         }
     }
 }
@@ -1084,11 +1091,38 @@ impl Workspace {
         lines: Vec<u32>,
     ) -> SourceId {
         let yaml = is_yaml(Path::new(name), &text);
+        // Small texts not written line by line are mostly what images and
+        // operators ship, the same for every container: parsed once, and
+        // the tree copied with its spans pointing at each new source.
+        let key = (text.len() <= SHIPPED_TEXT && lines.is_empty()).then(|| (yaml, text.clone()));
         let source = SourceId(self.sources.len() as u32);
-        let result = parse_config(source, &text, yaml, &self.limits);
+        let cached = key.as_ref().and_then(|k| self.parsed_texts.get(k));
+        let entry = match cached {
+            Some(root) => {
+                let mut root = root.clone();
+                root.retag(source);
+                FileEntry::Parsed {
+                    source,
+                    root,
+                    notes: Vec::new(),
+                }
+            }
+            None => {
+                let entry = entry_of(
+                    source,
+                    &text,
+                    parse_config(source, &text, yaml, &self.limits),
+                );
+                if let (Some(key), FileEntry::Parsed { root, notes, .. }) = (key, &entry) {
+                    if notes.is_empty() {
+                        self.parsed_texts.insert(key, root.clone());
+                    }
+                }
+                entry
+            }
+        };
         let added = self.sources.add_embedded(text, whole, lines);
         debug_assert_eq!(added, source);
-        let entry = entry_of(source, &self.sources.get(source).text, result);
         if yaml {
             self.embedded_yaml.insert(source);
         }

@@ -192,6 +192,23 @@ fn classify(
         .collect(path, found, out);
 }
 
+/// [`helm::detemplate`] without a copy: strings with template actions
+/// become values from outside.
+fn detemplate_in_place(v: &mut Value) {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        if matches!(&v.kind, value::Kind::Str(s) if s.contains("{{")) {
+            v.kind = value::Kind::External("a template".into());
+            continue;
+        }
+        match &mut v.kind {
+            value::Kind::List(items) => stack.extend(items.iter_mut()),
+            value::Kind::Map(entries) => stack.extend(entries.iter_mut().map(|e| &mut e.value)),
+            _ => {}
+        }
+    }
+}
+
 /// Classify one parsed YAML text (see [`parse_lenient`]).
 fn classify_docs(
     ws: &Workspace,
@@ -208,7 +225,11 @@ fn classify_docs(
     let docs: Vec<Value> = match docs {
         Ok(d) if template => d
             .iter()
-            .map(|d| helm::detemplate(&Value::from_yaml(d)))
+            .map(|d| {
+                let mut v = Value::from_yaml(d);
+                detemplate_in_place(&mut v);
+                v
+            })
             .collect(),
         Ok(d) => d.iter().map(Value::from_yaml).collect(),
         Err(_) if template => return Classified::Nothing,
