@@ -420,10 +420,13 @@ fn lenient_prefix(bytes: &[u8]) -> String {
 fn read_regular(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read as _;
     let file = std::fs::File::open(path)?;
-    if !file.metadata()?.is_file() {
+    let meta = file.metadata()?;
+    if !meta.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
-    let mut bytes = Vec::new();
+    // Room for the whole file and the byte that shows it grew: read in one
+    // call, without probing reads.
+    let mut bytes = Vec::with_capacity(meta.len().min(max).saturating_add(1) as usize);
     file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
     Ok((bytes.len() as u64 <= max).then_some(bytes))
 }
