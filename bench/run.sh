@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 OUT=${BENCH_OUT:-$ROOT/bench/out}
-CORPUS=${CORPUS:-$ROOT/../shared/corpus}
+CORPUS=$(realpath "${CORPUS:-$ROOT/../shared/corpus}")
 QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 
