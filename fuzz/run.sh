@@ -77,6 +77,20 @@ seed() {
             done
         } > "seeds/pipeline/$n"
     done < <(find "${roots[@]}" -type f \( -name 'config.xml' -o -name 'config.yaml' \) -print0)
+    # Deployment and Terraform files for the pipeline, each alone (indices
+    # 16 and up in PIPELINE_FILES).
+    while IFS= read -r -d '' f; do
+        n=$((n + 1))
+        case "$f" in
+            *compose*) index=16 ;;
+            */values*.y*ml) index=19 ;;
+            *.tf) index=21 ;;
+            *.tf.json) index=22 ;;
+            *.tfvars) index=23 ;;
+            *) index=17 ;;
+        esac
+        { printf "\\x$(printf '%02x' "$index")"; cat "$f"; } > "seeds/pipeline/$n"
+    done < <(find "${roots[@]}" -type f \( -name '*compose*.y*ml' -o -name 'values*.y*ml' -o -name '*.tf' -o -name '*.tf.json' -o -name '*.tfvars' -o -path '*k8s*' -o -path '*operator*' -o -path '*helm*' \) -size -64k -print0)
     echo "seeds: $(ls seeds/xml | wc -l) xml, $(ls seeds/yaml | wc -l) yaml, $(ls seeds/merge | wc -l) merge, $(ls seeds/pipeline | wc -l) pipeline"
 }
 

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config_file::absolute;
 use crate::finding::Finding;
-use crate::fingerprint::line_hash;
+use crate::fingerprint::{line_hash, Secrets};
 use crate::source::{SourceMap, Span};
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -44,7 +44,12 @@ struct Entry {
 }
 
 /// The key of a finding, relative to a baseline's folder.
-fn key(f: &Finding, sources: &SourceMap, secrets: &[Span], dir: &Path) -> (String, String, String) {
+fn key(
+    f: &Finding,
+    sources: &SourceMap,
+    secrets: &Secrets,
+    dir: &Path,
+) -> (String, String, String) {
     let shown = sources.locate(f.primary).file;
     let abs = absolute(Path::new(&shown));
     let file = match abs.strip_prefix(dir) {
@@ -69,10 +74,11 @@ pub fn write(
     secrets: &[Span],
 ) -> Result<usize, String> {
     let dir = dir_of(path);
+    let secrets = Secrets::new(secrets);
     let mut entries: Vec<Entry> = findings
         .iter()
         .map(|f| {
-            let (rule, file, fingerprint) = key(f, sources, secrets, &dir);
+            let (rule, file, fingerprint) = key(f, sources, &secrets, &dir);
             Entry {
                 rule,
                 file,
@@ -133,8 +139,9 @@ impl Baseline {
     ) -> usize {
         let mut left = self.counts.clone();
         let before = findings.len();
+        let secrets = Secrets::new(secrets);
         findings.retain(
-            |f| match left.get_mut(&key(f, sources, secrets, &self.dir)) {
+            |f| match left.get_mut(&key(f, sources, &secrets, &self.dir)) {
                 Some(n) if *n > 0 => {
                     *n -= 1;
                     false

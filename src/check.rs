@@ -1,7 +1,7 @@
 //! One run of `chlint check`: discover, lower, run the rules, settle where
 //! each finding points.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::clickhouse::element::Element;
@@ -182,19 +182,26 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     for f in &mut findings {
         f.primary = ws.sources.to_host(f.primary);
         let mut related: Vec<crate::finding::Related> = Vec::new();
+        // By span, so that a finding with many related locations (a partial
+        // override of 100,000 elements) stays linear.
+        let mut at: HashMap<Span, usize> = HashMap::new();
         for mut r in std::mem::take(&mut f.related) {
             r.span = ws.sources.to_host(r.span);
             if r.span == f.primary {
                 continue;
             }
             // Several facts of one embedded text land on one line: one label.
-            match related.iter_mut().find(|o| o.span == r.span) {
-                Some(o) => {
+            match at.get(&r.span) {
+                Some(&i) => {
+                    let o = &mut related[i];
                     if !o.message.contains(&r.message) {
                         o.message = format!("{}; {}", o.message, r.message);
                     }
                 }
-                None => related.push(r),
+                None => {
+                    at.insert(r.span, related.len());
+                    related.push(r);
+                }
             }
         }
         f.related = related;

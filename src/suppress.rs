@@ -13,6 +13,7 @@
 //! apply. One that names no known rule, or is malformed, is reported too
 //! (CH991); one that matches no finding is reported as unused (CH990).
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::finding::Finding;
@@ -290,29 +291,39 @@ pub fn apply(
         }
     }
     let mut used: Vec<Vec<bool>> = all.iter().map(|d| vec![false; d.items.len()]).collect();
-    // The directives of each source, so that a finding looks at its file's only.
-    let mut by_source: std::collections::HashMap<SourceId, Vec<usize>> = Default::default();
+    // The directives covering each line, so that many findings and many
+    // directives do not meet pairwise. A directive covers the lines of its
+    // comment and the next; of a very long comment, its first and last
+    // lines (findings are not inside comments).
+    let mut by_line: HashMap<(SourceId, usize), Vec<usize>> = HashMap::new();
     for (i, d) in all.iter().enumerate() {
-        by_source.entry(d.source).or_default().push(i);
+        let (start, end) = (d.lines.start, d.lines.end);
+        let lines: Vec<usize> = if end.saturating_sub(start) <= 64 {
+            d.lines.clone().collect()
+        } else {
+            (start..start + 32).chain(end - 32..end).collect()
+        };
+        for line in lines {
+            by_line.entry((d.source, line)).or_default().push(i);
+        }
     }
     let mut out = Applied::default();
     for f in findings {
+        let (line, _) = sources.get(f.primary.source).line_col(f.primary.start);
         let mut hit = false;
-        let here = by_source
-            .get(&f.primary.source)
-            .map_or(&[][..], Vec::as_slice);
-        if !here.is_empty() {
-            let (line, _) = sources.get(f.primary.source).line_col(f.primary.start);
-            for &i in here {
-                let d = &all[i];
-                if !d.lines.contains(&line) || !d.applies() {
-                    continue;
-                }
-                for (item, u) in d.items.iter().zip(used[i].iter_mut()) {
-                    if item.code == Some(f.code) {
-                        *u = true;
-                        hit = true;
-                    }
+        let covering = by_line
+            .get(&(f.primary.source, line))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for &i in covering {
+            let (d, used) = (&all[i], &mut used[i]);
+            if d.source != f.primary.source || !d.lines.contains(&line) || !d.applies() {
+                continue;
+            }
+            for (item, u) in d.items.iter().zip(used.iter_mut()) {
+                if item.code == Some(f.code) {
+                    *u = true;
+                    hit = true;
                 }
             }
         }

@@ -192,7 +192,9 @@ pub fn render(
         crate::fingerprint::fingerprints(&report.findings, sources, &report.secret_spans, |f| {
             uri(&sources.locate(f.primary).file)
         });
-    let results: Vec<Value> = report
+    // Each result is printed as soon as it is built: as `Value`s, tens of
+    // thousands of results took hundreds of megabytes (a map per object).
+    let results: Vec<String> = report
         .findings
         .iter()
         .zip(&fingerprints)
@@ -224,7 +226,7 @@ pub fn render(
             if !related.is_empty() {
                 result["relatedLocations"] = Value::Array(related);
             }
-            result
+            serde_json::to_string_pretty(&result).expect("plain data")
         })
         .collect();
     let mut run = json!({
@@ -236,7 +238,7 @@ pub fn render(
             "rules": rules,
         }},
         "columnKind": "unicodeCodePoints",
-        "results": results,
+        "results": [],
         "invocations": [invocation(report)],
     });
     if let Some(base) = cwd.and_then(base_uri) {
@@ -247,7 +249,46 @@ pub fn render(
         "version": "2.1.0",
         "runs": [run],
     });
-    serde_json::to_string_pretty(&log).expect("plain data") + "\n"
+    let text = serde_json::to_string_pretty(&log).expect("plain data") + "\n";
+    splice_results(text, &results)
+}
+
+/// Put the printed results into the printed log, where `"results": []`
+/// stands, indented as `to_string_pretty` would have (the placeholder is the
+/// only such text: in a string, the quotes would be escaped).
+fn splice_results(text: String, results: &[String]) -> String {
+    const EMPTY: &str = "\"results\": []";
+    let Some(at) = text.find(EMPTY) else {
+        return text;
+    };
+    if results.is_empty() {
+        return text;
+    }
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &text[line_start..at];
+    let inner = format!("{indent}  ");
+    let mut out = String::with_capacity(
+        text.len() + results.iter().map(|r| r.len() + r.len() / 8).sum::<usize>(),
+    );
+    out.push_str(&text[..at]);
+    out.push_str("\"results\": [\n");
+    for (i, r) in results.iter().enumerate() {
+        if i > 0 {
+            out.push_str(",\n");
+        }
+        for (j, line) in r.lines().enumerate() {
+            if j > 0 {
+                out.push('\n');
+            }
+            out.push_str(&inner);
+            out.push_str(line);
+        }
+    }
+    out.push('\n');
+    out.push_str(indent);
+    out.push(']');
+    out.push_str(&text[at + EMPTY.len()..]);
+    out
 }
 
 fn invocation(report: &Report) -> Value {
