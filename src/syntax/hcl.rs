@@ -190,10 +190,23 @@ fn bracket_depth(text: &str) -> (usize, usize) {
 
 /// Run `f` on a thread with a stack large enough for `hcl-edit`'s recursion.
 pub(crate) fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    thread_local! {
+        static ON_BIG_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    // Already on such a thread (a whole Terraform analysis runs on one, and
+    // parses every file): no thread per file, whose start and join cost a
+    // wait for the scheduler each (a second for 1,100 files on a busy
+    // machine).
+    if ON_BIG_STACK.with(|b| b.get()) {
+        return f();
+    }
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .stack_size(256 * 1024 * 1024)
-            .spawn_scoped(s, f)
+            .spawn_scoped(s, || {
+                ON_BIG_STACK.with(|b| b.set(true));
+                f()
+            })
             .expect("spawn parser thread")
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
