@@ -687,6 +687,34 @@ fn many_findings_in_every_format_stay_fast() {
 }
 
 #[test]
+fn servers_from_deployment_files_are_bounded_per_run() {
+    let dir = case_dir("many-services");
+    let services: String = (0..40)
+        .map(|i| {
+            format!("  ch{i}:\n    image: clickhouse/clickhouse-server:25.3\n    ports:\n      - \"{}:8123\"\n", 8000 + i)
+        })
+        .collect();
+    write(&dir, "docker-compose.yml", format!("services:\n{services}"));
+    let docs: String = (0..40)
+        .map(|i| format!("---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: ch{i}\nspec:\n  template:\n    spec:\n      containers:\n        - name: ch\n          image: clickhouse/clickhouse-server:25.3\n"))
+        .collect();
+    write(&dir, "k8s/all.yaml", docs);
+    let mut ws = chlint::clickhouse::load::Workspace::default();
+    ws.max_deploy_servers = 30;
+    let report = chlint::check::check_paths(&mut ws, std::slice::from_ref(&dir));
+    let not_checked: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == "CH900" && f.message.contains("not checked"))
+        .map(|f| ws.sources.locate(f.primary).file)
+        .collect();
+    assert_eq!(not_checked.len(), 2, "{not_checked:?}");
+    // With the default bound, all 80 are checked.
+    let run = check(&dir);
+    assert!(run.findings("CH900").is_empty(), "{}", run.stdout);
+}
+
+#[test]
 fn encodings_are_decoded_or_reported() {
     let dir = case_dir("encodings");
     encodings(&dir);

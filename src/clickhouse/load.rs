@@ -25,6 +25,9 @@ pub const DEFAULT_MAX_MERGE_WORK: u64 = 20_000_000;
 /// of megabytes of ClickHouse configuration reaches it.
 pub const DEFAULT_MAX_TOTAL_SIZE: u64 = 256 * 1024 * 1024;
 
+/// Most servers built from deployment files in one run.
+pub const DEFAULT_MAX_DEPLOY_SERVERS: usize = 2_000;
+
 /// How much of an unreadable file is looked at to tell whether it is meant
 /// to be a ClickHouse configuration.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -219,6 +222,13 @@ pub struct Workspace {
     pub max_merge_work: u64,
     /// Bound on the text kept from all files ([`DEFAULT_MAX_TOTAL_SIZE`]).
     pub max_total_size: u64,
+    /// Most servers built from deployment files in one run
+    /// ([`DEFAULT_MAX_DEPLOY_SERVERS`]): each carries the image's own
+    /// configuration, so a compose file of 100,000 services would take
+    /// minutes and gigabytes.
+    pub max_deploy_servers: usize,
+    /// Servers built from deployment files so far.
+    deploy_servers: usize,
     /// Text kept now, in bytes.
     kept: u64,
     /// Variables for `from_env`, only when given explicitly.
@@ -259,6 +269,8 @@ impl Default for Workspace {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_merge_work: DEFAULT_MAX_MERGE_WORK,
             max_total_size: DEFAULT_MAX_TOTAL_SIZE,
+            max_deploy_servers: DEFAULT_MAX_DEPLOY_SERVERS,
+            deploy_servers: 0,
             kept: 0,
             env: None,
             roots: None,
@@ -988,6 +1000,21 @@ impl Workspace {
             }
             Err(e) => Some(describe_missing(path, &e)),
         }
+    }
+
+    /// May one more server be built from a deployment file? Counts it when
+    /// it may.
+    pub fn take_deploy_server(&mut self) -> bool {
+        if self.deploy_servers >= self.max_deploy_servers {
+            return false;
+        }
+        self.deploy_servers += 1;
+        true
+    }
+
+    /// Have deployment files used up the servers one run builds?
+    pub fn deploy_servers_exhausted(&self) -> bool {
+        self.deploy_servers >= self.max_deploy_servers
     }
 
     /// The leniently decoded beginning of a file that could not be read as

@@ -460,29 +460,55 @@ fn lower_project(ws: &mut Workspace, files: &[ComposeFile], out: &mut DeployOutp
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    // Service names in order of first appearance.
+    // Service names in order of first appearance, each with its layers (the
+    // last entry of a name in each file, as `get` finds it) and where it is
+    // first written: one pass, however many services.
     let mut names: Vec<String> = Vec::new();
+    type Layers<'a> = Vec<(&'a Value, &'a ComposeFile)>;
+    let mut by_name: std::collections::HashMap<String, (Layers, Span)> =
+        std::collections::HashMap::new();
     for f in files {
-        for s in f
+        let entries = f
             .doc
             .get("services")
             .map(Value::entries)
-            .unwrap_or_default()
-        {
-            if !names.contains(&s.key) {
-                names.push(s.key.clone());
+            .unwrap_or_default();
+        let mut last: std::collections::HashMap<&str, (&Value, Span)> =
+            std::collections::HashMap::new();
+        for e in entries {
+            last.insert(e.key.as_str(), (&e.value, e.key_span));
+        }
+        let mut layered: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for e in entries {
+            let (value, key_span) = last[e.key.as_str()];
+            let slot = by_name.entry(e.key.clone()).or_insert_with(|| {
+                names.push(e.key.clone());
+                (Vec::new(), key_span)
+            });
+            if layered.insert(e.key.as_str()) {
+                slot.0.push((value, f));
             }
         }
     }
     for name in names {
-        let layers: Vec<(&Value, &ComposeFile)> = files
-            .iter()
-            .filter_map(|f| Some((f.doc.get("services")?.get(&name)?, f)))
-            .collect();
-        let key_span = files
-            .iter()
-            .find_map(|f| f.doc.get("services")?.entry(&name).map(|e| e.key_span))
-            .expect("the service is in some file");
+        let Some((layers, key_span)) = by_name.remove(&name) else {
+            continue;
+        };
+        if ws.deploy_servers_exhausted() {
+            // Reported once by build_server; the rest is not looked at.
+            let c = Container::new(
+                crate::model::ServerKind::Server,
+                String::new(),
+                dir.clone(),
+                Unit {
+                    kind: "compose service".into(),
+                    name: name.clone(),
+                    span: key_span,
+                },
+            );
+            let _ = build_server(ws, c, &mut out.notes);
+            break;
+        }
         let Some(image_value) = layers.iter().rev().find_map(|(s, _)| s.get("image")) else {
             continue;
         };

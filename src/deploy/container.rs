@@ -422,6 +422,21 @@ pub fn build_server(
     mut c: Container,
     notes: &mut Vec<ConfigNote>,
 ) -> Option<Server> {
+    if !ws.take_deploy_server() {
+        let path = ws
+            .sources
+            .get(ws.sources.to_host(c.unit.span).source)
+            .path
+            .clone();
+        notes.push(ConfigNote::Unreadable {
+            path,
+            message: format!(
+                "not checked: the deployment files of this run already describe {} ClickHouse servers, as many as chlint checks in one run",
+                ws.max_deploy_servers
+            ),
+        });
+        return None;
+    }
     let conf_dir = match c.kind {
         ServerKind::Server => SERVER_DIR,
         ServerKind::Keeper => KEEPER_DIR,

@@ -119,6 +119,10 @@ pub fn install(ws: &mut Workspace, c: &mut Container) {
     let Some(image) = c.image.clone() else {
         return;
     };
+    // Past the run's bound on servers, nothing is built: nothing to ship.
+    if ws.deploy_servers_exhausted() {
+        return;
+    }
     let ship = |ws: &mut Workspace, c: &mut Container, path: &str, name: &str, text: &str| {
         let id = ws.add_embedded(name, text.to_string(), image.span, Vec::new());
         c.shipped.push(id);

@@ -803,6 +803,12 @@ pub fn lower(ws: &mut Workspace, objects: &[Object], out: &mut DeployOutput) {
                 dir,
                 unit,
             );
+            if ws.deploy_servers_exhausted() {
+                // Past the run's bound: reported once by build_server, and
+                // the rest (each scanning every object) is not looked at.
+                let _ = build_server(ws, c, &mut out.notes);
+                return;
+            }
             c.image = Some(img);
             c.env = env_of(container);
             c.command = command_of(container);
