@@ -3,6 +3,9 @@
 //! suppressions, the configuration file and its JSON Schema, baselines,
 //! thresholds and standard input.
 
+mod common;
+
+use common::snapshot::assert_snapshot;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -863,33 +866,6 @@ fn stdin_is_checked_under_its_name() {
 // ---------------------------------------------------------------------------
 // Snapshots of the exact SARIF and GitHub output (UPDATE_SNAPSHOTS=1 rewrites
 // them; review the diff).
-
-fn assert_snapshot(name: &str, actual: &str) {
-    let path = root().join("tests/snapshots").join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "missing snapshot {}: run with UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let first = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(expected.lines().count().min(actual.lines().count()));
-        panic!(
-            "{name} differs from the snapshot at line {}:\n--- expected\n{}\n--- actual\n{}",
-            first + 1,
-            expected.lines().nth(first).unwrap_or("<end>"),
-            actual.lines().nth(first).unwrap_or("<end>")
-        );
-    }
-}
 
 #[test]
 fn sarif_and_github_snapshots_of_the_open_example() {

@@ -7,6 +7,7 @@ pub mod chdb;
 pub mod live;
 pub mod overlays;
 pub mod scratch;
+pub mod snapshot;
 pub mod unified_diff;
 pub mod xml_compare;
 
