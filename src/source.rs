@@ -66,12 +66,8 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(path: PathBuf, text: String, kind: SourceKind) -> SourceFile {
         let mut line_starts = vec![0u32];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i as u32 + 1),
-        );
+        // A char pattern is searched with memchr: many bytes at a time.
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
         SourceFile {
             path,
             text,
