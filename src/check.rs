@@ -71,19 +71,32 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     // Each server is checked (on another thread) as soon as discovery has
     // built it, and dropped: its trees are not all kept to the end. The
     // results are put back in the order the servers were built.
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let checked = std::sync::Mutex::new(Vec::new());
+    // Servers waiting for a thread: past this many, discovery checks the
+    // next one itself, so that a busy machine cannot pile them up.
+    const WAITING: usize = 8;
+    let waiting = AtomicUsize::new(0);
     let (discovery, tf) = rayon::scope(|scope| {
         let mut next = 0;
-        let checked = &checked;
+        let (checked, waiting) = (&checked, &waiting);
         let mut spawn = |server: Server| {
             let index = next;
             next += 1;
-            scope.spawn(move |_| {
-                let c = check_one(server);
+            let keep = move |c: Checked| {
                 checked
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .push((index, c));
+            };
+            if waiting.load(Ordering::Relaxed) >= WAITING {
+                keep(check_one(server));
+                return;
+            }
+            waiting.fetch_add(1, Ordering::Relaxed);
+            scope.spawn(move |_| {
+                waiting.fetch_sub(1, Ordering::Relaxed);
+                keep(check_one(server));
             });
         };
         let discovery = discover_each(ws, paths, &mut spawn);

@@ -28,12 +28,22 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     no_huge_pages();
+    let cli = Cli::parse();
     // Discovery runs on the thread pool (servers are checked beside it):
     // its threads get the main thread's room for deep (bounded) nesting.
-    let _ = rayon::ThreadPoolBuilder::new()
-        .stack_size(8 << 20)
-        .build_global();
-    let cli = Cli::parse();
+    // A call on a few files (a pre-commit hook) has nothing to share out:
+    // one thread, not the start of one per core.
+    let few_files = match &cli.command {
+        Command::Check { paths, .. } => {
+            !paths.is_empty() && paths.len() <= 16 && paths.iter().all(|p| p.is_file())
+        }
+        _ => true,
+    };
+    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(8 << 20);
+    if few_files {
+        pool = pool.num_threads(1);
+    }
+    let _ = pool.build_global();
     match run(cli) {
         Ok(code) => code,
         Err(message) => {

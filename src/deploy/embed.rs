@@ -16,15 +16,18 @@ pub fn block_lines(host: &str, span: Span, decoded: &str) -> Vec<u32> {
     }
     let line_start = host[..start].rfind('\n').map_or(0, |i| i + 1);
     let indent = start - line_start;
-    // Host lines from the one the value starts on.
-    let mut host_lines: Vec<(usize, &str)> = Vec::new();
+    let leading_blank = decoded.chars().take_while(|c| *c == '\n').count();
+    let decoded_lines: Vec<&str> = decoded.split('\n').collect();
+    // Host lines from the one the value starts on, as many as the value has
+    // (not the rest of the file: a manifest with many values would be read
+    // once for each).
+    let needed = decoded_lines.len().saturating_sub(leading_blank);
+    let mut host_lines: Vec<(usize, &str)> = Vec::with_capacity(needed);
     let mut at = line_start;
-    for line in host[line_start..].split('\n') {
+    for line in host[line_start..].split('\n').take(needed) {
         host_lines.push((at, line.trim_end_matches('\r')));
         at += line.len() + 1;
     }
-    let leading_blank = decoded.chars().take_while(|c| *c == '\n').count();
-    let decoded_lines: Vec<&str> = decoded.split('\n').collect();
     let mut out = Vec::with_capacity(decoded_lines.len());
     for (i, text) in decoded_lines.iter().enumerate() {
         if i < leading_blank {

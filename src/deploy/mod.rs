@@ -376,8 +376,12 @@ pub fn discover<'s>(
     // becomes a configuration tree from the same documents, which are then
     // dropped.
     let shared: &Workspace = ws;
-    let classified: Vec<(&PathBuf, Classified, Option<PreparedEntry>)> = todo
+    // Largest first, one file per task: a large file left for last would
+    // keep one core busy while the other waits.
+    todo.sort_by_key(|(_, source, _)| std::cmp::Reverse(shared.sources.get(*source).text.len()));
+    let mut classified: Vec<(&PathBuf, Classified, Option<PreparedEntry>)> = todo
         .into_par_iter()
+        .with_max_len(1)
         .map(|(path, source, pending)| {
             // A bug in one file's parsing or classifying is an internal
             // error for that file; the others go on.
@@ -410,6 +414,8 @@ pub fn discover<'s>(
             }
         })
         .collect();
+    // Back in path order.
+    classified.sort_by(|a, b| a.0.cmp(b.0));
     for (path, c, entry) in classified {
         if let Some(entry) = entry {
             ws.settle_yaml(path, entry);
