@@ -161,6 +161,39 @@ fn kubernetes_chain_points_into_embedded_configuration() {
     assert!(!human.contains("Rep0rting-Zq81-Long"), "{human}");
 }
 
+/// Two folders with the same object names (one per team): each workload
+/// mounts the ConfigMap and is selected by the Service of its own folder, so
+/// only team-b's open ConfigMap and public Service are reported, on their
+/// own lines, and team-a's safe copy hides nothing.
+#[test]
+fn kubernetes_references_resolve_to_the_nearest_copy() {
+    let dir = manifest_dir().join("testdata/scenarios/k8s-two-teams");
+    let (_, stdout, stderr) = run(&["check", "--format", "json"], &dir);
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}\n{stderr}"));
+    let mut found: Vec<(String, String, u64)> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let file = f["file"].as_str().unwrap_or_default();
+            let tail: Vec<&str> = file.rsplit('/').take(2).collect();
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                format!("{}/{}", tail[1], tail[0]),
+                f["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    found.sort();
+    let expected = [
+        ("CH001", "team-b/service.yaml", 6),
+        ("CH101", "team-b/configmap.yaml", 10),
+        ("CH250", "team-b/service.yaml", 6),
+    ]
+    .map(|(r, f, l)| (r.to_string(), f.to_string(), l));
+    assert_eq!(found, expected);
+}
+
 /// The Kubernetes frontend runs on a text buffer (stdin).
 #[test]
 fn manifests_from_a_buffer() {

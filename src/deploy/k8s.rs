@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::container::{build_server, Container, Env, EnvVar, FileSrc};
+use super::nearest::Objects;
 use super::value::Value;
 use super::{embed, image, DeployOutput};
 use crate::clickhouse::load::Workspace;
@@ -38,7 +39,7 @@ impl Object {
             .map_or(self.value.span, |v| v.span)
     }
 
-    fn same_namespace(&self, other: &Object) -> bool {
+    pub fn same_namespace(&self, other: &Object) -> bool {
         match (&self.namespace, &other.namespace) {
             (Some(a), Some(b)) => a == b,
             _ => true,
@@ -383,7 +384,7 @@ fn volume_files(
     ws: &mut Workspace,
     volume: &Value,
     owner: &Object,
-    objects: &Index,
+    objects: &Objects,
     registered: &mut BTreeMap<(usize, String), crate::source::SourceId>,
 ) -> Option<Vec<(String, FileSrc)>> {
     let mut sources: Vec<(&str, &str, Option<&Value>)> = Vec::new();
@@ -426,13 +427,8 @@ fn volume_files(
     }
     let mut files = Vec::new();
     for (kind, name, items) in sources {
-        // The same name in the file of the workload first, then anywhere.
-        let matching = |same_file: bool| {
-            objects
-                .named(kind, name)
-                .find(|(_, o)| o.same_namespace(owner) && (!same_file || o.path == owner.path))
-        };
-        let (index, obj) = matching(true).or_else(|| matching(false))?;
+        // Of copies equally near the workload, the first written.
+        let &(index, obj) = objects.nearest(kind, name, owner).first()?;
         let keys = data_keys(obj);
         let wanted: Vec<(String, String)> = match items {
             Some(items) if !items.items().is_empty() => items
@@ -462,7 +458,7 @@ fn apply_mounts(
     ws: &mut Workspace,
     c: &mut Container,
     w: &Workload,
-    objects: &Index,
+    objects: &Objects,
     registered: &mut BTreeMap<(usize, String), crate::source::SourceId>,
 ) {
     let volumes = w.pod.get("volumes").map(Value::items).unwrap_or_default();
@@ -595,9 +591,9 @@ fn container_port(w: &Workload, target: &Value) -> Option<u16> {
 }
 
 /// Exposures of a workload through the Services that select its pods.
-fn service_exposures(w: &Workload, objects: &Index) -> Vec<Exposure> {
+fn service_exposures(w: &Workload, objects: &Objects) -> Vec<Exposure> {
     let mut out = Vec::new();
-    for svc in objects.services.iter().filter(|o| o.same_namespace(w.obj)) {
+    for svc in objects.nearest_of_kind("Service", w.obj) {
         let Some(spec) = svc.value.get("spec") else {
             continue;
         };
@@ -646,9 +642,9 @@ fn service_exposures(w: &Workload, objects: &Index) -> Vec<Exposure> {
 }
 
 /// Ingresses routing to a Service that reaches the workload.
-fn ingress_exposures(w: &Workload, objects: &Index) -> Vec<Exposure> {
+fn ingress_exposures(w: &Workload, objects: &Objects) -> Vec<Exposure> {
     let mut out = Vec::new();
-    for ing in objects.ingresses.iter().filter(|o| o.same_namespace(w.obj)) {
+    for ing in objects.nearest_of_kind("Ingress", w.obj) {
         let spec = ing.value.get("spec");
         let mut backends: Vec<&Value> = Vec::new();
         if let Some(spec) = spec {
@@ -674,10 +670,7 @@ fn ingress_exposures(w: &Workload, objects: &Index) -> Vec<Exposure> {
             let Some(name) = name else {
                 continue;
             };
-            let Some((_, svc)) = objects
-                .named("Service", name)
-                .find(|(_, o)| o.same_namespace(ing))
-            else {
+            let Some(&(_, svc)) = objects.nearest("Service", name, ing).first() else {
                 continue;
             };
             let Some(spec) = svc.value.get("spec") else {
@@ -714,58 +707,11 @@ fn ingress_exposures(w: &Workload, objects: &Index) -> Vec<Exposure> {
     out
 }
 
-/// The objects by kind and name, in their order: each workload looks up
-/// the Services, Ingresses, ConfigMaps and Secrets it may use without a
-/// pass over every object.
-struct Index<'a> {
-    objects: &'a [Object],
-    /// Kind, then name: positions.
-    by_name: std::collections::HashMap<&'a str, std::collections::HashMap<&'a str, Vec<usize>>>,
-    services: Vec<&'a Object>,
-    ingresses: Vec<&'a Object>,
-}
-
-impl<'a> Index<'a> {
-    fn new(objects: &'a [Object]) -> Index<'a> {
-        let mut by_name: std::collections::HashMap<_, std::collections::HashMap<_, Vec<usize>>> =
-            Default::default();
-        for (i, o) in objects.iter().enumerate() {
-            by_name
-                .entry(o.kind.as_str())
-                .or_default()
-                .entry(o.name.as_str())
-                .or_default()
-                .push(i);
-        }
-        let of = |kind: &str| objects.iter().filter(|o| o.kind == kind).collect();
-        Index {
-            objects,
-            by_name,
-            services: of("Service"),
-            ingresses: of("Ingress"),
-        }
-    }
-
-    /// The objects of a kind with a name, with their positions, in order.
-    fn named<'s>(
-        &'s self,
-        kind: &str,
-        name: &str,
-    ) -> impl Iterator<Item = (usize, &'a Object)> + 's {
-        let found: &'s [usize] = self
-            .by_name
-            .get(kind)
-            .and_then(|names| names.get(name))
-            .map_or(&[], Vec::as_slice);
-        found.iter().map(|&i| (i, &self.objects[i]))
-    }
-}
-
 /// Lower Kubernetes objects into servers: one per ClickHouse or Keeper
 /// container of every workload.
 pub fn lower(ws: &mut Workspace, objects: &[Object], out: &mut DeployOutput) {
     let mut registered = BTreeMap::new();
-    let index = Index::new(objects);
+    let index = Objects::new(objects);
     for obj in objects {
         let Some((pod, labels)) = pod_template(obj) else {
             continue;

@@ -10,6 +10,7 @@ pub mod embed;
 pub mod helm;
 pub mod image;
 pub mod k8s;
+mod nearest;
 pub mod operator;
 pub mod terraform;
 pub mod value;
