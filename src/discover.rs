@@ -2,7 +2,7 @@
 //! reads them: a main file with its `config.d/`/`conf.d/`, its users file with
 //! `users.d/`; override files without a main file over the shipped defaults.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -370,6 +370,7 @@ fn walk(
     path: &Path,
     roots: &[PathBuf],
     files: &mut BTreeSet<PathBuf>,
+    inside: &mut HashSet<PathBuf>,
     errors: &mut Vec<String>,
     warnings: &Arc<Mutex<Vec<String>>>,
 ) {
@@ -407,8 +408,13 @@ fn walk(
                 match entry {
                     Ok(e) if e.file_type().is_some_and(|t| t.is_dir()) => {}
                     Ok(e) => {
-                        if e.file_type().is_some_and(|t| t.is_file()) || is_checked_name(e.path()) {
-                            mine.walked.files.push(e.into_path())
+                        // A regular file the walker reached without a link
+                        // lies inside the walked folder: reading it needs no
+                        // resolving of its path.
+                        let plain =
+                            !e.path_is_symlink() && e.file_type().is_some_and(|t| t.is_file());
+                        if plain || is_checked_name(e.path()) {
+                            mine.walked.files.push((e.into_path(), plain))
                         }
                     }
                     Err(err) => {
@@ -424,7 +430,12 @@ fn walk(
             })
         });
     let mut walked = found.into_inner().unwrap_or_else(|e| e.into_inner());
-    files.extend(walked.files);
+    for (path, plain) in walked.files {
+        if plain {
+            inside.insert(path.clone());
+        }
+        files.insert(path);
+    }
     walked.errors.sort();
     errors.extend(walked.errors.into_iter().map(|(_, e)| e));
     walked.warnings.sort();
@@ -436,7 +447,8 @@ fn walk(
 /// What the walker found: files, and errors with the path they concern.
 #[derive(Default)]
 struct Walked {
-    files: Vec<PathBuf>,
+    /// Each with whether it is a regular file reached without a link.
+    files: Vec<(PathBuf, bool)>,
     errors: Vec<(PathBuf, String)>,
     warnings: Vec<(PathBuf, String)>,
 }
@@ -486,6 +498,7 @@ pub fn discover_each(
     let mut out = Discovery::default();
     let roots = ws.roots.get_or_insert_with(|| read_roots(paths)).clone();
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut inside: HashSet<PathBuf> = HashSet::new();
     let warnings = Arc::new(Mutex::new(Vec::<String>::new()));
     for path in paths {
         // Text registered under a name (standard input) is not on disk.
@@ -530,7 +543,14 @@ pub fn discover_each(
             files.insert(path.clone());
             continue;
         }
-        walk(path, &roots, &mut files, &mut out.errors, &warnings);
+        walk(
+            path,
+            &roots,
+            &mut files,
+            &mut inside,
+            &mut out.errors,
+            &warnings,
+        );
     }
     // Folders left out, then errors below the named paths, in path order.
     let mut walk_warnings = warnings.lock().map(|w| w.clone()).unwrap_or_default();
@@ -538,6 +558,7 @@ pub fn discover_each(
     out.warnings.extend(walk_warnings);
     // Every file is read and parsed once, in parallel, before any is used
     // (through the same checked reads and budgets as reading on first use).
+    ws.walked_inside.extend(inside);
     ws.preload(&files);
     // Deployment files (compose, Kubernetes, Helm values) and the
     // configuration they mount.

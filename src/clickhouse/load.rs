@@ -236,6 +236,11 @@ pub struct Workspace {
     /// Canonical folders files may be read from; a symbolic link leading
     /// elsewhere is not followed. `None`: no restriction.
     pub roots: Option<Vec<PathBuf>>,
+    /// Regular files the walker reached without a link below a named
+    /// folder: inside the roots by construction, so their paths are not
+    /// resolved again (a `canonicalize` per file was a third of the work
+    /// on a tree of small files).
+    pub walked_inside: HashSet<PathBuf>,
     files: HashMap<PathBuf, FileEntry>,
     builtins: HashMap<String, Element>,
     /// Embedded texts, by their source.
@@ -274,6 +279,7 @@ impl Default for Workspace {
             kept: 0,
             env: None,
             roots: None,
+            walked_inside: HashSet::new(),
             files: HashMap::new(),
             builtins: HashMap::new(),
             embedded: HashMap::new(),
@@ -993,6 +999,9 @@ impl Workspace {
     /// Why a path may not be read under [`Workspace::roots`], if it may not.
     fn outside_roots(&self, path: &Path) -> Option<String> {
         let roots = self.roots.as_ref()?;
+        if self.walked_inside.contains(path) {
+            return None;
+        }
         match path.canonicalize() {
             Ok(real) if roots.iter().any(|r| real.starts_with(r)) => None,
             Ok(_) => {
