@@ -26,7 +26,7 @@ pub const DEFAULT_MAX_MERGE_WORK: u64 = 20_000_000;
 pub const DEFAULT_MAX_TOTAL_SIZE: u64 = 256 * 1024 * 1024;
 
 /// Most servers built from deployment files in one run.
-pub const DEFAULT_MAX_DEPLOY_SERVERS: usize = 2_000;
+pub const DEFAULT_MAX_DEPLOY_SERVERS: usize = 20_000;
 
 /// How much of an unreadable file is looked at to tell whether it is meant
 /// to be a ClickHouse configuration.
