@@ -103,6 +103,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
         // Terraform: its Kubernetes resources and Helm releases become
         // servers checked with the others (after them); its repository
         // model is checked below.
+        crate::phases::mark("group configurations");
         let mut tf = (!discovery.terraform.is_empty())
             .then(|| crate::deploy::terraform::analyse(ws, &discovery.terraform));
         if let Some(tf) = tf.as_mut() {
@@ -110,8 +111,10 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
                 spawn(server);
             }
         }
+        crate::phases::mark("terraform: lower");
         (discovery, tf)
     });
+    crate::phases::mark("servers checked");
     let mut checked = checked.into_inner().unwrap_or_else(|e| e.into_inner());
     checked.sort_by_key(|(index, _)| *index);
     let mut findings = Vec::new();

@@ -95,7 +95,9 @@ pub fn run(
         _ => None,
     };
 
+    chlint::phases::mark("start");
     let mut report = check_paths(&mut ws, &paths);
+    chlint::phases::mark("settle findings");
     if !report.errors.is_empty() {
         return Err(report.errors.join("\n"));
     }
@@ -116,7 +118,9 @@ pub fn run(
         ),
         Format::Github => report::github::render(&report, &ws.sources),
     };
+    chlint::phases::mark("render");
     print(&text)?;
+    chlint::phases::mark("print");
     if format == Format::Human {
         if let Some(line) = filter::summary(&dropped) {
             eprintln!("chlint: {line}");

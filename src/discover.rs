@@ -558,11 +558,13 @@ pub fn discover_each(
     out.warnings.extend(walk_warnings);
     // Every file is read and parsed once, in parallel, before any is used
     // (through the same checked reads and budgets as reading on first use).
+    crate::phases::mark("walk");
     ws.walked_inside.extend(inside);
     ws.preload(&files);
     // Deployment files (compose, Kubernetes, Helm values) and the
     // configuration they mount.
     // A bug in a frontend must not take the plain configurations down.
+    crate::phases::mark("read and parse configurations");
     let deployed = {
         let frontends = &mut *ws;
         let sink = &mut *sink;
@@ -578,6 +580,7 @@ pub fn discover_each(
             crate::deploy::DeployOutput::default()
         }
     };
+    crate::phases::mark("lower deployment files");
     out.files_scanned += deployed.files.len();
     out.file_notes.extend(deployed.notes);
     // Trees are dropped once used (the servers hold what they need), so a

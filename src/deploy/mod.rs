@@ -415,6 +415,7 @@ pub fn discover<'s>(
             }
         })
         .collect();
+    crate::phases::mark("parse and classify YAML");
     // Back in path order.
     classified.sort_by(|a, b| a.0.cmp(b.0));
     for (path, c, entry) in classified {
