@@ -112,6 +112,17 @@ enum Fetched {
 /// plan names its `format_version` at the top, see
 /// [`syntax::json::looks_like_plan`])? Then it is not read in full. Only a
 /// regular file is opened and read.
+/// How [`Workspace::preload`] takes a file.
+#[derive(Clone, Copy, PartialEq)]
+enum Prereading {
+    /// A configuration file: read and parsed.
+    Config,
+    /// A `.json` file: read if it is a Terraform plan.
+    Plan,
+    /// A Terraform file: read (the Terraform frontend parses it).
+    Text,
+}
+
 fn not_a_plan(path: &Path) -> bool {
     use std::io::Read as _;
     // The decoded text's first 4096 bytes come from at most this many.
@@ -764,20 +775,23 @@ impl Workspace {
     /// parsed, except `.yaml`/`.yml` files, which the deployment frontends
     /// parse once for both uses (see [`Workspace::pending`] and
     /// [`Workspace::settle_yaml`]); `.json` files are read only when their
-    /// beginning may be a plan's. Files are taken in order while the text
+    /// beginning may be a plan's, Terraform files (`.tf`, `.tfvars`) are
+    /// read for the Terraform frontend to parse. Files are taken in order while the text
     /// they hold fits in [`Workspace::max_total_size`]; the rest are read on
     /// first use, as before, once the files that are no configuration have
     /// been let go. Later lookups find the results, as if each file had been
     /// read on first use. Files already known are left alone.
     pub fn preload<'p>(&mut self, paths: impl IntoIterator<Item = &'p PathBuf>) {
         use rayon::prelude::*;
-        let wanted: Vec<(&PathBuf, bool)> = paths
+        let unread = |p: &Path| !self.texts.contains_key(p) && !self.files.contains_key(p);
+        let wanted: Vec<(&PathBuf, Prereading)> = paths
             .into_iter()
             .filter_map(|p| match extension(p).as_str() {
-                "xml" | "conf" | "yaml" | "yml" if !self.files.contains_key(p) => Some((p, false)),
-                "json" if !self.texts.contains_key(p) && !self.files.contains_key(p) => {
-                    Some((p, true))
+                "xml" | "conf" | "yaml" | "yml" if !self.files.contains_key(p) => {
+                    Some((p, Prereading::Config))
                 }
+                "json" if unread(p) => Some((p, Prereading::Plan)),
+                "tf" | "tfvars" if unread(p) => Some((p, Prereading::Text)),
                 _ => None,
             })
             .collect();
@@ -814,12 +828,12 @@ impl Workspace {
         let read: Vec<Fetched> = wanted[..taken]
             .par_iter()
             .zip(&checked[..taken])
-            .map(|((p, json), c)| {
+            .map(|((p, mode), c)| {
                 if c.is_err() {
                     return Fetched::Refused;
                 }
                 let read = || {
-                    if *json && not_a_plan(p) {
+                    if *mode == Prereading::Plan && not_a_plan(p) {
                         Fetched::NoPlan
                     } else {
                         Fetched::Read(shared.read_file(p))
@@ -839,7 +853,7 @@ impl Workspace {
         // Registered one after the other, in the order given.
         let mut parse: Vec<(&PathBuf, SourceId, bool)> = Vec::new();
         let checked = checked.into_iter().take(taken);
-        for (((path, json), c), r) in wanted.into_iter().zip(checked).zip(read) {
+        for (((path, mode), c), r) in wanted.into_iter().zip(checked).zip(read) {
             let r = match (c, r) {
                 (Err(r), _) => r,
                 (Ok(_), Fetched::Read(r)) => r,
@@ -852,8 +866,9 @@ impl Workspace {
             if let Some(prefix) = r.prefix {
                 self.prefixes.insert(path.clone(), prefix);
             }
-            match (r.text, json) {
-                (Ok(text), false) => {
+            let config = mode == Prereading::Config;
+            match (r.text, config) {
+                (Ok(text), true) => {
                     let yaml = is_yaml(path, &text);
                     self.kept = self.kept.saturating_add(text.len() as u64);
                     let source =
@@ -861,10 +876,10 @@ impl Workspace {
                             .add(SourceFile::new(path.clone(), text, SourceKind::File));
                     parse.push((path, source, yaml));
                 }
-                (Err(note), false) => {
+                (Err(note), true) => {
                     self.files.insert(path.clone(), FileEntry::Failed(note));
                 }
-                (Ok(text), true) => {
+                (Ok(text), false) => {
                     self.kept = self.kept.saturating_add(text.len() as u64);
                     let source =
                         self.sources
@@ -873,7 +888,7 @@ impl Workspace {
                     self.sources.pin(source);
                     self.texts.insert(path.clone(), Ok(source));
                 }
-                (Err(note), true) => {
+                (Err(note), false) => {
                     self.texts.insert(path.clone(), Err(note));
                 }
             }

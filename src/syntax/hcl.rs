@@ -188,11 +188,13 @@ fn bracket_depth(text: &str) -> (usize, usize) {
     (max, at)
 }
 
+thread_local! {
+    /// Is this thread one with a big stack (see [`with_big_stack`])?
+    static ON_BIG_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Run `f` on a thread with a stack large enough for `hcl-edit`'s recursion.
 pub(crate) fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    thread_local! {
-        static ON_BIG_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
     // Already on such a thread (a whole Terraform analysis runs on one, and
     // parses every file): no thread per file, whose start and join cost a
     // wait for the scheduler each (a second for 1,100 files on a busy
@@ -211,6 +213,45 @@ pub(crate) fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
     })
+}
+
+/// `f` on every item, on one big-stack thread per core (see
+/// [`with_big_stack`]), each taking the next item when done with one; the
+/// results in the order of the items.
+pub(crate) fn on_big_stacks<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 {
+        return with_big_stack(|| items.iter().map(&f).collect());
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                std::thread::Builder::new()
+                    .stack_size(256 * 1024 * 1024)
+                    .spawn_scoped(s, || {
+                        ON_BIG_STACK.with(|b| b.set(true));
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(item) = items.get(i) else { break };
+                            mine.push((i, f(item)));
+                        }
+                        mine
+                    })
+                    .expect("spawn parser thread")
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Parse a `.tf` file (or a `.tfvars` file: attributes only).

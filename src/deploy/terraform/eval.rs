@@ -155,6 +155,8 @@ impl<'a> Scope<'a> {
 pub struct Evaluator<'w> {
     ws: RefCell<&'w mut Workspace>,
     modules: RefCell<HashMap<PathBuf, Rc<Module>>>,
+    /// Files parsed ahead of evaluation ([`Evaluator::preparse`]).
+    preparsed: RefCell<HashMap<PathBuf, (SourceId, Parsed)>>,
     /// Files that failed to parse (reported once each).
     pub notes: RefCell<Vec<ConfigNote>>,
     /// Where secrets were read into sources (tfvars values…), never printed.
@@ -163,6 +165,42 @@ pub struct Evaluator<'w> {
     /// (Helm values, manifests, configurations) inside them.
     pub origins: RefCell<Vec<Origin>>,
     origin_bytes: Cell<usize>,
+}
+
+/// A configuration file's tree, or why it has none.
+type Parsed = Result<Body, ParseError>;
+
+/// The configuration files of a module folder, in the order Terraform
+/// reads them: by name, override files last (Terraform's override rules are
+/// approximated: they are read after the others).
+fn config_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && is_config_file(p))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files.sort_by_key(|p| {
+        let n = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        n.starts_with("override.") || n.contains("_override.")
+    });
+    files
+}
+
+/// Parse the text of a `.tf` or `.tf.json` file.
+fn parse_config_text(path: &Path, source: SourceId, text: &str) -> Parsed {
+    let json = path.to_string_lossy().to_lowercase().ends_with(".json");
+    if json {
+        json::parse(source, text).and_then(|doc| hcl::from_json_config(source, text, &doc))
+    } else {
+        hcl::parse(source, text)
+    }
 }
 
 fn obj(entries: Vec<Entry>, span: Span) -> Value {
@@ -174,6 +212,7 @@ impl<'w> Evaluator<'w> {
         Evaluator {
             ws: RefCell::new(ws),
             modules: RefCell::new(HashMap::new()),
+            preparsed: RefCell::new(HashMap::new()),
             notes: RefCell::new(Vec::new()),
             depth: Cell::new(0),
             origins: RefCell::new(Vec::new()),
@@ -266,12 +305,10 @@ impl<'w> Evaluator<'w> {
                 return None;
             }
         };
-        let text = self.text(source);
-        let json = path.to_string_lossy().to_lowercase().ends_with(".json");
-        let parsed = if json {
-            json::parse(source, &text).and_then(|doc| hcl::from_json_config(source, &text, &doc))
-        } else {
-            hcl::parse(source, &text)
+        let preparsed = self.preparsed.borrow_mut().remove(path);
+        let parsed = match preparsed {
+            Some((id, parsed)) if id == source => parsed,
+            _ => parse_config_text(path, source, &self.text(source)),
         };
         match parsed {
             Ok(body) => Some((source, body)),
@@ -282,30 +319,35 @@ impl<'w> Evaluator<'w> {
         }
     }
 
+    /// Read every configuration file of these module folders and parse
+    /// them in parallel (evaluation, which follows, is sequential); the
+    /// trees wait for [`Evaluator::module`].
+    pub fn preparse<'d>(&self, dirs: impl IntoIterator<Item = &'d PathBuf>) {
+        let files: Vec<PathBuf> = dirs.into_iter().flat_map(|d| config_files(d)).collect();
+        // Registered in order, as loading the modules one by one would.
+        let read: Vec<(&PathBuf, SourceId)> = files
+            .iter()
+            .filter_map(|p| Some((p, self.read(p).ok()?)))
+            .collect();
+        let ws = self.ws.borrow();
+        let sources = &ws.sources;
+        let parsed = hcl::on_big_stacks(&read, |(path, source)| {
+            parse_config_text(path, *source, &sources.get(*source).text)
+        });
+        drop(ws);
+        let mut preparsed = self.preparsed.borrow_mut();
+        for ((path, source), parsed) in read.into_iter().zip(parsed) {
+            preparsed.insert(path.clone(), (source, parsed));
+        }
+    }
+
     /// The module in a folder (loaded once).
     pub fn module(&self, dir: &Path) -> Rc<Module> {
         let key = dir.to_path_buf();
         if let Some(m) = self.modules.borrow().get(&key) {
             return m.clone();
         }
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.is_file() && is_config_file(p))
-                    .collect()
-            })
-            .unwrap_or_default();
-        files.sort();
-        // Override files are merged last (Terraform's override rules are
-        // approximated: they are read after the others).
-        files.sort_by_key(|p| {
-            let n = p
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            n.starts_with("override.") || n.contains("_override.")
-        });
+        let files = config_files(dir);
         let mut m = Module {
             dir: key.clone(),
             ..Module::default()

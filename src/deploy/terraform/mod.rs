@@ -123,12 +123,15 @@ pub fn analyse(ws: &mut Workspace, inputs: &Inputs) -> Analysis {
 
 fn analyse_here(ws: &mut Workspace, inputs: &Inputs, var_files: &[PathBuf]) -> Analysis {
     let ev = Evaluator::new(ws);
+    ev.preparse(&inputs.dirs);
+    crate::phases::mark("terraform: read and parse");
     let mut out = Analysis::default();
     let modules: Vec<_> = inputs
         .dirs
         .iter()
         .map(|d| (d.clone(), ev.module(d)))
         .collect();
+    crate::phases::mark("terraform: modules");
     let called: BTreeSet<PathBuf> = modules
         .iter()
         .flat_map(|(_, m)| ev.local_calls(m))
@@ -162,6 +165,7 @@ fn analyse_here(ws: &mut Workspace, inputs: &Inputs, var_files: &[PathBuf]) -> A
             Err(error) => ev.note_invalid(source, error),
         }
     }
+    crate::phases::mark("terraform: evaluate");
     out.notes = ev.notes.take();
     let origins = ev.origins.take();
     drop(ev);
