@@ -38,9 +38,12 @@ struct JsonRelated<'a> {
 }
 
 pub fn render(report: &Report, sources: &SourceMap) -> String {
+    use rayon::prelude::*;
+    // Locating is most of the work (line indexes, embedded texts mapped to
+    // their host files): done in parallel, in order.
     let findings = report
         .findings
-        .iter()
+        .par_iter()
         .map(|f| {
             let loc = sources.locate(f.primary);
             JsonFinding {
