@@ -15,6 +15,7 @@ pub mod operator;
 pub mod terraform;
 pub mod value;
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -189,8 +190,7 @@ fn classify(
 ) {
     let text = &ws.sources.get(source).text;
     let docs = parse_lenient(source, text, &ws.limits);
-    classify_docs(ws, path, source, docs.as_deref().map_err(Clone::clone))
-        .collect(path, found, out);
+    classify_docs(ws, path, source, docs.map(Cow::Owned)).collect(path, found, out);
 }
 
 /// [`helm::detemplate`] without a copy: strings with template actions
@@ -210,12 +210,27 @@ fn detemplate_in_place(v: &mut Value) {
     }
 }
 
-/// Classify one parsed YAML text (see [`parse_lenient`]).
+/// Could these documents be read by a frontend (compose, Kubernetes, Helm
+/// values)? Looks at names and top-level keys only: most YAML in a
+/// repository is neither, and need not be converted to find out.
+fn may_deploy(path: &Path, docs: &[yaml::YamlNode]) -> bool {
+    compose::is_compose_name(path)
+        || helm::is_values_name(path)
+        || docs.iter().any(|d| match &d.kind {
+            yaml::YamlKind::Map(entries) => entries
+                .iter()
+                .any(|(k, _)| matches!(k.as_str(), Some("kind" | "services" | "<<"))),
+            _ => false,
+        })
+}
+
+/// Classify one parsed YAML text (see [`parse_lenient`]); documents passed
+/// owned are moved into the frontends' values instead of copied.
 fn classify_docs(
     ws: &Workspace,
     path: &Path,
     source: SourceId,
-    docs: Result<&[yaml::YamlNode], crate::syntax::ParseError>,
+    docs: Result<Cow<[yaml::YamlNode]>, crate::syntax::ParseError>,
 ) -> Classified {
     let text = &ws.sources.get(source).text;
     // A Helm or Go template becomes a manifest only once rendered: one that
@@ -224,15 +239,17 @@ fn classify_docs(
     let template = crate::clickhouse::load::is_template(text);
     let named_compose = compose::is_compose_name(path);
     let docs: Vec<Value> = match docs {
-        Ok(d) if template => d
-            .iter()
-            .map(|d| {
-                let mut v = Value::from_yaml(d);
-                detemplate_in_place(&mut v);
-                v
-            })
-            .collect(),
-        Ok(d) => d.iter().map(Value::from_yaml).collect(),
+        Ok(d) if !may_deploy(path, &d) => return Classified::Nothing,
+        Ok(d) => {
+            let mut docs: Vec<Value> = match d {
+                Cow::Borrowed(d) => d.iter().map(Value::from_yaml).collect(),
+                Cow::Owned(d) => d.into_iter().map(value::from_yaml_owned).collect(),
+            };
+            if template {
+                docs.iter_mut().for_each(detemplate_in_place);
+            }
+            docs
+        }
         Err(_) if template => return Classified::Nothing,
         Err(error) => {
             if named_compose || looks_like_manifest(text) {
@@ -389,20 +406,33 @@ pub fn discover<'s>(
             let done = crate::guard::catch(|| {
                 let text = &shared.sources.get(source).text;
                 let docs = yaml::parse_documents(source, text, &shared.limits);
-                let c = match &docs {
-                    Ok(d) => classify_docs(shared, path, source, Ok(d)),
+                // A file the frontends may take gives its documents to them
+                // (moved, not copied); in the rare case they leave it after
+                // all, it is parsed again for the configuration entry.
+                // Values files are often left (charts chlint does not know),
+                // so theirs are copied.
+                let give = |d: &[yaml::YamlNode]| {
+                    !pending || (may_deploy(path, d) && !helm::is_values_name(path))
+                };
+                let (c, docs) = match docs {
+                    Ok(d) if give(&d) => {
+                        (classify_docs(shared, path, source, Ok(Cow::Owned(d))), None)
+                    }
+                    Ok(d) => (
+                        classify_docs(shared, path, source, Ok(Cow::Borrowed(&d))),
+                        Some(Ok(d)),
+                    ),
                     Err(e) => {
                         let lenient = retry_lenient(source, text, &shared.limits, e.clone());
-                        classify_docs(
-                            shared,
-                            path,
-                            source,
-                            lenient.as_deref().map_err(Clone::clone),
-                        )
+                        let c = classify_docs(shared, path, source, lenient.map(Cow::Owned));
+                        (c, Some(Err(e)))
                     }
                 };
-                let entry =
-                    (pending && !c.takes()).then(|| prepare_yaml_entry(source, text, &docs));
+                let entry = (pending && !c.takes()).then(|| {
+                    let docs =
+                        docs.unwrap_or_else(|| yaml::parse_documents(source, text, &shared.limits));
+                    prepare_yaml_entry(source, text, &docs)
+                });
                 (c, entry)
             });
             match done {
