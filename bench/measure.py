@@ -6,6 +6,7 @@ RUSAGE_CHILDREN figure would be the largest of every child reaped so far).
 The page cache is warmed first, both are run several times, and the
 fastest run of each is kept (other work on the machine only slows a run).
 """
+import json
 import os
 import subprocess
 import sys
@@ -47,6 +48,28 @@ def run_chlint():
     return wall, peak
 
 
+def findings_and_phases():
+    """One more run, for what it found (a bound that cut the work short
+    shows as CH900 findings) and where its time went (CHLINT_PHASES)."""
+    p = subprocess.run(
+        [binary, "check", "--format", "json", tree],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "CHLINT_PHASES": "1"},
+    )
+    found = json.loads(p.stdout)["findings"]
+    ch900 = sum(1 for f in found if f["rule"] == "CH900")
+    phases, last = [], 0.0
+    for line in p.stderr.decode().splitlines():
+        parts = line.split()
+        if parts[:2] != ["chlint:", "phase"]:
+            continue
+        at = float(parts[2])
+        phases.append(f"{' '.join(parts[6:])} {at - last:.0f}")
+        last = at
+    return len(found), ch900, phases
+
+
 read_floor()  # warm the page cache for both
 run_chlint()
 floors, runs = [], []
@@ -61,3 +84,6 @@ print(f"  chlint wall      {wall * 1000:8.1f} ms   ({len(files) / wall:,.0f} fil
 print(f"  read floor (cat) {floor * 1000:8.1f} ms")
 print(f"  ratio to floor   {wall / floor:8.2f}x")
 print(f"  peak memory      {peak_kb / 1024:8.1f} MB   (largest of {RUNS} runs)")
+count, ch900, phases = findings_and_phases()
+print(f"  findings         {count:8,}   ({ch900:,} CH900: files not parsed or not checked)")
+print(f"  phases (ms, one run): {', '.join(phases[1:])}")
