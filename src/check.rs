@@ -99,13 +99,13 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
                 keep(check_one(server));
             });
         };
-        let discovery = discover_each(ws, paths, &mut spawn);
+        let mut discovery = discover_each(ws, paths, &mut spawn);
         // Terraform: its Kubernetes resources and Helm releases become
         // servers checked with the others (after them); its repository
         // model is checked below.
         crate::phases::mark("group configurations");
         let mut tf = (!discovery.terraform.is_empty())
-            .then(|| crate::deploy::terraform::analyse(ws, &discovery.terraform));
+            .then(|| crate::deploy::terraform::analyse(ws, &mut discovery.terraform));
         if let Some(tf) = tf.as_mut() {
             for server in std::mem::take(&mut tf.servers) {
                 spawn(server);

@@ -569,7 +569,15 @@ pub fn discover_each(
         let frontends = &mut *ws;
         let sink = &mut *sink;
         let files = &files;
-        crate::guard::catch(move || crate::deploy::discover(frontends, files, sink))
+        let parsing = &mut out.terraform.parsing;
+        // Terraform files are parsed while the deployment files are lowered,
+        // on the core lowering leaves free.
+        let mut before_lowering = |ws: &Workspace| {
+            *parsing = crate::deploy::terraform::parse_early(ws, files);
+        };
+        crate::guard::catch(move || {
+            crate::deploy::discover(frontends, files, sink, &mut before_lowering)
+        })
     };
     let deployed = match deployed {
         Ok(d) => d,

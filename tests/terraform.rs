@@ -31,7 +31,7 @@ fn chlint_eval(dir: &Path) -> Value {
         outputs.into_iter().map(|(k, v)| (k, v.to_json())).collect();
     let mut inputs = Inputs::default();
     inputs.dirs.insert(dir.to_path_buf());
-    let analysis = analyse(&mut ws, &inputs);
+    let analysis = analyse(&mut ws, &mut inputs);
     let resources: serde_json::Map<String, Value> = analysis
         .resources
         .iter()
@@ -242,7 +242,7 @@ fn plan_json_resources_unknowns_and_sensitive_values() {
     let mut ws = Workspace::default();
     let mut inputs = Inputs::default();
     inputs.plans.push(dir.join("terraform-data.plan.json"));
-    let a = analyse(&mut ws, &inputs);
+    let a = analyse(&mut ws, &mut inputs);
     assert!(a.notes.is_empty(), "{:?}", a.notes);
     let ch = a
         .resources

@@ -958,6 +958,15 @@ impl Workspace {
     /// configuration files apply: nothing but a regular file is opened,
     /// links leading outside the checked folders are not followed, the size
     /// limits hold, and a panic is an internal error.
+    /// The source of a file already read by [`Workspace::read_source`] or
+    /// the preload, without reading anything.
+    pub fn text_read(&self, path: &Path) -> Option<SourceId> {
+        match self.texts.get(path) {
+            Some(Ok(source)) => Some(*source),
+            _ => None,
+        }
+    }
+
     pub fn read_source(&mut self, path: &Path) -> Result<SourceId, ConfigNote> {
         if let Some(r) = self.texts.get(path) {
             return r.clone();

@@ -365,11 +365,13 @@ pub fn discover_text(ws: &mut Workspace, name: PathBuf, text: String) -> DeployO
 }
 
 /// Find and lower every deployment file among `files`, handing each
-/// server to `sink` as soon as it is built.
+/// server to `sink` as soon as it is built; `before_lowering` runs once the
+/// files are parsed (it may start work for the core lowering leaves free).
 pub fn discover<'s>(
     ws: &mut Workspace,
     files: &BTreeSet<PathBuf>,
     sink: &'s mut dyn FnMut(Server),
+    before_lowering: &mut dyn FnMut(&Workspace),
 ) -> DeployOutput<'s> {
     use rayon::prelude::*;
     let mut out = DeployOutput {
@@ -454,6 +456,7 @@ pub fn discover<'s>(
         }
         c.collect(path, &mut found, &mut out);
     }
+    before_lowering(ws);
     lower_found(ws, found, &mut out);
     out
 }

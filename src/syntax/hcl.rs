@@ -215,6 +215,19 @@ pub(crate) fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     })
 }
 
+/// Start `f` on a thread of its own with a big stack (see
+/// [`with_big_stack`]).
+pub(crate) fn spawn_big_stack<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<T>> {
+    std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(|| {
+            ON_BIG_STACK.with(|b| b.set(true));
+            f()
+        })
+}
+
 /// `f` on every item, on one big-stack thread per core (see
 /// [`with_big_stack`]), each taking the next item when done with one; the
 /// results in the order of the items.

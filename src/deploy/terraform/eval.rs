@@ -168,7 +168,10 @@ pub struct Evaluator<'w> {
 }
 
 /// A configuration file's tree, or why it has none.
-type Parsed = Result<Body, ParseError>;
+pub type Parsed = Result<Body, ParseError>;
+
+/// A file parsed ahead of evaluation: its path, source and tree.
+pub type Preparsed = (PathBuf, SourceId, Parsed);
 
 /// The configuration files of a module folder, in the order Terraform
 /// reads them: by name, override files last (Terraform's override rules are
@@ -194,7 +197,7 @@ fn config_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Parse the text of a `.tf` or `.tf.json` file.
-fn parse_config_text(path: &Path, source: SourceId, text: &str) -> Parsed {
+pub fn parse_config_text(path: &Path, source: SourceId, text: &str) -> Parsed {
     let json = path.to_string_lossy().to_lowercase().ends_with(".json");
     if json {
         json::parse(source, text).and_then(|doc| hcl::from_json_config(source, text, &doc))
@@ -323,7 +326,13 @@ impl<'w> Evaluator<'w> {
     /// them in parallel (evaluation, which follows, is sequential); the
     /// trees wait for [`Evaluator::module`].
     pub fn preparse<'d>(&self, dirs: impl IntoIterator<Item = &'d PathBuf>) {
-        let files: Vec<PathBuf> = dirs.into_iter().flat_map(|d| config_files(d)).collect();
+        let files: Vec<PathBuf> = {
+            let done = self.preparsed.borrow();
+            dirs.into_iter()
+                .flat_map(|d| config_files(d))
+                .filter(|p| !done.contains_key(p))
+                .collect()
+        };
         // Registered in order, as loading the modules one by one would.
         let read: Vec<(&PathBuf, SourceId)> = files
             .iter()
@@ -338,6 +347,14 @@ impl<'w> Evaluator<'w> {
         let mut preparsed = self.preparsed.borrow_mut();
         for ((path, source), parsed) in read.into_iter().zip(parsed) {
             preparsed.insert(path.clone(), (source, parsed));
+        }
+    }
+
+    /// Take files parsed earlier (see `terraform::parse_early`).
+    pub fn adopt(&self, parsed: Vec<Preparsed>) {
+        let mut preparsed = self.preparsed.borrow_mut();
+        for (path, source, parsed) in parsed {
+            preparsed.insert(path, (source, parsed));
         }
     }
 

@@ -18,7 +18,7 @@ use std::rc::Rc;
 use self::eval::{Evaluator, Instance, ResourceInstance};
 use self::value::Value;
 use crate::clickhouse::load::{ConfigNote, Workspace};
-use crate::source::Span;
+use crate::source::{SourceId, Span};
 use crate::syntax::{hcl, json};
 
 /// What discovery found for Terraform.
@@ -30,6 +30,46 @@ pub struct Inputs {
     pub tfvars: Vec<PathBuf>,
     /// Plan or state JSON files (`terraform show -json`).
     pub plans: Vec<PathBuf>,
+    /// Configuration files being parsed meanwhile (see [`parse_early`]).
+    pub parsing: Option<Parsing>,
+}
+
+/// Terraform configuration files parsed on a thread of their own while the
+/// deployment files are lowered, which keeps only one core busy.
+pub struct Parsing(std::thread::JoinHandle<Vec<eval::Preparsed>>);
+
+impl std::fmt::Debug for Parsing {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("Parsing")
+    }
+}
+
+/// Start parsing the Terraform configuration files among `files` already
+/// read (copies of their texts go to the parsing thread).
+pub fn parse_early(ws: &Workspace, files: &BTreeSet<PathBuf>) -> Option<Parsing> {
+    let jobs: Vec<(PathBuf, SourceId, String)> = files
+        .iter()
+        .filter(|p| is_config_file(p))
+        .filter_map(|p| {
+            let source = ws.text_read(p)?;
+            // The path the module loader will ask for.
+            let dir = p.parent().map(normalize).unwrap_or_default();
+            let path = dir.join(p.file_name()?);
+            Some((path, source, ws.sources.get(source).text.clone()))
+        })
+        .collect();
+    if jobs.is_empty() {
+        return None;
+    }
+    let parse = move || {
+        jobs.into_iter()
+            .map(|(path, source, text)| {
+                let parsed = eval::parse_config_text(&path, source, &text);
+                (path, source, parsed)
+            })
+            .collect()
+    };
+    hcl::spawn_big_stack(parse).ok().map(Parsing)
 }
 
 fn file_name(path: &Path) -> String {
@@ -116,13 +156,22 @@ pub struct Analysis {
 
 /// Evaluate every root module found (a folder that no other folder found
 /// calls as a local module), following local modules.
-pub fn analyse(ws: &mut Workspace, inputs: &Inputs) -> Analysis {
+pub fn analyse(ws: &mut Workspace, inputs: &mut Inputs) -> Analysis {
+    // A bug that panicked there is met again below, where it is guarded.
+    let early = inputs.parsing.take().and_then(|p| p.0.join().ok());
     let var_files = ws.var_files.clone();
-    hcl::with_big_stack(move || analyse_here(ws, inputs, &var_files))
+    let inputs = &*inputs;
+    hcl::with_big_stack(move || analyse_here(ws, inputs, &var_files, early))
 }
 
-fn analyse_here(ws: &mut Workspace, inputs: &Inputs, var_files: &[PathBuf]) -> Analysis {
+fn analyse_here(
+    ws: &mut Workspace,
+    inputs: &Inputs,
+    var_files: &[PathBuf],
+    early: Option<Vec<eval::Preparsed>>,
+) -> Analysis {
     let ev = Evaluator::new(ws);
+    ev.adopt(early.unwrap_or_default());
     ev.preparse(&inputs.dirs);
     crate::phases::mark("terraform: read and parse");
     let mut out = Analysis::default();
