@@ -157,6 +157,8 @@ pub struct Evaluator<'w> {
     modules: RefCell<HashMap<PathBuf, Rc<Module>>>,
     /// Files parsed ahead of evaluation ([`Evaluator::preparse`]).
     preparsed: RefCell<HashMap<PathBuf, (SourceId, Parsed)>>,
+    /// Module folders' configuration files ([`config_files`]).
+    listings: RefCell<HashMap<PathBuf, Vec<PathBuf>>>,
     /// Files that failed to parse (reported once each).
     pub notes: RefCell<Vec<ConfigNote>>,
     /// Where secrets were read into sources (tfvars values…), never printed.
@@ -216,6 +218,7 @@ impl<'w> Evaluator<'w> {
             ws: RefCell::new(ws),
             modules: RefCell::new(HashMap::new()),
             preparsed: RefCell::new(HashMap::new()),
+            listings: RefCell::new(HashMap::new()),
             notes: RefCell::new(Vec::new()),
             depth: Cell::new(0),
             origins: RefCell::new(Vec::new()),
@@ -329,7 +332,7 @@ impl<'w> Evaluator<'w> {
         let files: Vec<PathBuf> = {
             let done = self.preparsed.borrow();
             dirs.into_iter()
-                .flat_map(|d| config_files(d))
+                .flat_map(|d| self.config_files(d))
                 .filter(|p| !done.contains_key(p))
                 .collect()
         };
@@ -350,6 +353,15 @@ impl<'w> Evaluator<'w> {
         }
     }
 
+    /// The configuration files of a module folder (listed once).
+    fn config_files(&self, dir: &Path) -> Vec<PathBuf> {
+        self.listings
+            .borrow_mut()
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| config_files(dir))
+            .clone()
+    }
+
     /// Take files parsed earlier (see `terraform::parse_early`).
     pub fn adopt(&self, parsed: Vec<Preparsed>) {
         let mut preparsed = self.preparsed.borrow_mut();
@@ -364,7 +376,7 @@ impl<'w> Evaluator<'w> {
         if let Some(m) = self.modules.borrow().get(&key) {
             return m.clone();
         }
-        let files = config_files(dir);
+        let files = self.config_files(dir);
         let mut m = Module {
             dir: key.clone(),
             ..Module::default()
