@@ -408,33 +408,18 @@ pub fn discover<'s>(
             let done = crate::guard::catch(|| {
                 let text = &shared.sources.get(source).text;
                 let docs = yaml::parse_documents(source, text, &shared.limits);
-                // A file the frontends may take gives its documents to them
-                // (moved, not copied); in the rare case they leave it after
-                // all, it is parsed again for the configuration entry.
-                // Values files are often left (charts chlint does not know),
-                // so theirs are copied.
-                let give = |d: &[yaml::YamlNode]| {
-                    !pending || (may_deploy(path, d) && !helm::is_values_name(path))
-                };
-                let (c, docs) = match docs {
-                    Ok(d) if give(&d) => {
-                        (classify_docs(shared, path, source, Ok(Cow::Owned(d))), None)
-                    }
-                    Ok(d) => (
-                        classify_docs(shared, path, source, Ok(Cow::Borrowed(&d))),
-                        Some(Ok(d)),
-                    ),
+                // The frontends get copies: compact, whereas the parsed
+                // documents, freed here, grew as they were parsed (moving
+                // them took 10 MB more on the benchmark tree).
+                let c = match &docs {
+                    Ok(d) => classify_docs(shared, path, source, Ok(Cow::Borrowed(d))),
                     Err(e) => {
                         let lenient = retry_lenient(source, text, &shared.limits, e.clone());
-                        let c = classify_docs(shared, path, source, lenient.map(Cow::Owned));
-                        (c, Some(Err(e)))
+                        classify_docs(shared, path, source, lenient.map(Cow::Owned))
                     }
                 };
-                let entry = (pending && !c.takes()).then(|| {
-                    let docs =
-                        docs.unwrap_or_else(|| yaml::parse_documents(source, text, &shared.limits));
-                    prepare_yaml_entry(source, text, &docs)
-                });
+                let entry =
+                    (pending && !c.takes()).then(|| prepare_yaml_entry(source, text, &docs));
                 (c, entry)
             });
             match done {
