@@ -104,7 +104,14 @@ pub fn run(
     let dropped = filter::apply(&mut report, &ws.sources, &settings, baseline.as_ref());
 
     let text = match format {
-        Format::Json => report::json::render(&report, &ws.sources),
+        Format::Json => {
+            // Written as it is made: a large report is not held twice.
+            let out = std::io::BufWriter::new(std::io::stdout().lock());
+            match report::json::write(&report, &ws.sources, out) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.to_string()),
+                _ => String::new(),
+            }
+        }
         Format::Human => {
             let color = std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

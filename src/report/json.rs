@@ -38,6 +38,17 @@ struct JsonRelated<'a> {
 }
 
 pub fn render(report: &Report, sources: &SourceMap) -> String {
+    let mut out = Vec::new();
+    write(report, sources, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// [`render`] straight into `out` (a large report is not held twice).
+pub fn write(
+    report: &Report,
+    sources: &SourceMap,
+    mut out: impl std::io::Write,
+) -> std::io::Result<()> {
     use rayon::prelude::*;
     // Locating is most of the work (line indexes, embedded texts mapped to
     // their host files): done in parallel, in order.
@@ -74,10 +85,12 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
             }
         })
         .collect();
-    let out = Output {
+    let output = Output {
         version: env!("CARGO_PKG_VERSION"),
         files_scanned: report.files_scanned,
         findings,
     };
-    serde_json::to_string_pretty(&out).expect("serialising plain data") + "\n"
+    serde_json::to_writer_pretty(&mut out, &output)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
