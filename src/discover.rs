@@ -687,6 +687,11 @@ fn add_unnamed_mains(
     entries: &mut Vec<(PathBuf, Role)>,
     files_scanned: &mut usize,
 ) {
+    // A folder the walker went through is complete already (the files it
+    // left out, ignore files left out): nothing to look for.
+    if entries.iter().any(|(p, _)| ws.walked_inside.contains(p)) {
+        return;
+    }
     for stem in ["config", "users", "keeper_config"] {
         for ext in ["xml", "yaml", "yml"] {
             let path = dir.join(format!("{stem}.{ext}"));

@@ -888,3 +888,39 @@ fn sarif_and_github_snapshots_of_the_open_example() {
     let github = chlint(&["check", "--format", "github", "examples/open"]).stdout;
     assert_snapshot("open.github.txt", &github);
 }
+
+/// What a pre-commit hook passes: only the changed merge file. The main
+/// files beside its folder still decide how it merges, so the findings are
+/// those of checking the whole folder (where the walker finds them).
+#[test]
+fn a_named_merge_file_is_merged_with_the_main_files_beside_it() {
+    let found = |path: &str| -> Vec<(String, String, u64)> {
+        let run = chlint(&["check", "--format", "json", path]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let mut found: Vec<_> = json(&run.stdout)["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap_or_default().to_string(),
+                    f["file"].as_str().unwrap_or_default().to_string(),
+                    f["line"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let named = found("examples/open/config.d/network.xml");
+    let expected = [
+        ("CH201", "examples/open/config.d/network.xml", 3),
+        ("CH101", "examples/open/users.xml", 14),
+        ("CH103", "examples/open/users.d/analytics.xml", 6),
+    ];
+    for (rule, file, line) in expected {
+        let f = (rule.to_string(), file.to_string(), line);
+        assert!(named.contains(&f), "{f:?} not in {named:#?}");
+    }
+    assert_eq!(named, found("examples/open"));
+}
