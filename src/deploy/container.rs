@@ -485,8 +485,10 @@ pub fn build_server(
             Some("") => users_tree = UsersTree::InMain,
             Some(path) => {
                 let path = path.to_string();
-                let default_changed = default_changed(ws, &c, &path);
+                // Users an operator manages are not the entrypoint's to set
+                // up: whether `default` changed is not asked (two loads).
                 if !c.managed_users {
+                    let default_changed = default_changed(ws, &c, &path);
                     let setup = crate::deploy::image::user_setup(ws, &mut c, default_changed);
                     user_setup = Some(setup);
                 }
