@@ -76,7 +76,8 @@ pub fn apply(
     if let Some(b) = baseline {
         dropped.baselined = b.filter(&mut findings, sources, &report.secret_spans);
     }
-    findings.sort_by_key(|f| {
+    // Each finding located once (a sort asks for keys at every comparison).
+    findings.sort_by_cached_key(|f| {
         let loc = sources.locate(f.primary);
         (loc.file, loc.line, loc.column, f.code)
     });
