@@ -7,7 +7,7 @@
 //! rendered Helm output or from Terraform `kubernetes_*` resources (once
 //! converted to the Kubernetes field names) go through the same code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::container::{build_server, Container, Env, EnvVar, FileSrc};
@@ -591,15 +591,12 @@ fn container_port(w: &Workload, target: &Value) -> Option<u16> {
 }
 
 /// Exposures of a workload through the Services that select its pods.
-fn service_exposures(w: &Workload, objects: &Objects) -> Vec<Exposure> {
+fn service_exposures(w: &Workload, objects: &Objects, routes: &Routes) -> Vec<Exposure> {
     let mut out = Vec::new();
-    for svc in objects.nearest_of_kind("Service", w.obj) {
+    for svc in routes.services_selecting(objects, w) {
         let Some(spec) = svc.value.get("spec") else {
             continue;
         };
-        if !selects(spec.get("selector"), w.labels) {
-            continue;
-        }
         let reaches = service_reach(spec, svc.value.path("metadata.annotations"), svc.span());
         for port in spec.get("ports").map(Value::items).unwrap_or_default() {
             let target = port
@@ -642,24 +639,24 @@ fn service_exposures(w: &Workload, objects: &Objects) -> Vec<Exposure> {
 }
 
 /// Ingresses routing to a Service that reaches the workload.
-fn ingress_exposures(w: &Workload, objects: &Objects) -> Vec<Exposure> {
-    let mut out = Vec::new();
-    for ing in objects.nearest_of_kind("Ingress", w.obj) {
-        let spec = ing.value.get("spec");
-        let mut backends: Vec<&Value> = Vec::new();
-        if let Some(spec) = spec {
-            backends.extend(spec.get("defaultBackend").or_else(|| spec.get("backend")));
-            for rule in spec.get("rules").map(Value::items).unwrap_or_default() {
-                for p in rule
-                    .path("http.paths")
-                    .map(Value::items)
-                    .unwrap_or_default()
-                {
-                    backends.extend(p.get("backend"));
-                }
+/// The backends of an Ingress: (backend, Service name, Service port).
+fn ingress_backends(ing: &Object) -> Vec<(&Value, &str, Option<&Value>)> {
+    let mut backends: Vec<&Value> = Vec::new();
+    if let Some(spec) = ing.value.get("spec") {
+        backends.extend(spec.get("defaultBackend").or_else(|| spec.get("backend")));
+        for rule in spec.get("rules").map(Value::items).unwrap_or_default() {
+            for p in rule
+                .path("http.paths")
+                .map(Value::items)
+                .unwrap_or_default()
+            {
+                backends.extend(p.get("backend"));
             }
         }
-        for b in backends {
+    }
+    backends
+        .into_iter()
+        .filter_map(|b| {
             let (name, port) = match b.get("service") {
                 Some(s) => (
                     s.str_at("name"),
@@ -667,9 +664,16 @@ fn ingress_exposures(w: &Workload, objects: &Objects) -> Vec<Exposure> {
                 ),
                 None => (b.str_at("serviceName"), b.get("servicePort")),
             };
-            let Some(name) = name else {
-                continue;
-            };
+            Some((b, name?, port))
+        })
+        .collect()
+}
+
+/// Ingresses routing to a Service that reaches the workload.
+fn ingress_exposures(w: &Workload, objects: &Objects, routes: &Routes) -> Vec<Exposure> {
+    let mut out = Vec::new();
+    for ing in routes.ingresses_toward(objects, w) {
+        for (b, name, port) in ingress_backends(ing) {
             let Some(&(_, svc)) = objects.nearest("Service", name, ing).first() else {
                 continue;
             };
@@ -707,11 +711,111 @@ fn ingress_exposures(w: &Workload, objects: &Objects) -> Vec<Exposure> {
     out
 }
 
+/// The Services and Ingresses that may reach a pod, found from its labels
+/// rather than by trying every one: Services by the first label their
+/// selector asks for, Ingresses by the Services they route to.
+struct Routes<'a> {
+    services_by_label: HashMap<(&'a str, &'a str), Vec<usize>>,
+    ingresses_by_service: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Routes<'a> {
+    fn new(objects: &'a [Object]) -> Routes<'a> {
+        let mut services_by_label: HashMap<_, Vec<usize>> = HashMap::new();
+        let mut ingresses_by_service: HashMap<_, Vec<usize>> = HashMap::new();
+        for (i, o) in objects.iter().enumerate() {
+            match o.kind.as_str() {
+                "Service" => {
+                    let first = o
+                        .value
+                        .path("spec.selector")
+                        .and_then(|s| s.entries().first())
+                        .and_then(|e| Some((e.key.as_str(), e.value.as_str()?)));
+                    if let Some(label) = first {
+                        services_by_label.entry(label).or_default().push(i);
+                    }
+                }
+                "Ingress" => {
+                    let mut names: Vec<&str> =
+                        ingress_backends(o).into_iter().map(|(_, n, _)| n).collect();
+                    names.sort_unstable();
+                    names.dedup();
+                    for name in names {
+                        ingresses_by_service.entry(name).or_default().push(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Routes {
+            services_by_label,
+            ingresses_by_service,
+        }
+    }
+
+    /// Every Service (of any copy) whose selector selects the pods.
+    fn selecting(&self, objects: &Objects<'a>, w: &Workload) -> Vec<usize> {
+        let labels = w.labels.map(Value::entries).unwrap_or_default();
+        let mut found: Vec<usize> = labels
+            .iter()
+            .filter_map(|e| Some((e.key.as_str(), e.value.as_str()?)))
+            .flat_map(|label| self.services_by_label.get(&label).into_iter().flatten())
+            .copied()
+            .filter(|&p| selects(objects.get(p).value.path("spec.selector"), w.labels))
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// The Services selecting the pods that are, for their name, the copies
+    /// nearest the workload (see [`Objects::nearest`]), in the order written.
+    fn services_selecting(&self, objects: &Objects<'a>, w: &Workload) -> Vec<&'a Object> {
+        self.selecting(objects, w)
+            .into_iter()
+            .filter(|&p| is_nearest(objects, p, w.obj))
+            .map(|p| objects.get(p))
+            .collect()
+    }
+
+    /// The Ingresses, nearest the workload for their name, that route to a
+    /// Service of a name some selecting Service has, in the order written.
+    fn ingresses_toward(&self, objects: &Objects<'a>, w: &Workload) -> Vec<&'a Object> {
+        let mut found: Vec<usize> = self
+            .selecting(objects, w)
+            .into_iter()
+            .flat_map(|p| {
+                let name = objects.get(p).name.as_str();
+                self.ingresses_by_service.get(name).into_iter().flatten()
+            })
+            .copied()
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+            .into_iter()
+            .filter(|&p| is_nearest(objects, p, w.obj))
+            .map(|p| objects.get(p))
+            .collect()
+    }
+}
+
+/// Is the object at `position` one of the copies of its kind and name
+/// nearest `from`?
+fn is_nearest(objects: &Objects, position: usize, from: &Object) -> bool {
+    let o = objects.get(position);
+    objects
+        .nearest(&o.kind, &o.name, from)
+        .iter()
+        .any(|(p, _)| *p == position)
+}
+
 /// Lower Kubernetes objects into servers: one per ClickHouse or Keeper
 /// container of every workload.
 pub fn lower(ws: &mut Workspace, objects: &[Object], out: &mut DeployOutput) {
     let mut registered = BTreeMap::new();
     let index = Objects::new(objects);
+    let routes = Routes::new(objects);
     for obj in objects {
         let Some((pod, labels)) = pod_template(obj) else {
             continue;
@@ -761,8 +865,8 @@ pub fn lower(ws: &mut Workspace, objects: &[Object], out: &mut DeployOutput) {
             image::install(ws, &mut c);
             apply_mounts(ws, &mut c, &w, &index, &mut registered);
             let mut exposures = pod_exposures(&w, &unit_label);
-            exposures.extend(ingress_exposures(&w, &index));
-            exposures.extend(service_exposures(&w, &index));
+            exposures.extend(ingress_exposures(&w, &index, &routes));
+            exposures.extend(service_exposures(&w, &index, &routes));
             c.exposures = exposures;
             if let Some(server) = build_server(ws, c, &mut out.notes) {
                 out.push_server(server);
@@ -778,5 +882,83 @@ pub fn lower(ws: &mut Workspace, objects: &[Object], out: &mut DeployOutput) {
                 out.notes.push(note);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceId;
+    use crate::syntax::{yaml, Limits};
+
+    fn objects_of(files: &[(&str, &str)]) -> Vec<Object> {
+        files
+            .iter()
+            .flat_map(|(path, text)| {
+                yaml::parse_documents(SourceId(0), text, &Limits::default())
+                    .unwrap()
+                    .iter()
+                    .flat_map(|d| objects(&Value::from_yaml(d), Path::new(path)))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    const SERVICES: &str = "\
+kind: Service
+apiVersion: v1
+metadata: {name: lb}
+spec: {selector: {app: ch}}
+---
+kind: Service
+apiVersion: v1
+metadata: {name: headless}
+spec: {selector: {app: ch, role: db}}
+---
+kind: Service
+apiVersion: v1
+metadata: {name: web}
+spec: {selector: {app: web}}
+---
+kind: Service
+apiVersion: v1
+metadata: {name: external}
+spec: {type: ExternalName}
+";
+
+    #[test]
+    fn a_pod_is_reached_by_the_nearest_copy_of_each_service_and_ingress_selecting_it() {
+        let objects = objects_of(&[
+            ("one/svc.yaml", SERVICES),
+            ("two/svc.yaml", "kind: Service\napiVersion: v1\nmetadata: {name: lb}\nspec: {selector: {app: ch}}\n"),
+            ("one/ing.yaml", "kind: Ingress\napiVersion: networking.k8s.io/v1\nmetadata: {name: ing}\nspec: {defaultBackend: {service: {name: lb, port: {number: 8123}}}}\n"),
+            ("two/ing.yaml", "kind: Ingress\napiVersion: networking.k8s.io/v1\nmetadata: {name: ing}\nspec: {rules: [{http: {paths: [{backend: {service: {name: lb, port: {number: 8123}}}}]}}]}\n"),
+            ("two/web.yaml", "kind: Ingress\napiVersion: networking.k8s.io/v1\nmetadata: {name: web}\nspec: {defaultBackend: {service: {name: web, port: {number: 80}}}}\n"),
+            ("two/sts.yaml", "kind: StatefulSet\napiVersion: apps/v1\nmetadata: {name: db}\nspec: {template: {metadata: {labels: {role: db, app: ch}}, spec: {containers: []}}}\n"),
+        ]);
+        let index = Objects::new(&objects);
+        let routes = Routes::new(&objects);
+        let sts = objects.iter().find(|o| o.kind == "StatefulSet").unwrap();
+        let (pod, labels) = pod_template(sts).unwrap();
+        let w = Workload {
+            obj: sts,
+            pod,
+            labels,
+            container: pod,
+        };
+        let named = |found: Vec<&Object>| -> Vec<String> {
+            found
+                .iter()
+                .map(|o| format!("{} {}", o.name, o.path.display()))
+                .collect()
+        };
+        assert_eq!(
+            named(routes.services_selecting(&index, &w)),
+            ["headless one/svc.yaml", "lb two/svc.yaml"]
+        );
+        assert_eq!(
+            named(routes.ingresses_toward(&index, &w)),
+            ["ing two/ing.yaml"]
+        );
     }
 }

@@ -18,31 +18,20 @@ pub struct Objects<'a> {
     objects: &'a [Object],
     /// Kind and name: the positions of the copies, sorted by file.
     copies: HashMap<(&'a str, &'a str), Vec<usize>>,
-    /// Kind: its names, in the order they first appear.
-    names: HashMap<&'a str, Vec<&'a str>>,
 }
 
 impl<'a> Objects<'a> {
     pub fn new(objects: &'a [Object]) -> Objects<'a> {
         let mut copies: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-        let mut names: HashMap<&str, Vec<&str>> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
             let key = (o.kind.as_str(), o.name.as_str());
-            let positions = copies.entry(key).or_default();
-            if positions.is_empty() {
-                names.entry(key.0).or_default().push(key.1);
-            }
-            positions.push(i);
+            copies.entry(key).or_default().push(i);
         }
         for positions in copies.values_mut() {
             // Stable: copies in one file keep their order.
             positions.sort_by(|a, b| objects[*a].path.cmp(&objects[*b].path));
         }
-        Objects {
-            objects,
-            copies,
-            names,
-        }
+        Objects { objects, copies }
     }
 
     /// The copies of `kind`/`name` in the namespace of `from` nearest to
@@ -85,18 +74,9 @@ impl<'a> Objects<'a> {
         Vec::new()
     }
 
-    /// For every name of `kind`, its copies nearest to `from` (see
-    /// [`Objects::nearest`]), in the order written.
-    pub fn nearest_of_kind(&self, kind: &str, from: &Object) -> Vec<&'a Object> {
-        let mut found: Vec<(usize, &Object)> = self
-            .names
-            .get(kind)
-            .map_or(&[][..], Vec::as_slice)
-            .iter()
-            .flat_map(|name| self.nearest(kind, name, from))
-            .collect();
-        found.sort_unstable_by_key(|(p, _)| *p);
-        found.into_iter().map(|(_, o)| o).collect()
+    /// The object at a position.
+    pub fn get(&self, position: usize) -> &'a Object {
+        &self.objects[position]
     }
 }
 
@@ -170,31 +150,6 @@ mod tests {
         assert_eq!(
             paths(&index.nearest("Secret", "s", &objects[3])),
             ["app/secret.yaml"]
-        );
-    }
-
-    #[test]
-    fn every_name_of_a_kind_gives_its_nearest_copies_in_order() {
-        let objects = vec![
-            object("Service", "lb", None, "one/svc.yaml"),
-            object("Service", "headless", None, "one/svc.yaml"),
-            object("Service", "lb", None, "two/svc.yaml"),
-            object("Service", "public", None, "shared/lb.yaml"),
-            object("StatefulSet", "db", None, "two/sts.yaml"),
-        ];
-        let index = Objects::new(&objects);
-        let found: Vec<(&str, &str)> = index
-            .nearest_of_kind("Service", &objects[4])
-            .iter()
-            .map(|o| (o.name.as_str(), o.path.to_str().unwrap()))
-            .collect();
-        assert_eq!(
-            found,
-            [
-                ("headless", "one/svc.yaml"),
-                ("lb", "two/svc.yaml"),
-                ("public", "shared/lb.yaml")
-            ]
         );
     }
 }
