@@ -712,18 +712,21 @@ fn ingress_exposures(w: &Workload, objects: &Objects, routes: &Routes) -> Vec<Ex
 }
 
 /// The Services and Ingresses that may reach a pod, found from its labels
-/// rather than by trying every one: Services by the first label their
-/// selector asks for, Ingresses by the Services they route to.
+/// rather than by trying every one: Service names by the first label their
+/// selector asks for, Ingress names by the Services they route to. Each
+/// name then stands for its copies nearest the workload (see
+/// [`Objects::nearest`]), so the work does not grow with the copies a tree
+/// holds.
 struct Routes<'a> {
-    services_by_label: HashMap<(&'a str, &'a str), Vec<usize>>,
-    ingresses_by_service: HashMap<&'a str, Vec<usize>>,
+    services_by_label: HashMap<(&'a str, &'a str), Vec<&'a str>>,
+    ingresses_by_service: HashMap<&'a str, Vec<&'a str>>,
 }
 
 impl<'a> Routes<'a> {
     fn new(objects: &'a [Object]) -> Routes<'a> {
-        let mut services_by_label: HashMap<_, Vec<usize>> = HashMap::new();
-        let mut ingresses_by_service: HashMap<_, Vec<usize>> = HashMap::new();
-        for (i, o) in objects.iter().enumerate() {
+        let mut services_by_label: HashMap<_, Vec<&str>> = HashMap::new();
+        let mut ingresses_by_service: HashMap<_, Vec<&str>> = HashMap::new();
+        for o in objects {
             match o.kind.as_str() {
                 "Service" => {
                     let first = o
@@ -732,20 +735,26 @@ impl<'a> Routes<'a> {
                         .and_then(|s| s.entries().first())
                         .and_then(|e| Some((e.key.as_str(), e.value.as_str()?)));
                     if let Some(label) = first {
-                        services_by_label.entry(label).or_default().push(i);
+                        services_by_label.entry(label).or_default().push(&o.name);
                     }
                 }
                 "Ingress" => {
-                    let mut names: Vec<&str> =
-                        ingress_backends(o).into_iter().map(|(_, n, _)| n).collect();
-                    names.sort_unstable();
-                    names.dedup();
-                    for name in names {
-                        ingresses_by_service.entry(name).or_default().push(i);
+                    for (_, service, _) in ingress_backends(o) {
+                        ingresses_by_service
+                            .entry(service)
+                            .or_default()
+                            .push(&o.name);
                     }
                 }
                 _ => {}
             }
+        }
+        for names in services_by_label
+            .values_mut()
+            .chain(ingresses_by_service.values_mut())
+        {
+            names.sort_unstable();
+            names.dedup();
         }
         Routes {
             services_by_label,
@@ -753,61 +762,54 @@ impl<'a> Routes<'a> {
         }
     }
 
-    /// Every Service (of any copy) whose selector selects the pods.
-    fn selecting(&self, objects: &Objects<'a>, w: &Workload) -> Vec<usize> {
+    /// Names of Services whose selector may select the pods.
+    fn service_names(&self, w: &Workload) -> Vec<&'a str> {
         let labels = w.labels.map(Value::entries).unwrap_or_default();
-        let mut found: Vec<usize> = labels
+        let mut names: Vec<&str> = labels
             .iter()
             .filter_map(|e| Some((e.key.as_str(), e.value.as_str()?)))
             .flat_map(|label| self.services_by_label.get(&label).into_iter().flatten())
             .copied()
-            .filter(|&p| selects(objects.get(p).value.path("spec.selector"), w.labels))
             .collect();
-        found.sort_unstable();
-        found.dedup();
-        found
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 
-    /// The Services selecting the pods that are, for their name, the copies
-    /// nearest the workload (see [`Objects::nearest`]), in the order written.
+    /// The Services selecting the pods, of each name the copies nearest the
+    /// workload, in the order written.
     fn services_selecting(&self, objects: &Objects<'a>, w: &Workload) -> Vec<&'a Object> {
-        self.selecting(objects, w)
-            .into_iter()
-            .filter(|&p| is_nearest(objects, p, w.obj))
-            .map(|p| objects.get(p))
-            .collect()
+        let found = self.service_names(w).into_iter().flat_map(|name| {
+            objects
+                .nearest("Service", name, w.obj)
+                .into_iter()
+                .filter(|(_, svc)| selects(svc.value.path("spec.selector"), w.labels))
+        });
+        in_order(found.collect())
     }
 
-    /// The Ingresses, nearest the workload for their name, that route to a
-    /// Service of a name some selecting Service has, in the order written.
+    /// The Ingresses that route to a Service of one of those names, of each
+    /// name the copies nearest the workload, in the order written.
     fn ingresses_toward(&self, objects: &Objects<'a>, w: &Workload) -> Vec<&'a Object> {
-        let mut found: Vec<usize> = self
-            .selecting(objects, w)
+        let mut names: Vec<&str> = self
+            .service_names(w)
             .into_iter()
-            .flat_map(|p| {
-                let name = objects.get(p).name.as_str();
-                self.ingresses_by_service.get(name).into_iter().flatten()
-            })
+            .flat_map(|s| self.ingresses_by_service.get(s).into_iter().flatten())
             .copied()
             .collect();
-        found.sort_unstable();
-        found.dedup();
-        found
+        names.sort_unstable();
+        names.dedup();
+        let found = names
             .into_iter()
-            .filter(|&p| is_nearest(objects, p, w.obj))
-            .map(|p| objects.get(p))
-            .collect()
+            .flat_map(|name| objects.nearest("Ingress", name, w.obj));
+        in_order(found.collect())
     }
 }
 
-/// Is the object at `position` one of the copies of its kind and name
-/// nearest `from`?
-fn is_nearest(objects: &Objects, position: usize, from: &Object) -> bool {
-    let o = objects.get(position);
-    objects
-        .nearest(&o.kind, &o.name, from)
-        .iter()
-        .any(|(p, _)| *p == position)
+/// Objects found with their positions, in the order written.
+fn in_order(mut found: Vec<(usize, &Object)>) -> Vec<&Object> {
+    found.sort_unstable_by_key(|(p, _)| *p);
+    found.into_iter().map(|(_, o)| o).collect()
 }
 
 /// Lower Kubernetes objects into servers: one per ClickHouse or Keeper

@@ -73,11 +73,6 @@ impl<'a> Objects<'a> {
         }
         Vec::new()
     }
-
-    /// The object at a position.
-    pub fn get(&self, position: usize) -> &'a Object {
-        &self.objects[position]
-    }
 }
 
 /// How many leading components two paths share.
