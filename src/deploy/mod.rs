@@ -15,7 +15,6 @@ pub mod operator;
 pub mod terraform;
 pub mod value;
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -190,7 +189,8 @@ fn classify(
 ) {
     let text = &ws.sources.get(source).text;
     let docs = parse_lenient(source, text, &ws.limits);
-    classify_docs(ws, path, source, docs.map(Cow::Owned)).collect(path, found, out);
+    classify_docs(ws, path, source, docs.as_deref().map_err(Clone::clone))
+        .collect(path, found, out);
 }
 
 /// [`helm::detemplate`] without a copy: strings with template actions
@@ -224,13 +224,14 @@ fn may_deploy(path: &Path, docs: &[yaml::YamlNode]) -> bool {
         })
 }
 
-/// Classify one parsed YAML text (see [`parse_lenient`]); documents passed
-/// owned are moved into the frontends' values instead of copied.
+/// Classify one parsed YAML text (see [`parse_lenient`]). The frontends
+/// get copies of the documents: compact, whereas the parsed documents grew
+/// as they were parsed (moving them kept 6-10 MB more on the benchmark tree).
 fn classify_docs(
     ws: &Workspace,
     path: &Path,
     source: SourceId,
-    docs: Result<Cow<[yaml::YamlNode]>, crate::syntax::ParseError>,
+    docs: Result<&[yaml::YamlNode], crate::syntax::ParseError>,
 ) -> Classified {
     let text = &ws.sources.get(source).text;
     // A Helm or Go template becomes a manifest only once rendered: one that
@@ -239,12 +240,9 @@ fn classify_docs(
     let template = crate::clickhouse::load::is_template(text);
     let named_compose = compose::is_compose_name(path);
     let docs: Vec<Value> = match docs {
-        Ok(d) if !may_deploy(path, &d) => return Classified::Nothing,
+        Ok(d) if !may_deploy(path, d) => return Classified::Nothing,
         Ok(d) => {
-            let mut docs: Vec<Value> = match d {
-                Cow::Borrowed(d) => d.iter().map(Value::from_yaml).collect(),
-                Cow::Owned(d) => d.into_iter().map(value::from_yaml_owned).collect(),
-            };
+            let mut docs: Vec<Value> = d.iter().map(Value::from_yaml).collect();
             if template {
                 docs.iter_mut().for_each(detemplate_in_place);
             }
@@ -408,14 +406,16 @@ pub fn discover<'s>(
             let done = crate::guard::catch(|| {
                 let text = &shared.sources.get(source).text;
                 let docs = yaml::parse_documents(source, text, &shared.limits);
-                // The frontends get copies: compact, whereas the parsed
-                // documents, freed here, grew as they were parsed (moving
-                // them took 10 MB more on the benchmark tree).
                 let c = match &docs {
-                    Ok(d) => classify_docs(shared, path, source, Ok(Cow::Borrowed(d))),
+                    Ok(d) => classify_docs(shared, path, source, Ok(d)),
                     Err(e) => {
                         let lenient = retry_lenient(source, text, &shared.limits, e.clone());
-                        classify_docs(shared, path, source, lenient.map(Cow::Owned))
+                        classify_docs(
+                            shared,
+                            path,
+                            source,
+                            lenient.as_deref().map_err(Clone::clone),
+                        )
                     }
                 };
                 let entry =

@@ -144,66 +144,6 @@ impl Value {
     }
 }
 
-/// [`Value::from_yaml`] of a node no longer needed: its texts are moved,
-/// not copied.
-pub fn from_yaml_owned(node: YamlNode) -> Value {
-    from_yaml_owned_at(node, 0)
-}
-
-fn from_yaml_owned_at(node: YamlNode, depth: usize) -> Value {
-    let kind = match node.kind {
-        YamlKind::Null => Kind::Null,
-        YamlKind::Scalar(s) => Kind::Str(s),
-        YamlKind::Seq(items) => Kind::List(
-            items
-                .into_iter()
-                .map(|i| from_yaml_owned_at(i, depth + 1))
-                .collect(),
-        ),
-        YamlKind::Map(entries) => {
-            let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
-            let mut merged: Vec<Entry> = Vec::new();
-            for (k, v) in entries {
-                let YamlKind::Scalar(key) = k.kind else {
-                    continue;
-                };
-                if key == "<<" && depth < MAX_MERGE_DEPTH {
-                    let value = from_yaml_owned_at(v, depth + 1);
-                    let sources = match value.kind {
-                        Kind::List(l) => l,
-                        _ => vec![value],
-                    };
-                    for src in sources {
-                        if let Kind::Map(entries) = src.kind {
-                            for e in entries {
-                                if !merged.iter().any(|m| m.key == e.key) {
-                                    merged.push(e);
-                                }
-                            }
-                        }
-                    }
-                    continue;
-                }
-                out.push(Entry {
-                    key,
-                    key_span: k.span,
-                    value: from_yaml_owned_at(v, depth + 1),
-                });
-            }
-            for e in merged {
-                if !out.iter().any(|o| o.key == e.key) {
-                    out.push(e);
-                }
-            }
-            Kind::Map(out)
-        }
-    };
-    Value {
-        kind,
-        span: node.span,
-    }
-}
-
 fn from_yaml_at(node: &YamlNode, depth: usize) -> Value {
     let kind = match &node.kind {
         YamlKind::Null => Kind::Null,
@@ -262,14 +202,6 @@ mod tests {
     fn parse(text: &str) -> Value {
         let docs = yaml::parse_documents(SourceId(0), text, &Limits::default()).unwrap();
         Value::from_yaml(&docs[0])
-    }
-
-    #[test]
-    fn moving_a_node_converts_it_as_copying_does() {
-        let text = "base: &b {image: x, ports: [1]}\nsvc:\n  <<: *b\n  image: y\nother:\n  <<: [*b, {extra: 1}]\nn: ~\nl: [a, {b: c}]\n";
-        let docs = yaml::parse_documents(SourceId(0), text, &Limits::default()).unwrap();
-        let copied = Value::from_yaml(&docs[0]);
-        assert_eq!(from_yaml_owned(docs.into_iter().next().unwrap()), copied);
     }
 
     #[test]
