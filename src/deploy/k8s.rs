@@ -638,7 +638,6 @@ fn service_exposures(w: &Workload, objects: &Objects, routes: &Routes) -> Vec<Ex
     out
 }
 
-/// Ingresses routing to a Service that reaches the workload.
 /// The backends of an Ingress: (backend, Service name, Service port).
 fn ingress_backends(ing: &Object) -> Vec<(&Value, &str, Option<&Value>)> {
     let mut backends: Vec<&Value> = Vec::new();
