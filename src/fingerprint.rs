@@ -14,7 +14,8 @@ use crate::finding::Finding;
 use crate::source::{SourceId, SourceMap, Span};
 
 /// Secret ranges by source, sorted and merged once, so that masking the
-/// line of each of many findings does not scan every secret.
+/// line of each of many findings (here and in the human report) does not
+/// scan every secret.
 pub struct Secrets(std::collections::HashMap<SourceId, Vec<(u32, u32)>>);
 
 impl Secrets {
@@ -39,7 +40,7 @@ impl Secrets {
     }
 
     /// The merged ranges that overlap `start..end` of a source.
-    fn within(&self, source: SourceId, start: usize, end: usize) -> &[(u32, u32)] {
+    pub(crate) fn within(&self, source: SourceId, start: usize, end: usize) -> &[(u32, u32)] {
         let Some(ranges) = self.0.get(&source) else {
             return &[];
         };

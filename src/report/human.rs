@@ -1,12 +1,12 @@
 //! rustc-style diagnostics: the line, the span underlined, related
 //! locations, a help line. Secret values on a printed line are masked.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::check::Report;
 use crate::finding::{Finding, Severity};
-use crate::source::{SourceFile, SourceId, SourceMap, Span};
+use crate::fingerprint::Secrets;
+use crate::source::{SourceFile, SourceMap, Span};
 
 /// Lines longer than this (in bytes) are shown as a window around the
 /// location, so that a finding on a 20 MB line prints a few hundred bytes.
@@ -15,40 +15,6 @@ const LONG_LINE: usize = 300;
 const WINDOW_BEFORE: usize = 80;
 /// Characters shown in all on a long line.
 const WINDOW: usize = 200;
-
-/// Secret byte ranges by source: sorted, disjoint, merged once per render.
-struct Masks(HashMap<SourceId, Vec<(u32, u32)>>);
-
-impl Masks {
-    fn new(spans: &[Span]) -> Masks {
-        let mut by: HashMap<SourceId, Vec<(u32, u32)>> = HashMap::new();
-        for s in spans.iter().filter(|s| s.end > s.start) {
-            by.entry(s.source).or_default().push((s.start, s.end));
-        }
-        for ranges in by.values_mut() {
-            ranges.sort_unstable();
-            let mut merged: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
-            for &(a, b) in ranges.iter() {
-                match merged.last_mut() {
-                    Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                    _ => merged.push((a, b)),
-                }
-            }
-            *ranges = merged;
-        }
-        Masks(by)
-    }
-
-    /// The masked ranges that overlap `start..end` of a source.
-    fn within(&self, source: SourceId, start: usize, end: usize) -> &[(u32, u32)] {
-        let Some(ranges) = self.0.get(&source) else {
-            return &[];
-        };
-        let first = ranges.partition_point(|r| (r.1 as usize) <= start);
-        let last = ranges.partition_point(|r| (r.0 as usize) < end);
-        &ranges[first..last.max(first)]
-    }
-}
 
 pub struct Style {
     pub color: bool,
@@ -74,7 +40,7 @@ fn severity_color(s: Severity) -> &'static str {
 
 pub fn render(report: &Report, sources: &SourceMap, style: &Style) -> String {
     let mut out = String::new();
-    let masks = Masks::new(&report.secret_spans);
+    let masks = Secrets::new(&report.secret_spans);
     for f in &report.findings {
         render_finding(&mut out, f, sources, &masks, style);
         out.push('\n');
@@ -115,7 +81,7 @@ fn render_finding(
     out: &mut String,
     f: &Finding,
     sources: &SourceMap,
-    secrets: &Masks,
+    secrets: &Secrets,
     style: &Style,
 ) {
     let head = format!("{}[{}]", f.severity.as_str(), f.code);
@@ -181,7 +147,7 @@ fn snippet(
     label: Option<&str>,
     arrow: &str,
     sources: &SourceMap,
-    secrets: &Masks,
+    secrets: &Secrets,
     style: &Style,
     width: usize,
     mark: char,
@@ -292,7 +258,7 @@ fn forward_chars(text: &str, mut at: usize, n: usize, ceiling: usize) -> usize {
     at
 }
 
-fn shown_line(file: &SourceFile, line: usize, span: Span, secrets: &Masks) -> Shown {
+fn shown_line(file: &SourceFile, line: usize, span: Span, secrets: &Secrets) -> Shown {
     let text = &file.text;
     let start = file.line_offset(line).min(text.len());
     let end = start + file.line_text(line).len();
