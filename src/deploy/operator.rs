@@ -535,6 +535,30 @@ fn section(name: &str, v: &Value) -> Element {
     root
 }
 
+/// The container an operator runs for a resource, and how messages name
+/// the resource (`what`, else its kind and name).
+fn resource_container(
+    obj: &Object,
+    kind: ServerKind,
+    what: Option<String>,
+    secrets: Vec<LiteralSecret>,
+) -> (Container, String) {
+    let what = what.unwrap_or_else(|| format!("{} `{}`", obj.kind, obj.name));
+    let dir = obj.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut c = Container::new(
+        kind,
+        format!("{what} ({})", crate::source::display_path(&obj.path)),
+        dir,
+        Unit {
+            kind: obj.kind.clone(),
+            name: obj.name.clone(),
+            span: obj.span(),
+        },
+    );
+    c.literal_secrets.extend(secrets);
+    (c, what)
+}
+
 fn altinity(ws: &mut Workspace, obj: &Object, kind: ServerKind, out: &mut DeployOutput) {
     altinity_from(ws, obj, kind, None, Vec::new(), out)
 }
@@ -555,19 +579,7 @@ pub(crate) fn altinity_from(
     };
     let anchor = obj.span();
     let synthesised = what.is_some();
-    let what = what.unwrap_or_else(|| format!("{} `{}`", obj.kind, obj.name));
-    let dir = obj.path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut c = Container::new(
-        kind,
-        format!("{what} ({})", crate::source::display_path(&obj.path)),
-        dir,
-        Unit {
-            kind: obj.kind.clone(),
-            name: obj.name.clone(),
-            span: anchor,
-        },
-    );
-    c.literal_secrets.extend(secrets);
+    let (mut c, what) = resource_container(obj, kind, what, secrets);
     let pod = pod_template(spec);
     let names: &[&str] = match kind {
         ServerKind::Server => &["clickhouse", "clickhouse-pod"],
@@ -764,19 +776,7 @@ pub(crate) fn clickhouse_inc_from(
         return;
     };
     let anchor = obj.span();
-    let what = what.unwrap_or_else(|| format!("{} `{}`", obj.kind, obj.name));
-    let dir = obj.path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut c = Container::new(
-        kind,
-        format!("{what} ({})", crate::source::display_path(&obj.path)),
-        dir,
-        Unit {
-            kind: obj.kind.clone(),
-            name: obj.name.clone(),
-            span: anchor,
-        },
-    );
-    c.literal_secrets.extend(secrets);
+    let (mut c, what) = resource_container(obj, kind, what, secrets);
     let image = spec.path("containerTemplate.image").and_then(|i| {
         let repo = i.str_at("repository")?;
         let reference = match i.str_at("tag") {
