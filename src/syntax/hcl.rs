@@ -193,6 +193,22 @@ thread_local! {
     static ON_BIG_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// The stack of a parser thread: enough for `hcl-edit`'s recursion.
+const BIG_STACK: usize = 256 * 1024 * 1024;
+
+/// A thread with a big stack, which `f` runs on knowing it.
+fn big_stack_thread() -> std::thread::Builder {
+    std::thread::Builder::new().stack_size(BIG_STACK)
+}
+
+/// `f`, marking its thread as one with a big stack first.
+fn on_big_stack<T>(f: impl FnOnce() -> T) -> impl FnOnce() -> T {
+    move || {
+        ON_BIG_STACK.with(|b| b.set(true));
+        f()
+    }
+}
+
 /// Run `f` on a thread with a stack large enough for `hcl-edit`'s recursion.
 pub(crate) fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     // Already on such a thread (a whole Terraform analysis runs on one, and
@@ -203,12 +219,8 @@ pub(crate) fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
         return f();
     }
     std::thread::scope(|s| {
-        std::thread::Builder::new()
-            .stack_size(256 * 1024 * 1024)
-            .spawn_scoped(s, || {
-                ON_BIG_STACK.with(|b| b.set(true));
-                f()
-            })
+        big_stack_thread()
+            .spawn_scoped(s, on_big_stack(f))
             .expect("spawn parser thread")
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
@@ -220,12 +232,7 @@ pub(crate) fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 pub(crate) fn spawn_big_stack<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> std::io::Result<std::thread::JoinHandle<T>> {
-    std::thread::Builder::new()
-        .stack_size(256 * 1024 * 1024)
-        .spawn(|| {
-            ON_BIG_STACK.with(|b| b.set(true));
-            f()
-        })
+    big_stack_thread().spawn(on_big_stack(f))
 }
 
 /// `f` on every item, on one big-stack thread per core (see
@@ -243,18 +250,19 @@ pub(crate) fn on_big_stacks<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R +
     let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
-                std::thread::Builder::new()
-                    .stack_size(256 * 1024 * 1024)
-                    .spawn_scoped(s, || {
-                        ON_BIG_STACK.with(|b| b.set(true));
-                        let mut mine = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(item) = items.get(i) else { break };
-                            mine.push((i, f(item)));
-                        }
-                        mine
-                    })
+                big_stack_thread()
+                    .spawn_scoped(
+                        s,
+                        on_big_stack(|| {
+                            let mut mine = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, Ordering::Relaxed);
+                                let Some(item) = items.get(i) else { break };
+                                mine.push((i, f(item)));
+                            }
+                            mine
+                        }),
+                    )
                     .expect("spawn parser thread")
             })
             .collect();
