@@ -208,6 +208,27 @@ pub fn parse_config_text(path: &Path, source: SourceId, text: &str) -> Parsed {
     }
 }
 
+/// What a `for` or a `dynamic` block goes through: (index, item) of a list, (key, value) of an
+/// object; `None` for anything else.
+fn iteration_pairs(c: &Value) -> Option<Vec<(Value, Value)>> {
+    match &c.kind {
+        Kind::List(items) => Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::new(Kind::Number(i as f64), v.span), v.clone()))
+                .collect(),
+        ),
+        Kind::Object(entries) => Some(
+            entries
+                .iter()
+                .map(|e| (Value::str(e.key.clone(), e.key_span), e.value.clone()))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
 fn obj(entries: Vec<Entry>, span: Span) -> Value {
     Value::new(Kind::Object(entries), span)
 }
@@ -799,17 +820,8 @@ impl<'w> Evaluator<'w> {
             return Vec::new();
         };
         let coll = self.eval(&for_each.expr, scope);
-        let pairs: Vec<(Value, Value)> = match &coll.kind {
-            Kind::List(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (Value::new(Kind::Number(i as f64), v.span), v.clone()))
-                .collect(),
-            Kind::Object(entries) => entries
-                .iter()
-                .map(|e| (Value::str(e.key.clone(), e.key_span), e.value.clone()))
-                .collect(),
-            _ => return Vec::new(),
+        let Some(pairs) = iteration_pairs(&coll) else {
+            return Vec::new();
         };
         pairs
             .into_iter()
@@ -964,18 +976,11 @@ impl<'w> Evaluator<'w> {
                 group,
             } => {
                 let c = self.eval(coll, scope);
-                let pairs: Vec<(Value, Value)> = match &c.kind {
-                    Kind::List(items) => items
-                        .iter()
-                        .enumerate()
-                        .map(|(i, v)| (Value::new(Kind::Number(i as f64), v.span), v.clone()))
-                        .collect(),
-                    Kind::Object(entries) => entries
-                        .iter()
-                        .map(|e| (Value::str(e.key.clone(), e.key_span), e.value.clone()))
-                        .collect(),
-                    Kind::Unknown(_) => return Value::unknown(span),
-                    _ => return Value::error(span),
+                let Some(pairs) = iteration_pairs(&c) else {
+                    return match c.kind {
+                        Kind::Unknown(_) => Value::unknown(span),
+                        _ => Value::error(span),
+                    };
                 };
                 let mut list = Vec::new();
                 let mut map: Vec<Entry> = Vec::new();
@@ -1089,17 +1094,8 @@ impl<'w> Evaluator<'w> {
                     body,
                 } => {
                     let c = self.eval(coll, scope);
-                    let pairs: Vec<(Value, Value)> = match &c.kind {
-                        Kind::List(items) => items
-                            .iter()
-                            .enumerate()
-                            .map(|(i, v)| (Value::new(Kind::Number(i as f64), v.span), v.clone()))
-                            .collect(),
-                        Kind::Object(entries) => entries
-                            .iter()
-                            .map(|e| (Value::str(e.key.clone(), e.key_span), e.value.clone()))
-                            .collect(),
-                        _ => return Err(Value::unknown(c.span)),
+                    let Some(pairs) = iteration_pairs(&c) else {
+                        return Err(Value::unknown(c.span));
                     };
                     for (k, v) in pairs {
                         let mut inner = scope.with(value_var, v);
