@@ -20,6 +20,7 @@ pub mod report;
 pub mod rule_pages;
 pub mod rules;
 pub mod settings;
+mod slots;
 pub mod source;
 pub mod suppress;
 pub mod syntax;

@@ -3,9 +3,12 @@
 //! Every parsed node keeps a [`Span`] into the file it came from, so a finding
 //! can always point at a line the user can open.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use crate::slots::Slots;
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -62,6 +65,8 @@ pub struct SourceFile {
     pub kind: SourceKind,
     /// Its lines are never printed (a plan file holds secrets in clear).
     pub opaque: bool,
+    /// Its text is never forgotten (see [`SourceMap::pin`]).
+    pinned: AtomicBool,
     /// Where each line starts and, for non-ASCII text, characters before
     /// every [`CHAR_BLOCK`]-th byte (so that a column on a very long line is
     /// found without counting the whole line). Built when first needed: a
@@ -92,6 +97,7 @@ impl SourceFile {
             text,
             kind,
             opaque: false,
+            pinned: AtomicBool::new(false),
             index: OnceLock::new(),
         }
     }
@@ -206,49 +212,59 @@ pub struct Location {
 }
 
 /// All sources of one run. Files are added once and never re-read.
+/// Threads may add sources while others read them (deployment files are
+/// lowered in parallel): a source never moves once added.
 #[derive(Debug, Default)]
 pub struct SourceMap {
-    files: Vec<SourceFile>,
+    files: Slots<SourceFile>,
     /// The first source of each path, embedded texts (which carry their
     /// host's path) left out.
-    by_path: HashMap<PathBuf, SourceId>,
-    /// Sources whose text is never forgotten.
-    pinned: HashSet<SourceId>,
+    by_path: Mutex<HashMap<PathBuf, SourceId>>,
 }
 
 impl SourceMap {
-    pub fn add(&mut self, file: SourceFile) -> SourceId {
-        let id = SourceId(self.files.len() as u32);
-        match file.embedding() {
+    pub fn add(&self, file: SourceFile) -> SourceId {
+        let host = file.embedding().map(|e| e.host);
+        let path = host.is_none().then(|| file.path.clone());
+        let id = SourceId(self.files.push(file) as u32);
+        match (host, path) {
             // Its spans map into the host: the host's text stays.
-            Some(e) => {
-                self.pinned.insert(e.host);
+            (Some(host), _) => self.pin(host),
+            (None, Some(path)) => {
+                let mut by_path = self.by_path.lock().unwrap_or_else(|e| e.into_inner());
+                by_path.entry(path).or_insert(id);
             }
-            None => {
-                self.by_path.entry(file.path.clone()).or_insert(id);
-            }
+            (None, None) => {}
         }
-        self.files.push(file);
         id
     }
 
     pub fn get(&self, id: SourceId) -> &SourceFile {
-        &self.files[id.0 as usize]
+        self.files
+            .get(id.0 as usize)
+            .expect("a source id names an added source")
+    }
+
+    fn get_mut(&mut self, id: SourceId) -> &mut SourceFile {
+        self.files
+            .get_mut(id.0 as usize)
+            .expect("a source id names an added source")
     }
 
     pub fn find(&self, path: &Path) -> Option<SourceId> {
-        self.by_path.get(path).copied()
+        let by_path = self.by_path.lock().unwrap_or_else(|e| e.into_inner());
+        by_path.get(path).copied()
     }
 
     /// Keep the text of this source for the whole run: something (an
     /// embedded text, a loaded tree, a deployment or Terraform finding)
     /// points into it.
-    pub fn pin(&mut self, id: SourceId) {
-        self.pinned.insert(id);
+    pub fn pin(&self, id: SourceId) {
+        self.get(id).pinned.store(true, Ordering::Relaxed);
     }
 
     pub fn is_pinned(&self, id: SourceId) -> bool {
-        self.pinned.contains(&id)
+        self.get(id).pinned.load(Ordering::Relaxed)
     }
 
     /// Drop the text of a source nothing will point into (a file that turned
@@ -259,7 +275,7 @@ impl SourceMap {
         if self.is_pinned(id) {
             return;
         }
-        let file = &mut self.files[id.0 as usize];
+        let file = self.get_mut(id);
         file.text = String::new();
         file.index = OnceLock::new();
     }
@@ -274,7 +290,7 @@ impl SourceMap {
 
     /// Never print this source's lines.
     pub fn set_opaque(&mut self, id: SourceId) {
-        self.files[id.0 as usize].opaque = true;
+        self.get_mut(id).opaque = true;
     }
 
     pub fn is_builtin(&self, span: Span) -> bool {
@@ -284,10 +300,8 @@ impl SourceMap {
     /// Register text embedded in `whole` (a span of another source). `lines`
     /// as in [`Embedding`]; pass an empty list when the text is not written
     /// line by line in the host.
-    pub fn add_embedded(&mut self, text: String, whole: Span, lines: Vec<u32>) -> SourceId {
+    pub fn add_embedded(&self, text: String, whole: Span, lines: Vec<u32>) -> SourceId {
         let host = self.to_host(whole);
-        // Its spans map into the host: the host's text stays.
-        self.pin(host.source);
         let path = self.get(host.source).path.clone();
         self.add(SourceFile::new(
             path,
