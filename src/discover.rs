@@ -183,9 +183,10 @@ fn classify(path: &Path, root: &Element) -> Role {
 
 /// Does every user of this (parsed) users file have an authentication element?
 fn is_complete_users_file(ws: &mut Workspace, path: &Path) -> bool {
-    ws.root_of(path)
-        .and_then(|r| r.child("users"))
-        .is_none_or(|u| u.elements().all(has_auth_element))
+    ws.root_of(path).is_none_or(|r| {
+        r.child("users")
+            .is_none_or(|u| u.elements().all(has_auth_element))
+    })
 }
 
 fn has_auth_element(user: &Element) -> bool {
@@ -232,7 +233,7 @@ fn recognise(ws: &mut Workspace, path: &Path) -> bool {
         {
             return false;
         }
-        return has_any(root, &CLICKHOUSE_KEYS) && !has_any(root, &FOREIGN_KEYS);
+        return has_any(&root, &CLICKHOUSE_KEYS) && !has_any(&root, &FOREIGN_KEYS);
     }
     // Unparseable or unreadable: report it only when it is clearly meant
     // for ClickHouse (by its place, its name or its beginning).
@@ -493,7 +494,7 @@ pub fn discover(ws: &mut Workspace, paths: &[PathBuf]) -> Discovery {
 pub fn discover_each(
     ws: &mut Workspace,
     paths: &[PathBuf],
-    sink: &mut dyn FnMut(Server),
+    sink: &mut (dyn FnMut(Server) + Send),
 ) -> Discovery {
     let mut out = Discovery::default();
     let roots = ws.roots.get_or_insert_with(|| read_roots(paths)).clone();
@@ -588,7 +589,7 @@ pub fn discover_each(
             crate::deploy::DeployOutput::default()
         }
     };
-    crate::phases::mark("lower deployment files");
+    crate::phases::mark("lower: helm values");
     out.files_scanned += deployed.files.len();
     out.file_notes.extend(deployed.notes);
     // Trees are dropped once used (the servers hold what they need), so a
@@ -623,7 +624,7 @@ pub fn discover_each(
         out.files_scanned += 1;
         let role =
             ws.root_of(&path)
-                .map(|r| classify(&path, r))
+                .map(|r| classify(&path, &r))
                 .unwrap_or(if in_merge_dir(&path) {
                     Role::MergeFile
                 } else {
@@ -699,7 +700,7 @@ fn add_unnamed_mains(
                 continue;
             }
             if let Some(root) = ws.root_of(&path) {
-                let role = classify(&path, root);
+                let role = classify(&path, &root);
                 *files_scanned += 1;
                 entries.push((path, role));
             }

@@ -139,7 +139,7 @@ mod tests {
     use crate::source::{SourceFile, SourceKind};
 
     fn map(text: &str) -> SourceMap {
-        let mut m = SourceMap::default();
+        let m = SourceMap::default();
         m.add(SourceFile::new(
             "a.xml".into(),
             text.into(),

@@ -924,3 +924,34 @@ fn a_named_merge_file_is_merged_with_the_main_files_beside_it() {
     }
     assert_eq!(named, found("examples/open"));
 }
+
+/// Deployment files are lowered on every core, Terraform's on a thread of
+/// its own: the report is the same whatever the number of threads, and a
+/// single thread does not wait for itself.
+#[test]
+fn the_report_does_not_depend_on_the_number_of_threads() {
+    let run = |threads: &str| {
+        let child = Command::new(env!("CARGO_BIN_EXE_chlint"))
+            .args(["check", "--format", "json", "testdata", "examples"])
+            .current_dir(root())
+            .env("RAYON_NUM_THREADS", threads)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chlint starts");
+        let pid = child.id();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(child.wait_with_output()));
+        match finished.recv_timeout(std::time::Duration::from_secs(120)) {
+            Ok(out) => String::from_utf8(out.expect("chlint runs").stdout).expect("UTF-8"),
+            Err(_) => {
+                Command::new("kill").arg(pid.to_string()).status().ok();
+                panic!("chlint with {threads} thread(s) did not finish");
+            }
+        }
+    };
+    let one = run("1");
+    assert!(json(&one)["findings"].as_array().unwrap().len() > 100);
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("4"));
+}

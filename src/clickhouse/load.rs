@@ -3,6 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::element::Element;
 use super::merge::{merge_counting, Flavor, MergeError, MergeNote};
@@ -75,7 +77,8 @@ pub enum ConfigNote {
 enum FileEntry {
     Parsed {
         source: SourceId,
-        root: Element,
+        /// Shared: a merge reads it where it is stored.
+        root: Arc<Element>,
         notes: Vec<ConfigNote>,
     },
     Failed(ConfigNote),
@@ -239,9 +242,9 @@ pub struct Workspace {
     /// minutes and gigabytes.
     pub max_deploy_servers: usize,
     /// Servers built from deployment files so far.
-    deploy_servers: usize,
+    deploy_servers: AtomicUsize,
     /// Text kept now, in bytes.
-    kept: u64,
+    kept: AtomicU64,
     /// Variables for `from_env`, only when given explicitly.
     pub env: Option<HashMap<String, String>>,
     /// Canonical folders files may be read from; a symbolic link leading
@@ -252,25 +255,40 @@ pub struct Workspace {
     /// resolved again (a `canonicalize` per file was a third of the work
     /// on a tree of small files).
     pub walked_inside: HashSet<PathBuf>,
-    files: HashMap<PathBuf, FileEntry>,
-    builtins: HashMap<String, Element>,
+    files: Mutex<HashMap<PathBuf, FileEntry>>,
+    builtins: Mutex<HashMap<String, Arc<Element>>>,
     /// Embedded texts, by their source.
-    embedded: HashMap<SourceId, FileEntry>,
+    embedded: Mutex<HashMap<SourceId, FileEntry>>,
     /// Files read as plain text (Terraform, plan JSON), by path.
     texts: HashMap<PathBuf, Result<SourceId, ConfigNote>>,
     /// `--var-file`: Terraform variable files for every root module.
     pub var_files: Vec<PathBuf>,
     /// The beginning of files that could not be decoded or were too large,
     /// decoded leniently: enough to tell a ClickHouse configuration.
-    prefixes: HashMap<PathBuf, String>,
+    prefixes: Mutex<HashMap<PathBuf, String>>,
     /// `.json` files whose beginning shows they are no plan.
     not_plans: HashSet<PathBuf>,
     /// Embedded sources parsed as YAML (to parse one again, see
     /// [`Workspace::release_embedded`]).
-    embedded_yaml: HashSet<SourceId>,
+    embedded_yaml: Mutex<HashSet<SourceId>>,
     /// Trees of small embedded texts, by syntax and text (see
     /// [`Workspace::add_embedded`]).
-    parsed_texts: HashMap<(bool, String), Element>,
+    parsed_texts: Mutex<HashMap<(bool, String), Arc<Element>>>,
+}
+
+// The deployment frontends lower in parallel through a shared workspace:
+// what they read and register (files, embedded texts, shipped defaults,
+// the budgets) sits behind locks; the sequential phases reach it through
+// `&mut` without locking.
+
+/// A lock a panic elsewhere (an internal error for one file) leaves usable.
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What a lock guards, when nothing else can hold it.
+fn owned<T>(m: &mut Mutex<T>) -> &mut T {
+    m.get_mut().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Embedded texts up to this size are parsed once per distinct text.
@@ -286,20 +304,20 @@ impl Default for Workspace {
             max_merge_work: DEFAULT_MAX_MERGE_WORK,
             max_total_size: DEFAULT_MAX_TOTAL_SIZE,
             max_deploy_servers: DEFAULT_MAX_DEPLOY_SERVERS,
-            deploy_servers: 0,
-            kept: 0,
+            deploy_servers: AtomicUsize::new(0),
+            kept: AtomicU64::new(0),
             env: None,
             roots: None,
             walked_inside: HashSet::new(),
-            files: HashMap::new(),
-            builtins: HashMap::new(),
-            embedded: HashMap::new(),
+            files: Mutex::default(),
+            builtins: Mutex::default(),
+            embedded: Mutex::default(),
             texts: HashMap::new(),
             var_files: Vec::new(),
-            prefixes: HashMap::new(),
+            prefixes: Mutex::default(),
             not_plans: HashSet::new(),
-            embedded_yaml: HashSet::new(),
-            parsed_texts: HashMap::new(),
+            embedded_yaml: Mutex::default(),
+            parsed_texts: Mutex::default(),
         }
     }
 }
@@ -569,7 +587,7 @@ fn entry_of(
     match result {
         Ok((root, notes)) => FileEntry::Parsed {
             source,
-            root,
+            root: Arc::new(root),
             notes,
         },
         // A Helm or Go template is rendered before ClickHouse reads it.
@@ -618,27 +636,27 @@ fn yaml_config(
 }
 
 impl Workspace {
-    /// Read a file once; later calls return the same result.
-    fn entry(&mut self, path: &Path) -> &FileEntry {
-        match self.files.get(path) {
-            None => {
-                let entry = self.read(path);
-                self.files.insert(path.to_path_buf(), entry);
-            }
+    /// Read a file once; later calls return the same result. The lock is
+    /// held while it is read, so that a file is one source however many
+    /// threads ask for it.
+    fn entry(&self, path: &Path) -> FileEntry {
+        let mut files = locked(&self.files);
+        let entry = match files.get(path) {
+            None => self.read(path),
             // Registered without parsing: parse it now.
             Some(FileEntry::Pending(source)) => {
                 let source = *source;
                 let text = &self.sources.get(source).text;
                 let yaml = is_yaml(path, text);
-                let entry = parse_entry_guarded(path, source, text, yaml, &self.limits);
-                self.files.insert(path.to_path_buf(), entry);
+                parse_entry_guarded(path, source, text, yaml, &self.limits)
             }
-            Some(_) => {}
-        }
-        &self.files[path]
+            Some(entry) => return entry.clone(),
+        };
+        files.insert(path.to_path_buf(), entry.clone());
+        entry
     }
 
-    fn read(&mut self, path: &Path) -> FileEntry {
+    fn read(&self, path: &Path) -> FileEntry {
         let guarded = crate::guard::catch(|| self.read_unguarded(path));
         guarded.unwrap_or_else(|message| {
             FileEntry::Failed(ConfigNote::Internal {
@@ -648,7 +666,7 @@ impl Workspace {
         })
     }
 
-    fn read_unguarded(&mut self, path: &Path) -> FileEntry {
+    fn read_unguarded(&self, path: &Path) -> FileEntry {
         match self.read_checked(path) {
             Ok(text) => {
                 let yaml = is_yaml(path, &text);
@@ -662,7 +680,7 @@ impl Workspace {
     /// is opened (opening a FIFO blocks), links are followed only inside
     /// [`Workspace::roots`], the size limits hold, and the text is UTF-8 or
     /// UTF-16 with a byte order mark.
-    fn read_checked(&mut self, path: &Path) -> Result<String, ConfigNote> {
+    fn read_checked(&self, path: &Path) -> Result<String, ConfigNote> {
         let read = match self.check_file(path) {
             Ok(len) => match self.over_budget(path, len) {
                 Some(note) => Preread {
@@ -674,7 +692,7 @@ impl Workspace {
             Err(r) => r,
         };
         if let Some(prefix) = read.prefix {
-            self.prefixes.insert(path.to_path_buf(), prefix);
+            locked(&self.prefixes).insert(path.to_path_buf(), prefix);
         }
         read.text
     }
@@ -722,11 +740,11 @@ impl Workspace {
     /// Why a file of `len` bytes may not be read now: the text kept in this
     /// run would pass [`Workspace::max_total_size`].
     fn over_budget(&self, path: &Path, len: u64) -> Option<ConfigNote> {
-        (self.kept.saturating_add(len) > self.max_total_size).then(|| ConfigNote::Unreadable {
+        let kept = self.kept.load(Ordering::Relaxed);
+        (kept.saturating_add(len) > self.max_total_size).then(|| ConfigNote::Unreadable {
             path: path.to_path_buf(),
             message: format!(
-                "not read: the configuration files read before it hold {} bytes, as much as chlint keeps in one run",
-                self.kept
+                "not read: the configuration files read before it hold {kept} bytes, as much as chlint keeps in one run"
             ),
         })
     }
@@ -783,13 +801,12 @@ impl Workspace {
     /// read on first use. Files already known are left alone.
     pub fn preload<'p>(&mut self, paths: impl IntoIterator<Item = &'p PathBuf>) {
         use rayon::prelude::*;
-        let unread = |p: &Path| !self.texts.contains_key(p) && !self.files.contains_key(p);
+        let known = |p: &Path| locked(&self.files).contains_key(p);
+        let unread = |p: &Path| !self.texts.contains_key(p) && !known(p);
         let wanted: Vec<(&PathBuf, Prereading)> = paths
             .into_iter()
             .filter_map(|p| match extension(p).as_str() {
-                "xml" | "conf" | "yaml" | "yml" if !self.files.contains_key(p) => {
-                    Some((p, Prereading::Config))
-                }
+                "xml" | "conf" | "yaml" | "yml" if !known(p) => Some((p, Prereading::Config)),
                 "json" if unread(p) => Some((p, Prereading::Plan)),
                 "tf" | "tfvars" if unread(p) => Some((p, Prereading::Text)),
                 _ => None,
@@ -813,7 +830,7 @@ impl Workspace {
             .collect();
         // The text budget, in the order given: files past it are left to be
         // read on first use.
-        let mut planned = self.kept;
+        let mut planned = *self.kept.get_mut();
         let mut taken = 0;
         for c in &checked {
             if let Ok(len) = c {
@@ -864,23 +881,23 @@ impl Workspace {
                 (Ok(_), Fetched::Refused) => continue,
             };
             if let Some(prefix) = r.prefix {
-                self.prefixes.insert(path.clone(), prefix);
+                owned(&mut self.prefixes).insert(path.clone(), prefix);
             }
             let config = mode == Prereading::Config;
             match (r.text, config) {
                 (Ok(text), true) => {
                     let yaml = is_yaml(path, &text);
-                    self.kept = self.kept.saturating_add(text.len() as u64);
+                    *self.kept.get_mut() += text.len() as u64;
                     let source =
                         self.sources
                             .add(SourceFile::new(path.clone(), text, SourceKind::File));
                     parse.push((path, source, yaml));
                 }
                 (Err(note), true) => {
-                    self.files.insert(path.clone(), FileEntry::Failed(note));
+                    owned(&mut self.files).insert(path.clone(), FileEntry::Failed(note));
                 }
                 (Ok(text), false) => {
-                    self.kept = self.kept.saturating_add(text.len() as u64);
+                    *self.kept.get_mut() += text.len() as u64;
                     let source =
                         self.sources
                             .add(SourceFile::new(path.clone(), text, SourceKind::File));
@@ -905,15 +922,16 @@ impl Workspace {
                 }
             })
             .collect();
+        let files = owned(&mut self.files);
         for ((path, _, _), entry) in parse.into_iter().zip(parsed) {
-            self.files.insert(path.clone(), entry);
+            files.insert(path.clone(), entry);
         }
     }
 
     /// Drop a file's tree once it has been used (its text stays): a tree
     /// asked for again is parsed again.
     pub fn drop_tree(&mut self, path: &Path) {
-        if let Some(entry) = self.files.get_mut(path) {
+        if let Some(entry) = owned(&mut self.files).get_mut(path) {
             if let FileEntry::Parsed { source, .. } = entry {
                 *entry = FileEntry::Pending(*source);
             }
@@ -923,7 +941,7 @@ impl Workspace {
     /// The source of a file registered but not parsed yet (see
     /// [`Workspace::preload`]).
     pub fn pending(&self, path: &Path) -> Option<SourceId> {
-        match self.files.get(path)? {
+        match locked(&self.files).get(path)? {
             FileEntry::Pending(source) => Some(*source),
             _ => None,
         }
@@ -936,8 +954,9 @@ impl Workspace {
         // An internal error (a panic while classifying) stands for the file
         // however it was registered.
         let internal = matches!(entry.0, FileEntry::Failed(ConfigNote::Internal { .. }));
-        if internal || matches!(self.files.get(path), Some(FileEntry::Pending(_))) {
-            self.files.insert(path.to_path_buf(), entry.0);
+        let files = owned(&mut self.files);
+        if internal || matches!(files.get(path), Some(FileEntry::Pending(_))) {
+            files.insert(path.to_path_buf(), entry.0);
         }
     }
 
@@ -978,7 +997,7 @@ impl Workspace {
             FileEntry::Parsed { source, .. }
             | FileEntry::Pending(source)
             | FileEntry::Failed(ConfigNote::Invalid { source, .. } | ConfigNote::Template { source }),
-        ) = self.files.get(path)
+        ) = owned(&mut self.files).get(path)
         {
             let source = *source;
             self.sources.pin(source);
@@ -997,7 +1016,7 @@ impl Workspace {
 
     fn read_source_unguarded(&mut self, path: &Path) -> Result<SourceId, ConfigNote> {
         let text = self.read_checked(path)?;
-        self.kept = self.kept.saturating_add(text.len() as u64);
+        *self.kept.get_mut() += text.len() as u64;
         let source = self
             .sources
             .add(SourceFile::new(path.to_path_buf(), text, SourceKind::File));
@@ -1037,29 +1056,30 @@ impl Workspace {
 
     /// May one more server be built from a deployment file? Counts it when
     /// it may.
-    pub fn take_deploy_server(&mut self) -> bool {
-        if self.deploy_servers >= self.max_deploy_servers {
-            return false;
-        }
-        self.deploy_servers += 1;
-        true
+    pub fn take_deploy_server(&self) -> bool {
+        let max = self.max_deploy_servers;
+        self.deploy_servers
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .is_ok()
     }
 
     /// Have deployment files used up the servers one run builds?
     pub fn deploy_servers_exhausted(&self) -> bool {
-        self.deploy_servers >= self.max_deploy_servers
+        self.deploy_servers.load(Ordering::Relaxed) >= self.max_deploy_servers
     }
 
     /// The leniently decoded beginning of a file that could not be read as
     /// text (too large, binary, another encoding).
-    pub fn prefix_of(&self, path: &Path) -> Option<&str> {
-        self.prefixes.get(path).map(String::as_str)
+    pub fn prefix_of(&mut self, path: &Path) -> Option<&str> {
+        owned(&mut self.prefixes).get(path).map(String::as_str)
     }
 
     /// Forget a file that turned out not to be a configuration: its tree and
     /// text are dropped, and it is never read again in this run.
     pub fn release(&mut self, path: &Path) {
-        if let Some(entry) = self.files.get_mut(path) {
+        if let Some(entry) = owned(&mut self.files).get_mut(path) {
             let source = match entry {
                 FileEntry::Parsed { source, .. }
                 | FileEntry::Failed(ConfigNote::Invalid { source, .. })
@@ -1072,17 +1092,17 @@ impl Workspace {
                 return;
             }
             let len = self.sources.get(source).text.len() as u64;
-            self.kept = self.kept.saturating_sub(len);
+            let kept = self.kept.get_mut();
+            *kept = kept.saturating_sub(len);
             self.sources.forget_text(source);
             *entry = FileEntry::Released;
         }
-        self.prefixes.remove(path);
+        owned(&mut self.prefixes).remove(path);
     }
 
     /// Files whose reading or parsing hit a bug in chlint, with the message.
     pub fn internal_failures(&self) -> Vec<(PathBuf, String)> {
-        let mut out: Vec<(PathBuf, String)> = self
-            .files
+        let mut out: Vec<(PathBuf, String)> = locked(&self.files)
             .iter()
             .filter_map(|(p, e)| match e {
                 FileEntry::Failed(ConfigNote::Internal { message, .. }) => {
@@ -1102,8 +1122,7 @@ impl Workspace {
     /// Paths skipped without being read (FIFOs, devices, links that loop,
     /// dangle or lead outside), with the reason, in path order.
     pub fn skipped(&self) -> Vec<(PathBuf, String)> {
-        let mut out: Vec<(PathBuf, String)> = self
-            .files
+        let mut out: Vec<(PathBuf, String)> = locked(&self.files)
             .iter()
             .filter_map(|(p, e)| match e {
                 FileEntry::Failed(ConfigNote::Skipped { reason, .. }) => {
@@ -1126,84 +1145,73 @@ impl Workspace {
     pub fn insert_text(&mut self, path: PathBuf, text: String) {
         let yaml = is_yaml(&path, &text);
         let entry = self.add_text(path.clone(), text, yaml, SourceKind::File);
-        self.files.insert(path, entry);
+        owned(&mut self.files).insert(path, entry);
     }
 
     /// Has text been registered (or read) under this path?
     pub fn has_text(&self, path: &Path) -> bool {
-        self.files.contains_key(path)
+        locked(&self.files).contains_key(path)
     }
 
-    fn add_text(&mut self, path: PathBuf, text: String, yaml: bool, kind: SourceKind) -> FileEntry {
-        self.kept = self.kept.saturating_add(text.len() as u64);
-        let source = SourceId(self.sources.len() as u32);
-        let result = parse_config(source, &text, yaml, &self.limits);
-        let added = self.sources.add(SourceFile::new(path, text, kind));
-        debug_assert_eq!(added, source);
-        entry_of(source, &self.sources.get(source).text, result)
+    fn add_text(&self, path: PathBuf, text: String, yaml: bool, kind: SourceKind) -> FileEntry {
+        self.kept.fetch_add(text.len() as u64, Ordering::Relaxed);
+        let source = self.sources.add(SourceFile::new(path, text, kind));
+        let text = &self.sources.get(source).text;
+        entry_of(source, text, parse_config(source, text, yaml, &self.limits))
     }
 
     /// Register text embedded in another source (see
     /// [`SourceMap::add_embedded`]) and parse it as a ClickHouse
     /// configuration, XML or YAML as `name` and the text say.
-    pub fn add_embedded(
-        &mut self,
-        name: &str,
-        text: String,
-        whole: Span,
-        lines: Vec<u32>,
-    ) -> SourceId {
+    pub fn add_embedded(&self, name: &str, text: String, whole: Span, lines: Vec<u32>) -> SourceId {
         let yaml = is_yaml(Path::new(name), &text);
         // Small texts not written line by line are mostly what images and
         // operators ship, the same for every container: parsed once, and
         // the tree copied with its spans pointing at each new source.
         let key = (text.len() <= SHIPPED_TEXT && lines.is_empty()).then(|| (yaml, text.clone()));
-        let source = SourceId(self.sources.len() as u32);
-        let cached = key.as_ref().and_then(|k| self.parsed_texts.get(k));
+        let cached = key
+            .as_ref()
+            .and_then(|k| locked(&self.parsed_texts).get(k).cloned());
+        let source = self.sources.add_embedded(text, whole, lines);
         let entry = match cached {
             Some(root) => {
-                let mut root = root.clone();
+                let mut root = Element::clone(&root);
                 root.retag(source);
                 FileEntry::Parsed {
                     source,
-                    root,
+                    root: Arc::new(root),
                     notes: Vec::new(),
                 }
             }
             None => {
-                let entry = entry_of(
-                    source,
-                    &text,
-                    parse_config(source, &text, yaml, &self.limits),
-                );
+                let text = &self.sources.get(source).text;
+                let entry = parse_entry(source, text, yaml, &self.limits);
                 if let (Some(key), FileEntry::Parsed { root, notes, .. }) = (key, &entry) {
                     if notes.is_empty() {
-                        self.parsed_texts.insert(key, root.clone());
+                        locked(&self.parsed_texts).insert(key, root.clone());
                     }
                 }
                 entry
             }
         };
-        let added = self.sources.add_embedded(text, whole, lines);
-        debug_assert_eq!(added, source);
         if yaml {
-            self.embedded_yaml.insert(source);
+            locked(&self.embedded_yaml).insert(source);
         }
-        self.embedded.insert(source, entry);
+        locked(&self.embedded).insert(source, entry);
         source
     }
 
     /// The source a file on disk was registered as, reading it if needed;
     /// `None` when it could not be read.
-    pub fn source_of(&mut self, path: &Path) -> Option<SourceId> {
+    pub fn source_of(&self, path: &Path) -> Option<SourceId> {
         match self.entry(path) {
-            FileEntry::Parsed { source, .. } => Some(*source),
+            FileEntry::Parsed { source, .. } => Some(source),
             FileEntry::Failed(
                 ConfigNote::Invalid { source, .. } | ConfigNote::Template { source },
-            ) => Some(*source),
+            ) => Some(source),
             FileEntry::Failed(_) | FileEntry::Released | FileEntry::EmbeddedReleased { .. } => None,
             // `entry` parses a pending file.
-            FileEntry::Pending(source) => Some(*source),
+            FileEntry::Pending(source) => Some(source),
         }
     }
 
@@ -1211,32 +1219,36 @@ impl Workspace {
     /// again (the files an image ships into one container): a run with
     /// thousands of containers keeps one copy of each, in its server. One
     /// asked for again is parsed again (its text stays: the host is pinned).
-    pub fn release_embedded(&mut self, sources: &[SourceId]) {
+    pub fn release_embedded(&self, sources: &[SourceId]) {
+        let mut embedded = locked(&self.embedded);
+        let yaml_sources = locked(&self.embedded_yaml);
         for source in sources {
-            if let Some(entry) = self.embedded.get_mut(source) {
+            if let Some(entry) = embedded.get_mut(source) {
                 if matches!(entry, FileEntry::Parsed { .. }) {
-                    let yaml = self.embedded_yaml.contains(source);
+                    let yaml = yaml_sources.contains(source);
                     *entry = FileEntry::EmbeddedReleased { yaml };
                 }
             }
         }
     }
 
-    /// Parse a released embedded source again.
-    fn embedded_entry(&mut self, source: SourceId) {
-        if let Some(FileEntry::EmbeddedReleased { yaml }) = self.embedded.get(&source) {
-            let yaml = *yaml;
-            let path = self.sources.get(source).path.clone();
-            let text = &self.sources.get(source).text;
-            let entry = parse_entry_guarded(&path, source, text, yaml, &self.limits);
-            self.embedded.insert(source, entry);
-        }
+    /// The entry of an embedded source; a released one is parsed again
+    /// (without holding the lock: other threads go on meanwhile).
+    fn embedded_entry(&self, source: SourceId) -> Option<FileEntry> {
+        let yaml = match locked(&self.embedded).get(&source)? {
+            FileEntry::EmbeddedReleased { yaml } => *yaml,
+            entry => return Some(entry.clone()),
+        };
+        let path = &self.sources.get(source).path;
+        let text = &self.sources.get(source).text;
+        let entry = parse_entry_guarded(path, source, text, yaml, &self.limits);
+        locked(&self.embedded).insert(source, entry.clone());
+        Some(entry)
     }
 
     /// The root of an embedded source, if it parsed.
-    pub fn root_of_source(&mut self, source: SourceId) -> Option<&Element> {
-        self.embedded_entry(source);
-        match self.embedded.get(&source)? {
+    pub fn root_of_source(&self, source: SourceId) -> Option<Arc<Element>> {
+        match self.embedded_entry(source)? {
             FileEntry::Parsed { root, .. } => Some(root),
             _ => None,
         }
@@ -1244,27 +1256,25 @@ impl Workspace {
 
     /// Why an embedded source could not be used, if it could not.
     pub fn failure_of_source(&self, source: SourceId) -> Option<ConfigNote> {
-        match self.embedded.get(&source)? {
+        match locked(&self.embedded).get(&source)? {
             FileEntry::Failed(n) => Some(n.clone()),
             _ => None,
         }
     }
 
-    fn input_entry(&mut self, input: &Input) -> FileEntry {
-        if let Input::Source(source) = input {
-            self.embedded_entry(*source);
-        }
+    fn input_entry(&self, input: &Input) -> FileEntry {
         match input {
-            Input::File(path) => self.entry(path).clone(),
-            Input::Source(source) => self.embedded.get(source).cloned().unwrap_or_else(|| {
+            Input::File(path) => self.entry(path),
+            Input::Source(source) => self.embedded_entry(*source).unwrap_or_else(|| {
                 FileEntry::Failed(ConfigNote::Unreadable {
                     path: self.sources.get(*source).path.clone(),
                     message: "not registered as a configuration".into(),
                 })
             }),
+            // Generated in memory: small, copied.
             Input::Tree(root) => FileEntry::Parsed {
                 source: root.span.source,
-                root: root.clone(),
+                root: Arc::new(root.clone()),
                 notes: Vec::new(),
             },
         }
@@ -1279,22 +1289,27 @@ impl Workspace {
         }
     }
 
-    fn builtin(&mut self, name: &str, text: &str) -> Element {
-        if let Some(e) = self.builtins.get(name) {
-            return e.clone();
-        }
-        let source = self.sources.add(SourceFile::new(
-            PathBuf::from(format!("<shipped {name}>")),
-            text.to_string(),
-            SourceKind::Builtin,
-        ));
-        let root = syntax::xml::parse(source, text, &self.limits).expect("shipped defaults parse");
-        self.builtins.insert(name.to_string(), root.clone());
-        root
+    /// Shipped defaults, one source each however many threads ask (the
+    /// lock is held while the first parse).
+    fn builtin(&self, name: &str, text: &str) -> Element {
+        let mut builtins = locked(&self.builtins);
+        let root = builtins.entry(name.to_string()).or_insert_with(|| {
+            let source = self.sources.add(SourceFile::new(
+                PathBuf::from(format!("<shipped {name}>")),
+                text.to_string(),
+                SourceKind::Builtin,
+            ));
+            let root =
+                syntax::xml::parse(source, text, &self.limits).expect("shipped defaults parse");
+            Arc::new(root)
+        });
+        let root = Arc::clone(root);
+        drop(builtins);
+        Element::clone(&root)
     }
 
     /// The root element of a file, if it parses (used for classification).
-    pub fn root_of(&mut self, path: &Path) -> Option<&Element> {
+    pub fn root_of(&self, path: &Path) -> Option<Arc<Element>> {
         match self.entry(path) {
             FileEntry::Parsed { root, .. } => Some(root),
             _ => None,
@@ -1302,9 +1317,9 @@ impl Workspace {
     }
 
     /// The note that explains why a file could not be used, if it could not.
-    pub fn failure_of(&mut self, path: &Path) -> Option<ConfigNote> {
+    pub fn failure_of(&self, path: &Path) -> Option<ConfigNote> {
         match self.entry(path) {
-            FileEntry::Failed(n) => Some(n.clone()),
+            FileEntry::Failed(n) => Some(n),
             _ => None,
         }
     }
@@ -1313,7 +1328,7 @@ impl Workspace {
     /// ClickHouse's order), then apply substitutions. A main file that cannot
     /// be used fails the whole tree, as it fails the server.
     pub fn load_tree(
-        &mut self,
+        &self,
         base: Base,
         merge_files: &[PathBuf],
         dir: &Path,
@@ -1326,7 +1341,7 @@ impl Workspace {
     /// texts, generated trees), already in merge order (see [`sort_layers`]).
     /// `dir` is where `include_from` is looked up.
     pub fn load_inputs(
-        &mut self,
+        &self,
         base: Base,
         inputs: &[Input],
         dir: &Path,
@@ -1337,7 +1352,7 @@ impl Workspace {
             Base::Builtin { name, text } => (self.builtin(name, text), None),
             Base::Tree(root) => (root, None),
             Base::File(path) => {
-                let entry = self.entry(path).clone();
+                let entry = self.entry(path);
                 parsed_base(entry, path, &mut notes, &mut files)?
             }
             Base::Source(source) => {
@@ -1346,11 +1361,6 @@ impl Workspace {
                 parsed_base(entry, &path, &mut notes, &mut files)?
             }
         };
-        for input in inputs {
-            if let Input::Source(source) = input {
-                self.embedded_entry(*source);
-            }
-        }
         let main_is_ch = is_clickhouse_root(&root.name);
         let flavor = self.flavor;
         let mut work = 0u64;
@@ -1365,46 +1375,21 @@ impl Workspace {
                 });
                 continue;
             }
-            let unregistered;
-            // Merged from where it is stored: a merge file is not copied.
-            let entry: &FileEntry = match input {
-                Input::File(path) => {
-                    self.entry(path);
-                    let entry = &self.files[path.as_path()];
-                    // ClickHouse 18.x refuses to start on a dangling link
-                    // among its merge files (see `merge_files`).
-                    if let FileEntry::Failed(ConfigNote::Skipped { reason, .. }) = entry {
-                        if flavor == Flavor::Legacy && dangling_link(path) {
-                            notes.push(ConfigNote::Unreadable {
-                                path: path.clone(),
-                                message: format!("{reason}: ClickHouse 18.x does not start"),
-                            });
-                            continue;
-                        }
-                    }
-                    entry
+            let entry = self.input_entry(input);
+            // ClickHouse 18.x refuses to start on a dangling link among its
+            // merge files (see `merge_files`).
+            if let (Input::File(path), FileEntry::Failed(ConfigNote::Skipped { reason, .. })) =
+                (input, &entry)
+            {
+                if flavor == Flavor::Legacy && dangling_link(path) {
+                    notes.push(ConfigNote::Unreadable {
+                        path: path.clone(),
+                        message: format!("{reason}: ClickHouse 18.x does not start"),
+                    });
+                    continue;
                 }
-                Input::Source(source) => match self.embedded.get(source) {
-                    Some(entry) => entry,
-                    None => {
-                        unregistered = FileEntry::Failed(ConfigNote::Unreadable {
-                            path: self.sources.get(*source).path.clone(),
-                            message: "not registered as a configuration".into(),
-                        });
-                        &unregistered
-                    }
-                },
-                // Generated in memory: small, copied.
-                Input::Tree(root) => {
-                    unregistered = FileEntry::Parsed {
-                        source: root.span.source,
-                        root: root.clone(),
-                        notes: Vec::new(),
-                    };
-                    &unregistered
-                }
-            };
-            let (source, other, file_notes) = match entry {
+            }
+            let (source, other, file_notes) = match &entry {
                 FileEntry::Parsed {
                     source,
                     root,
@@ -1439,7 +1424,7 @@ impl Workspace {
         }
         let env = self.env.clone();
         let ctx = Context {
-            include: include.as_ref().map(|(_, e)| e),
+            include: include.as_ref().map(|(_, e)| &**e),
             env: env.as_ref(),
             flavor: self.flavor,
         };
@@ -1459,14 +1444,14 @@ impl Workspace {
     }
 
     /// The file `<include_from>` names, when the repository has it.
-    fn include_file(&mut self, root: &Element, dir: &Path) -> Option<(SourceId, Element)> {
+    fn include_file(&self, root: &Element, dir: &Path) -> Option<(SourceId, Arc<Element>)> {
         let named = root.child("include_from")?;
         if named.is_external() {
             return None;
         }
         let path = resolve_in_dir(dir, &named.value())?;
         match self.entry(&path) {
-            FileEntry::Parsed { source, root, .. } => Some((*source, root.clone())),
+            FileEntry::Parsed { source, root, .. } => Some((source, root)),
             _ => None,
         }
     }
@@ -1487,7 +1472,7 @@ fn parsed_base(
         } => {
             notes.extend(file_notes);
             files.push(source);
-            Ok((root, Some(source)))
+            Ok((Arc::unwrap_or_clone(root), Some(source)))
         }
         FileEntry::Failed(note) => Err(note),
         FileEntry::Pending(_) | FileEntry::EmbeddedReleased { .. } => Err(ConfigNote::Unreadable {
@@ -1636,7 +1621,7 @@ mod tests {
         std::os::unix::fs::symlink("../nowhere.xml", d.join("g.xml")).unwrap();
         assert_eq!(names(Flavor::Legacy), [".xml", "a.xml", "b.conf", "g.xml"]);
         assert!(!names(Flavor::Modern).contains(&"g.xml".to_string()));
-        let mut ws = Workspace {
+        let ws = Workspace {
             flavor: Flavor::Legacy,
             ..Workspace::default()
         };
@@ -1676,7 +1661,7 @@ mod tests {
             )
             .unwrap();
         }
-        let mut ws = Workspace {
+        let ws = Workspace {
             max_merge_work: 350,
             ..Workspace::default()
         };
@@ -1767,9 +1752,9 @@ mod tests {
         ws.preload(&paths);
         // Within the budget, in path order: a and b; c is left to be read on
         // first use, when the budget is checked again.
-        assert!(ws.files.contains_key(&dir.join("a.xml")));
-        assert!(ws.files.contains_key(&dir.join("b.xml")));
-        assert!(!ws.files.contains_key(&dir.join("c.xml")));
+        assert!(ws.has_text(&dir.join("a.xml")));
+        assert!(ws.has_text(&dir.join("b.xml")));
+        assert!(!ws.has_text(&dir.join("c.xml")));
         let big = ws.failure_of(&dir.join("big.xml"));
         assert!(
             matches!(&big, Some(ConfigNote::Unreadable { message, .. }) if message.starts_with("larger than 1000 bytes")),

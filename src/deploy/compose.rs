@@ -9,6 +9,7 @@
 //! default, `${VAR:?…}`, `env_file` and a bare `- NAME` are set from
 //! outside and never guessed.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::container::{build_server, Container, Env, EnvVar, FileSrc};
@@ -414,44 +415,43 @@ fn mounts(layers: &[(&Value, &ComposeFile)], dir: &Path) -> Vec<Mount> {
 }
 
 /// Lower compose files into servers.
-pub fn lower(ws: &mut Workspace, files: Vec<ComposeFile>, out: &mut DeployOutput) {
+pub fn lower(ws: &Workspace, files: Vec<ComposeFile>, out: &mut DeployOutput) {
     let name = |f: &ComposeFile| {
         f.path
             .file_name()
             .map(|n| n.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default()
     };
+    let names: Vec<String> = files.iter().map(name).collect();
+    let dir_of = |f: &ComposeFile| f.path.parent().map(Path::to_path_buf);
+    // Override files by folder, in order: the folder's first default file
+    // takes them all.
+    let mut overrides: HashMap<Option<PathBuf>, Vec<usize>> = HashMap::new();
+    for (i, f) in files.iter().enumerate() {
+        if OVERRIDE_NAMES.contains(&names[i].as_str()) {
+            overrides.entry(dir_of(f)).or_default().push(i);
+        }
+    }
     let mut slots: Vec<Option<ComposeFile>> = files.into_iter().map(Some).collect();
     let mut projects: Vec<Vec<ComposeFile>> = Vec::new();
     // A folder's default file with its overrides.
     for i in 0..slots.len() {
-        if !slots[i]
-            .as_ref()
-            .is_some_and(|f| BASE_NAMES.contains(&name(f).as_str()))
-        {
+        if !BASE_NAMES.contains(&names[i].as_str()) {
             continue;
         }
-        let base = slots[i].take().expect("checked");
-        let dir = base.path.parent().map(Path::to_path_buf);
+        let base = slots[i].take().expect("a default file is taken once");
+        let taken = overrides.remove(&dir_of(&base)).unwrap_or_default();
         let mut group = vec![base];
-        for slot in slots.iter_mut() {
-            let is_override = slot.as_ref().is_some_and(|f| {
-                OVERRIDE_NAMES.contains(&name(f).as_str())
-                    && f.path.parent().map(Path::to_path_buf) == dir
-            });
-            if is_override {
-                group.push(slot.take().expect("checked"));
-            }
-        }
+        group.extend(taken.into_iter().filter_map(|o| slots[o].take()));
         projects.push(group);
     }
     projects.extend(slots.into_iter().flatten().map(|f| vec![f]));
-    for project in projects {
-        lower_project(ws, &project, out);
-    }
+    super::lower_each(&projects, out, |project, out| {
+        lower_project(ws, project, out)
+    });
 }
 
-fn lower_project(ws: &mut Workspace, files: &[ComposeFile], out: &mut DeployOutput) {
+fn lower_project(ws: &Workspace, files: &[ComposeFile], out: &mut DeployOutput) {
     let Some(first) = files.first() else {
         return;
     };
@@ -465,16 +465,14 @@ fn lower_project(ws: &mut Workspace, files: &[ComposeFile], out: &mut DeployOutp
     // first written: one pass, however many services.
     let mut names: Vec<String> = Vec::new();
     type Layers<'a> = Vec<(&'a Value, &'a ComposeFile)>;
-    let mut by_name: std::collections::HashMap<String, (Layers, Span)> =
-        std::collections::HashMap::new();
+    let mut by_name: HashMap<String, (Layers, Span)> = HashMap::new();
     for f in files {
         let entries = f
             .doc
             .get("services")
             .map(Value::entries)
             .unwrap_or_default();
-        let mut last: std::collections::HashMap<&str, (&Value, Span)> =
-            std::collections::HashMap::new();
+        let mut last: HashMap<&str, (&Value, Span)> = HashMap::new();
         for e in entries {
             last.insert(e.key.as_str(), (&e.value, e.key_span));
         }
@@ -578,7 +576,7 @@ fn tokens(v: &Value) -> Vec<(String, Span)> {
 }
 
 fn apply_mounts(
-    ws: &mut Workspace,
+    ws: &Workspace,
     c: &mut Container,
     layers: &[(&Value, &ComposeFile)],
     dir: &Path,

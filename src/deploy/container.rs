@@ -400,7 +400,7 @@ fn shape(e: Option<&Element>) -> String {
 
 /// Load a tree; a base that cannot be used is reported as a note.
 fn load(
-    ws: &mut Workspace,
+    ws: &Workspace,
     base: &BaseSrc,
     inputs: &[Input],
     dir: &Path,
@@ -418,7 +418,7 @@ fn load(
 /// Build the server a container runs. Notes about files that could not be
 /// used at all (a mounted main file that does not parse) go to `notes`.
 pub fn build_server(
-    ws: &mut Workspace,
+    ws: &Workspace,
     mut c: Container,
     notes: &mut Vec<ConfigNote>,
 ) -> Option<Server> {
@@ -560,7 +560,7 @@ pub fn build_server(
 
 /// Whether mounted files change `users.default` compared with the users
 /// file alone (the entrypoint's own test before it touches users).
-fn default_changed(ws: &mut Workspace, c: &Container, users_path: &str) -> bool {
+fn default_changed(ws: &Workspace, c: &Container, users_path: &str) -> bool {
     let Some(TreeInputs::Known(base, inputs, unknown)) = tree_inputs(&c.fs, users_path) else {
         // A users file the repository does not show: assume it is customised.
         return true;

@@ -57,7 +57,7 @@ pub fn block_lines(host: &str, span: Span, decoded: &str) -> Vec<u32> {
 /// YAML). `literal_block` says the text is a YAML literal block scalar whose
 /// lines are the host's lines.
 pub fn register(
-    ws: &mut Workspace,
+    ws: &Workspace,
     name: &str,
     text: &str,
     span: Span,
@@ -202,7 +202,7 @@ mod tests {
     #[test]
     fn literal_block_lines_map_to_host_lines() {
         let host = "data:\n  users.xml: |\n    <clickhouse>\n      <users/>\n    </clickhouse>\n  other: x\n";
-        let mut map = SourceMap::default();
+        let map = SourceMap::default();
         let h = map.add(SourceFile::new(
             "cm.yaml".into(),
             host.into(),

@@ -144,7 +144,7 @@ impl Section<'_> {
 }
 
 /// Lower one chart's values.
-pub fn lower(ws: &mut Workspace, chart: Chart, section: &Section, out: &mut DeployOutput) {
+pub fn lower(ws: &Workspace, chart: Chart, section: &Section, out: &mut DeployOutput) {
     let v = detemplate(section.values);
     match chart {
         Chart::Bitnami => bitnami(ws, &v, section, out),
@@ -250,7 +250,7 @@ fn service_template(
 // ---------------------------------------------------------------------------
 // Bitnami.
 
-fn bitnami(ws: &mut Workspace, v: &Value, section: &Section, out: &mut DeployOutput) {
+fn bitnami(ws: &Workspace, v: &Value, section: &Section, out: &mut DeployOutput) {
     let anchor = section.anchor;
     let registry = v.str_at("image.registry").unwrap_or("docker.io");
     let repository = v.str_at("image.repository").unwrap_or("bitnami/clickhouse");
@@ -318,26 +318,26 @@ fn bitnami(ws: &mut Workspace, v: &Value, section: &Section, out: &mut DeployOut
     image::install(ws, &mut c);
     // Embedded configuration.
     let mut put_text =
-        |ws: &mut Workspace, c: &mut Container, target: &str, name: &str, value: &Value| {
-            match &value.kind {
-                Kind::Str(text) if !text.trim().is_empty() => {
-                    let id = embed::register(ws, name, text, value.span, true);
-                    c.fs.put(target, FileSrc::Source(id));
-                    if let Some(note @ crate::clickhouse::load::ConfigNote::Invalid { .. }) =
-                        ws.failure_of_source(id)
-                    {
-                        out.notes.push(note);
-                    }
+        |ws: &Workspace, c: &mut Container, target: &str, name: &str, value: &Value| match &value
+            .kind
+        {
+            Kind::Str(text) if !text.trim().is_empty() => {
+                let id = embed::register(ws, name, text, value.span, true);
+                c.fs.put(target, FileSrc::Source(id));
+                if let Some(note @ crate::clickhouse::load::ConfigNote::Invalid { .. }) =
+                    ws.failure_of_source(id)
+                {
+                    out.notes.push(note);
                 }
-                Kind::External(_) => c.fs.put(
-                    target,
-                    FileSrc::Opaque {
-                        span: value.span,
-                        what: "a template rendered by the chart".into(),
-                    },
-                ),
-                _ => {}
             }
+            Kind::External(_) => c.fs.put(
+                target,
+                FileSrc::Opaque {
+                    span: value.span,
+                    what: "a template rendered by the chart".into(),
+                },
+            ),
+            _ => {}
         };
     for (key, sub) in [("configdFiles", "config.d"), ("usersdFiles", "users.d")] {
         for e in v.get(key).map(Value::entries).unwrap_or_default() {
@@ -597,7 +597,7 @@ fn chi_spec(
     )
 }
 
-fn altinity(ws: &mut Workspace, v: &Value, section: &Section, out: &mut DeployOutput) {
+fn altinity(ws: &Workspace, v: &Value, section: &Section, out: &mut DeployOutput) {
     let anchor = section.anchor;
     let ch = v
         .get("clickhouse")
@@ -775,7 +775,7 @@ fn altinity(ws: &mut Workspace, v: &Value, section: &Section, out: &mut DeployOu
     );
 }
 
-fn eks(ws: &mut Workspace, v: &Value, section: &Section, out: &mut DeployOutput) {
+fn eks(ws: &Workspace, v: &Value, section: &Section, out: &mut DeployOutput) {
     let anchor = section.anchor;
     let ch = v
         .get("clickhouse")
@@ -824,7 +824,7 @@ fn eks(ws: &mut Workspace, v: &Value, section: &Section, out: &mut DeployOutput)
     );
 }
 
-fn bundled(ws: &mut Workspace, v: &Value, section: &Section, out: &mut DeployOutput) {
+fn bundled(ws: &Workspace, v: &Value, section: &Section, out: &mut DeployOutput) {
     let anchor = section.anchor;
     let user = v.str_at("user").unwrap_or("admin").to_string();
     let mut secrets = Vec::new();
@@ -891,7 +891,7 @@ fn bundled(ws: &mut Workspace, v: &Value, section: &Section, out: &mut DeployOut
     );
 }
 
-fn clickstack(ws: &mut Workspace, v: &Value, section: &Section, out: &mut DeployOutput) {
+fn clickstack(ws: &Workspace, v: &Value, section: &Section, out: &mut DeployOutput) {
     let mut secrets = Vec::new();
     for key in ["CLICKHOUSE_PASSWORD", "CLICKHOUSE_APP_PASSWORD"] {
         let path = format!("hyperdx.secrets.{key}");

@@ -18,6 +18,8 @@
 //! are new; anything before 24.3 (and every `yandex/` image) is old; the
 //! versions between are unknown, and an unknown decision makes no claim.
 
+use std::sync::Arc;
+
 use crate::clickhouse::defaults;
 use crate::clickhouse::element::{Element, Node};
 use crate::clickhouse::load::{Input, Workspace};
@@ -115,7 +117,7 @@ pub fn era(image: &Image) -> Era {
 
 /// Put the files the image ships into the container (before mounts), blamed
 /// on the `image:` line.
-pub fn install(ws: &mut Workspace, c: &mut Container) {
+pub fn install(ws: &Workspace, c: &mut Container) {
     let Some(image) = c.image.clone() else {
         return;
     };
@@ -123,7 +125,7 @@ pub fn install(ws: &mut Workspace, c: &mut Container) {
     if ws.deploy_servers_exhausted() {
         return;
     }
-    let ship = |ws: &mut Workspace, c: &mut Container, path: &str, name: &str, text: &str| {
+    let ship = |ws: &Workspace, c: &mut Container, path: &str, name: &str, text: &str| {
         let id = ws.add_embedded(name, text.to_string(), image.span, Vec::new());
         c.shipped.push(id);
         c.fs.put(path, FileSrc::Source(id));
@@ -227,7 +229,7 @@ fn entrypoint_runs(c: &Container) -> bool {
 /// Simulate the entrypoint's user set-up and put what it writes into the
 /// container. `default_changed`: mounted files already change
 /// `users.default`.
-pub fn user_setup(ws: &mut Workspace, c: &mut Container, default_changed: bool) -> UserSetup {
+pub fn user_setup(ws: &Workspace, c: &mut Container, default_changed: bool) -> UserSetup {
     let Some(image) = c.image.clone() else {
         return UserSetup::Unknown;
     };
@@ -373,7 +375,7 @@ enum Decision {
     Unknown,
 }
 
-fn bitnami(ws: &mut Workspace, c: &mut Container) -> UserSetup {
+fn bitnami(ws: &Workspace, c: &mut Container) -> UserSetup {
     let env = &c.env;
     let admin = match env.get("CLICKHOUSE_ADMIN_USER") {
         None => "default".to_string(),
@@ -417,7 +419,7 @@ fn bitnami(ws: &mut Workspace, c: &mut Container) -> UserSetup {
     let users_xml = format!("{SERVER_DIR}/users.xml");
     if let Some(FileSrc::Source(id)) = c.fs.get(&users_xml).cloned() {
         if c.shipped.contains(&id) {
-            if let Some(mut root) = ws.root_of_source(id).cloned() {
+            if let Some(mut root) = ws.root_of_source(id).map(Arc::unwrap_or_clone) {
                 let user = ensure_path(&mut root, "users/default", image.span);
                 user.children
                     .retain(|n| !matches!(n, Node::Element(e) if e.name == "password"));
@@ -455,7 +457,7 @@ fn bitnami(ws: &mut Workspace, c: &mut Container) -> UserSetup {
             Vec::new(),
         );
         c.shipped.push(id);
-        if let Some(flag) = ws.root_of_source(id).cloned() {
+        if let Some(flag) = ws.root_of_source(id).map(Arc::unwrap_or_clone) {
             push(&mut user, flag);
         }
         users.children.push(Node::Element(user));
@@ -479,7 +481,7 @@ fn bitnami(ws: &mut Workspace, c: &mut Container) -> UserSetup {
 /// The settings a command passes after `--` (`--listen_host=0.0.0.0`), as a
 /// configuration layer that overrides the files. The Bitnami image's own
 /// command passes `--listen_host=0.0.0.0`: that layer is shipped.
-pub fn args_input(ws: &mut Workspace, c: &mut Container) -> Option<Input> {
+pub fn args_input(ws: &Workspace, c: &mut Container) -> Option<Input> {
     let args = match &c.command {
         Some(a) => a,
         None => {

@@ -381,11 +381,11 @@ fn is_config_target(path: &str) -> bool {
 /// The ConfigMap or Secret keys a volume projects, as (file name, key).
 /// `None` when the object is not among the manifests.
 fn volume_files(
-    ws: &mut Workspace,
+    ws: &Workspace,
     volume: &Value,
     owner: &Object,
     objects: &Objects,
-    registered: &mut BTreeMap<(usize, String), crate::source::SourceId>,
+    registered: &Registered,
 ) -> Option<Vec<(String, FileSrc)>> {
     let mut sources: Vec<(&str, &str, Option<&Value>)> = Vec::new();
     if let Some(cm) = volume.get("configMap") {
@@ -445,8 +445,10 @@ fn volume_files(
             let Some(k) = keys.iter().find(|k| k.key == key) else {
                 continue;
             };
+            // Under the lock: a key mounted by several workloads is one source.
+            let mut registered = registered.lock().unwrap_or_else(|e| e.into_inner());
             let id = *registered
-                .entry((index, key.clone()))
+                .entry((index, key.clone(), path.clone()))
                 .or_insert_with(|| embed::register(ws, &path, &k.text, k.span, k.literal));
             files.push((path, FileSrc::Source(id)));
         }
@@ -455,11 +457,11 @@ fn volume_files(
 }
 
 fn apply_mounts(
-    ws: &mut Workspace,
+    ws: &Workspace,
     c: &mut Container,
     w: &Workload,
     objects: &Objects,
-    registered: &mut BTreeMap<(usize, String), crate::source::SourceId>,
+    registered: &Registered,
 ) {
     let volumes = w.pod.get("volumes").map(Value::items).unwrap_or_default();
     let mut mounts: Vec<&Value> = w
@@ -813,68 +815,34 @@ fn in_order(mut found: Vec<(usize, &Object)>) -> Vec<&Object> {
 
 /// Lower Kubernetes objects into servers: one per ClickHouse or Keeper
 /// container of every workload.
-pub fn lower(ws: &mut Workspace, objects: &[Object], out: &mut DeployOutput) {
-    let mut registered = BTreeMap::new();
+/// ConfigMap and Secret keys registered as sources, by (object, key, the
+/// file name it is mounted as), shared by the workloads lowered in parallel.
+type Registered = std::sync::Mutex<BTreeMap<(usize, String, String), crate::source::SourceId>>;
+
+pub fn lower(ws: &Workspace, objects: &[Object], out: &mut DeployOutput) {
+    let registered = Registered::default();
     let index = Objects::new(objects);
     let routes = Routes::new(objects);
+    // One unit per container of a pod template.
+    let mut units: Vec<Workload> = Vec::new();
     for obj in objects {
         let Some((pod, labels)) = pod_template(obj) else {
             continue;
         };
         for container in pod.get("containers").map(Value::items).unwrap_or_default() {
-            let Some(reference) = container.get("image") else {
-                continue;
-            };
-            let Some(img) = reference
-                .as_str()
-                .and_then(|r| image::parse_image(r, reference.span))
-            else {
-                continue;
-            };
-            let w = Workload {
+            units.push(Workload {
                 obj,
                 pod,
                 labels,
                 container,
-            };
-            let cname = container.str_at("name").unwrap_or_default();
-            let unit_label = format!("{} `{}`", obj.kind, obj.name);
-            let unit = Unit {
-                kind: obj.kind.clone(),
-                name: obj.name.clone(),
-                span: obj.span(),
-            };
-            let dir = obj.path.parent().map(Path::to_path_buf).unwrap_or_default();
-            let mut c = Container::new(
-                image::kind_of(&img),
-                format!(
-                    "{unit_label} container `{cname}` ({})",
-                    crate::source::display_path(&obj.path)
-                ),
-                dir,
-                unit,
-            );
-            if ws.deploy_servers_exhausted() {
-                // Past the run's bound: reported once by build_server, and
-                // the rest (each scanning every object) is not looked at.
-                let _ = build_server(ws, c, &mut out.notes);
-                return;
-            }
-            c.image = Some(img);
-            c.env = env_of(container);
-            c.command = command_of(container);
-            image::install(ws, &mut c);
-            apply_mounts(ws, &mut c, &w, &index, &mut registered);
-            let mut exposures = pod_exposures(&w, &unit_label);
-            exposures.extend(ingress_exposures(&w, &index, &routes));
-            exposures.extend(service_exposures(&w, &index, &routes));
-            c.exposures = exposures;
-            if let Some(server) = build_server(ws, c, &mut out.notes) {
-                out.push_server(server);
-            }
+            });
         }
     }
+    super::lower_each(&units, out, |w, out| {
+        lower_container(ws, w, &index, &routes, &registered, out)
+    });
     // Embedded texts that do not parse are reported where they are written.
+    let registered = registered.into_inner().unwrap_or_else(|e| e.into_inner());
     for id in registered.values() {
         if let Some(note @ crate::clickhouse::load::ConfigNote::Invalid { .. }) =
             ws.failure_of_source(*id)
@@ -883,6 +851,60 @@ pub fn lower(ws: &mut Workspace, objects: &[Object], out: &mut DeployOutput) {
                 out.notes.push(note);
             }
         }
+    }
+}
+
+fn lower_container(
+    ws: &Workspace,
+    w: &Workload,
+    index: &Objects,
+    routes: &Routes,
+    registered: &Registered,
+    out: &mut DeployOutput,
+) {
+    let (obj, container) = (w.obj, w.container);
+    let Some(reference) = container.get("image") else {
+        return;
+    };
+    let Some(img) = reference
+        .as_str()
+        .and_then(|r| image::parse_image(r, reference.span))
+    else {
+        return;
+    };
+    let cname = container.str_at("name").unwrap_or_default();
+    let unit_label = format!("{} `{}`", obj.kind, obj.name);
+    let unit = Unit {
+        kind: obj.kind.clone(),
+        name: obj.name.clone(),
+        span: obj.span(),
+    };
+    let dir = obj.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut c = Container::new(
+        image::kind_of(&img),
+        format!(
+            "{unit_label} container `{cname}` ({})",
+            crate::source::display_path(&obj.path)
+        ),
+        dir,
+        unit,
+    );
+    if ws.deploy_servers_exhausted() {
+        // Past the run's bound: reported (once per file) by build_server.
+        let _ = build_server(ws, c, &mut out.notes);
+        return;
+    }
+    c.image = Some(img);
+    c.env = env_of(container);
+    c.command = command_of(container);
+    image::install(ws, &mut c);
+    apply_mounts(ws, &mut c, w, index, registered);
+    let mut exposures = pod_exposures(w, &unit_label);
+    exposures.extend(ingress_exposures(w, index, routes));
+    exposures.extend(service_exposures(w, index, routes));
+    c.exposures = exposures;
+    if let Some(server) = build_server(ws, c, &mut out.notes) {
+        out.push_server(server);
     }
 }
 

@@ -41,7 +41,7 @@ pub struct DeployOutput<'s> {
 
 /// Where servers go as soon as they are built, if not into `servers`.
 #[derive(Default)]
-struct Sink<'s>(Option<&'s mut dyn FnMut(Server)>);
+struct Sink<'s>(Option<&'s mut (dyn FnMut(Server) + Send)>);
 
 impl std::fmt::Debug for Sink<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -56,6 +56,55 @@ impl DeployOutput<'_> {
         match &mut self.sink.0 {
             Some(sink) => sink(server),
             None => self.servers.push(server),
+        }
+    }
+
+    /// Take what lowering one unit produced (see [`lower_each`]).
+    fn absorb(&mut self, unit: DeployOutput) {
+        for server in unit.servers {
+            self.push_server(server);
+        }
+        self.notes.extend(unit.notes);
+        self.consumed.extend(unit.consumed);
+        self.files.extend(unit.files);
+    }
+}
+
+/// Units lowered together: their servers are checked once the batch is
+/// done, so a batch is small enough that few servers wait.
+const BATCH: usize = 32;
+
+/// Lower units (a compose project, a workload's container, an operator's
+/// installation) on every core, each into an output of its own, merged in
+/// unit order: a run builds the same servers in the same order however its
+/// threads are scheduled.
+fn lower_each<T: Sync>(
+    units: &[T],
+    out: &mut DeployOutput,
+    lower: impl Fn(&T, &mut DeployOutput) + Sync,
+) {
+    use rayon::prelude::*;
+    // Off the thread pool (Terraform's big-stack thread, which a pool
+    // thread waits for without taking other work): one unit after the
+    // other, as waiting on the pool from there could wait forever.
+    if rayon::current_thread_index().is_none() {
+        for unit in units {
+            lower(unit, out);
+        }
+        return;
+    }
+    for batch in units.chunks(BATCH) {
+        let outputs: Vec<DeployOutput<'static>> = batch
+            .par_iter()
+            .with_max_len(1)
+            .map(|unit| {
+                let mut unit_out = DeployOutput::default();
+                lower(unit, &mut unit_out);
+                unit_out
+            })
+            .collect();
+        for unit_out in outputs {
+            out.absorb(unit_out);
         }
     }
 }
@@ -329,21 +378,24 @@ fn values_sections(
     out
 }
 
-fn lower_found(ws: &mut Workspace, found: Found, out: &mut DeployOutput) {
+fn lower_found(ws: &Workspace, found: Found, out: &mut DeployOutput) {
     compose::lower(ws, found.compose, out);
+    crate::phases::mark("lower: compose");
     k8s::lower(ws, &found.objects, out);
+    crate::phases::mark("lower: kubernetes");
     operator::lower(ws, &found.objects, out);
-    for (chart, path, values, prefix) in found.values {
+    crate::phases::mark("lower: operators");
+    lower_each(&found.values, out, |(chart, path, values, prefix), out| {
         out.files.insert(path.clone());
         let anchor = values.entries().first().map_or(values.span, |e| e.key_span);
         let section = helm::Section {
-            values: &values,
-            path: &path,
-            prefix,
+            values,
+            path,
+            prefix: prefix.clone(),
             anchor,
         };
-        helm::lower(ws, chart, &section, out);
-    }
+        helm::lower(ws, *chart, &section, out);
+    });
 }
 
 /// Lower one text that did not come from a file on disk (stdin, with the
@@ -368,7 +420,7 @@ pub fn discover_text(ws: &mut Workspace, name: PathBuf, text: String) -> DeployO
 pub fn discover<'s>(
     ws: &mut Workspace,
     files: &BTreeSet<PathBuf>,
-    sink: &'s mut dyn FnMut(Server),
+    sink: &'s mut (dyn FnMut(Server) + Send),
     before_lowering: &mut dyn FnMut(&Workspace),
 ) -> DeployOutput<'s> {
     use rayon::prelude::*;

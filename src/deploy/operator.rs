@@ -42,8 +42,8 @@ pub fn is_operator_kind(kind: &str) -> bool {
 }
 
 /// Lower every operator resource among `objects`.
-pub fn lower(ws: &mut Workspace, objects: &[Object], out: &mut DeployOutput) {
-    for obj in objects {
+pub fn lower(ws: &Workspace, objects: &[Object], out: &mut DeployOutput) {
+    super::lower_each(objects, out, |obj, out| {
         let api = obj.value.str_at("apiVersion").unwrap_or_default();
         match obj.kind.as_str() {
             "ClickHouseInstallation" if api.starts_with("clickhouse.altinity.com") => {
@@ -60,7 +60,7 @@ pub fn lower(ws: &mut Workspace, objects: &[Object], out: &mut DeployOutput) {
             }
             _ => {}
         }
-    }
+    });
 }
 
 /// A value as element text, or a `from_env` attribute when it comes from a
@@ -353,7 +353,7 @@ fn image_of(container: Option<&Value>, kind: ServerKind, anchor: Span) -> Image 
 }
 
 /// Register text the operator ships, blamed on the resource.
-fn ship(ws: &mut Workspace, c: &mut Container, path: &str, name: &str, text: String, anchor: Span) {
+fn ship(ws: &Workspace, c: &mut Container, path: &str, name: &str, text: String, anchor: Span) {
     let id = ws.add_embedded(name, text, anchor, Vec::new());
     c.shipped.push(id);
     c.fs.put(path, FileSrc::Source(id));
@@ -361,12 +361,7 @@ fn ship(ws: &mut Workspace, c: &mut Container, path: &str, name: &str, text: Str
 
 /// Operator-generated elements (a user's default networks), as a shipped
 /// source so rules know they are the operator's.
-fn shipped_elements(
-    ws: &mut Workspace,
-    c: &mut Container,
-    text: &str,
-    anchor: Span,
-) -> Vec<Element> {
+fn shipped_elements(ws: &Workspace, c: &mut Container, text: &str, anchor: Span) -> Vec<Element> {
     let id = ws.add_embedded("operator.xml", text.to_string(), anchor, Vec::new());
     c.shipped.push(id);
     ws.root_of_source(id)
@@ -395,7 +390,7 @@ fn is_auth_key(rest: &str) -> bool {
 }
 
 fn altinity_users(
-    ws: &mut Workspace,
+    ws: &Workspace,
     c: &mut Container,
     users: &Value,
     chi: &str,
@@ -559,7 +554,7 @@ fn resource_container(
     (c, what)
 }
 
-fn altinity(ws: &mut Workspace, obj: &Object, kind: ServerKind, out: &mut DeployOutput) {
+fn altinity(ws: &Workspace, obj: &Object, kind: ServerKind, out: &mut DeployOutput) {
     altinity_from(ws, obj, kind, None, Vec::new(), out)
 }
 
@@ -567,7 +562,7 @@ fn altinity(ws: &mut Workspace, obj: &Object, kind: ServerKind, out: &mut Deploy
 /// synthesised from something else (a chart's values), and `secrets` are
 /// literal secrets the caller found on the way.
 pub(crate) fn altinity_from(
-    ws: &mut Workspace,
+    ws: &Workspace,
     obj: &Object,
     kind: ServerKind,
     what: Option<String>,
@@ -759,13 +754,13 @@ const CLICKHOUSE_INC_LISTEN: &str = r#"<clickhouse>
 </clickhouse>
 "#;
 
-fn clickhouse_inc(ws: &mut Workspace, obj: &Object, kind: ServerKind, out: &mut DeployOutput) {
+fn clickhouse_inc(ws: &Workspace, obj: &Object, kind: ServerKind, out: &mut DeployOutput) {
     clickhouse_inc_from(ws, obj, kind, None, Vec::new(), out)
 }
 
 /// See [`altinity_from`].
 pub(crate) fn clickhouse_inc_from(
-    ws: &mut Workspace,
+    ws: &Workspace,
     obj: &Object,
     kind: ServerKind,
     what: Option<String>,
