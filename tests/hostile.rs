@@ -715,6 +715,36 @@ fn servers_from_deployment_files_are_bounded_per_run() {
 }
 
 #[test]
+fn many_closing_brackets_below_their_keys_are_joined_in_one_pass() {
+    // Docker Compose (Go's yaml.v3) reads a flow sequence whose bracket sits
+    // below its key; saphyr does not. 300 of them once meant 300 parses.
+    let dir = case_dir("closing-brackets");
+    let mut text = String::from("services:\n");
+    for i in 0..300 {
+        let image = if i == 299 {
+            "clickhouse/clickhouse-server:25.3"
+        } else {
+            "busybox"
+        };
+        text.push_str(&format!(
+            "  s{i}:\n    image: {image}\n    ports: [\n        \"{}:8123\",\n    ]\n",
+            8000 + i
+        ));
+    }
+    write(&dir, "docker-compose.yml", text);
+    let started = std::time::Instant::now();
+    let run = check(&dir);
+    assert!(run.findings("CH900").is_empty(), "{}", run.stdout);
+    // The last service's published port is read.
+    assert!(
+        run.findings("CH251").iter().any(|f| f.1 == 1 + 299 * 5 + 4),
+        "{}",
+        run.stdout
+    );
+    assert!(started.elapsed() < TIMEOUT, "{:?}", started.elapsed());
+}
+
+#[test]
 fn encodings_are_decoded_or_reported() {
     let dir = case_dir("encodings");
     encodings(&dir);

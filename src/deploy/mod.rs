@@ -10,10 +10,14 @@ pub mod embed;
 pub mod helm;
 pub mod image;
 pub mod k8s;
+mod lenient;
 mod nearest;
 pub mod operator;
 pub mod terraform;
 pub mod value;
+
+pub use lenient::parse_lenient;
+use lenient::retry_lenient;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -113,60 +117,6 @@ fn is_yaml_name(path: &Path) -> bool {
     path.extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .is_some_and(|e| e == "yaml" || e == "yml")
-}
-
-/// Parse YAML as the tools that read deployment files do (Go's yaml.v3,
-/// PyYAML): they accept a flow collection whose closing bracket sits on its
-/// own line at the indentation of the key that opened it, which the parser
-/// rejects. Such a line is joined to the one before it (a newline becomes a
-/// space, so every offset stays the same) and parsing is retried.
-pub fn parse_lenient(
-    source: SourceId,
-    text: &str,
-    limits: &crate::syntax::Limits,
-) -> Result<Vec<yaml::YamlNode>, crate::syntax::ParseError> {
-    match yaml::parse_documents(source, text, limits) {
-        Ok(d) => Ok(d),
-        Err(e) => retry_lenient(source, text, limits, e),
-    }
-}
-
-/// [`parse_lenient`] after the strict parse failed with `first_error`.
-fn retry_lenient(
-    source: SourceId,
-    text: &str,
-    limits: &crate::syntax::Limits,
-    first_error: crate::syntax::ParseError,
-) -> Result<Vec<yaml::YamlNode>, crate::syntax::ParseError> {
-    let mut patched: Option<String> = None;
-    let mut error = first_error.clone();
-    for _ in 0..256 {
-        if error.message != "invalid indentation" {
-            return Err(first_error);
-        }
-        let t = patched.take().unwrap_or_else(|| text.to_string());
-        let at = error.offset.min(t.len());
-        let line_start = t[..at].rfind('\n').map_or(0, |i| i + 1);
-        let closing = t[at..].starts_with([']', '}']) && t[line_start..at].trim().is_empty();
-        let prev_start = t[..line_start.saturating_sub(1)]
-            .rfind('\n')
-            .map_or(0, |i| i + 1);
-        if !closing || line_start == 0 || t[prev_start..line_start].contains('#') {
-            return Err(first_error);
-        }
-        let mut bytes = t.into_bytes();
-        bytes[line_start - 1] = b' ';
-        if line_start >= 2 && bytes[line_start - 2] == b'\r' {
-            bytes[line_start - 2] = b' ';
-        }
-        let t = String::from_utf8(bytes).expect("ASCII replaced by ASCII");
-        match yaml::parse_documents(source, &t, limits) {
-            Ok(d) => return Ok(d),
-            Err(e) => error = e,
-        }
-        patched = Some(t);
-    }
-    Err(first_error)
 }
 
 /// Does unparsed text look like a Kubernetes manifest (so a parse error is
