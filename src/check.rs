@@ -300,17 +300,32 @@ fn first_real_file(server: &Checked, ws: &Workspace) -> Option<SourceId> {
 /// Is an element's text a secret (or a hash of one)? By name: any password,
 /// secret, passphrase, token or key.
 pub fn is_secret_element(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
+    // Asked of every element of every server: no allocation, no searcher.
+    let n = name.as_bytes();
+    let contains = |word: &str| {
+        n.windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    let ends_with = |suffix: &str| {
+        n.len() >= suffix.len()
+            && n[n.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
     ["password", "secret", "passphrase", "token", "credential"]
         .iter()
-        .any(|w| n.contains(w))
-        || matches!(
-            n.as_str(),
-            "identity" | "key" | "key_hex" | "connection_string" | "auth" | "private_key"
-        )
-        || n.ends_with("_key")
-        || n.ends_with("_key_hex")
-        || n.ends_with("_key_base64")
+        .any(|w| contains(w))
+        || [
+            "identity",
+            "key",
+            "key_hex",
+            "connection_string",
+            "auth",
+            "private_key",
+        ]
+        .iter()
+        .any(|w| name.eq_ignore_ascii_case(w))
+        || ["_key", "_key_hex", "_key_base64"]
+            .iter()
+            .any(|s| ends_with(s))
 }
 
 fn collect_secrets(root: &Element, out: &mut Vec<Span>) {
@@ -481,6 +496,12 @@ mod tests {
             "privateKeyPassphrase",
             "server_side_encryption_customer_key_base64",
             "key",
+            "PASSWORD",
+            "Auth",
+            "ssl_KEY",
+            "Credentials",
+            "bearer_token",
+            "private_key_hex",
         ] {
             assert!(is_secret_element(n), "{n}");
         }
@@ -490,6 +511,9 @@ mod tests {
             "keep_alive_timeout",
             "access_key_id",
             "host",
+            "author",
+            "keys",
+            "pass",
         ] {
             assert!(!is_secret_element(n), "{n}");
         }
