@@ -100,18 +100,16 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
             });
         };
         let mut discovery = discover_each(ws, paths, &mut spawn);
-        // Terraform: its Kubernetes resources and Helm releases become
-        // servers checked with the others (after them); its repository
-        // model is checked below.
-        crate::phases::mark("group configurations");
-        let mut tf = (!discovery.terraform.is_empty())
-            .then(|| crate::deploy::terraform::analyse(ws, &mut discovery.terraform));
+        // Terraform (analysed during discovery): its Kubernetes resources
+        // and Helm releases become servers checked with the others (after
+        // them); its repository model is checked below.
+        crate::phases::mark("group configurations, Terraform alongside");
+        let mut tf = discovery.terraform_analysis.take();
         if let Some(tf) = tf.as_mut() {
             for server in std::mem::take(&mut tf.servers) {
                 spawn(server);
             }
         }
-        crate::phases::mark("terraform: lower");
         (discovery, tf)
     });
     crate::phases::mark("servers checked");

@@ -73,6 +73,9 @@ pub struct Discovery {
     pub errors: Vec<String>,
     /// Terraform configurations, tfvars and plan files.
     pub terraform: crate::deploy::terraform::Inputs,
+    /// What the Terraform frontend made of them (analysed while the
+    /// configuration folders are grouped), when there were any.
+    pub terraform_analysis: Option<crate::deploy::terraform::Analysis>,
     /// Paths skipped without being read (FIFOs, devices, symbolic links that
     /// loop, dangle or lead outside the checked folders, folders whose ignore
     /// file is unsafe to read): printed, not findings.
@@ -182,7 +185,7 @@ fn classify(path: &Path, root: &Element) -> Role {
 }
 
 /// Does every user of this (parsed) users file have an authentication element?
-fn is_complete_users_file(ws: &mut Workspace, path: &Path) -> bool {
+fn is_complete_users_file(ws: &Workspace, path: &Path) -> bool {
     ws.root_of(path).is_none_or(|r| {
         r.child("users")
             .is_none_or(|u| u.elements().all(has_auth_element))
@@ -206,7 +209,7 @@ fn has_auth_element(user: &Element) -> bool {
 
 /// Is this file a ClickHouse configuration? XML by its root element, YAML by
 /// where it sits or by its keys.
-fn recognise(ws: &mut Workspace, path: &Path) -> bool {
+fn recognise(ws: &Workspace, path: &Path) -> bool {
     if !is_config_ext(path) {
         return false;
     }
@@ -248,7 +251,7 @@ fn recognise(ws: &mut Workspace, path: &Path) -> bool {
     };
     match ws.failure_of(path) {
         Some(ConfigNote::Invalid { source, .. }) => meant(&ws.sources.get(source).text),
-        Some(ConfigNote::Unreadable { .. }) => meant(ws.prefix_of(path).unwrap_or_default()),
+        Some(ConfigNote::Unreadable { .. }) => meant(&ws.prefix_of(path).unwrap_or_default()),
         Some(ConfigNote::Internal { .. }) => true,
         _ => false,
     }
@@ -638,33 +641,47 @@ pub fn discover_each(
         let dir = dir.map(Path::to_path_buf).unwrap_or_default();
         dirs.entry(dir).or_default().push((path, role));
     }
-    for (dir, mut entries) in dirs {
-        // A bug while grouping one folder must not take the others down.
-        let grouped = crate::guard::catch(|| {
-            let mut part = Discovery::default();
-            add_unnamed_mains(ws, &dir, &mut entries, &mut part.files_scanned);
-            group_dir(ws, &dir, &entries, &mut part);
-            part
-        });
-        match grouped {
-            Ok(part) => {
-                out.files_scanned += part.files_scanned;
-                out.file_notes.extend(part.file_notes);
-                for server in part.servers {
-                    sink(server);
+    // Terraform is analysed on a thread of its own while the folders are
+    // grouped here: both only read the workspace.
+    let shared: &Workspace = ws;
+    let terraform = &mut out.terraform;
+    let mut grouped_out = Discovery::default();
+    let analysis = std::thread::scope(|scope| {
+        let analysis = (!terraform.is_empty())
+            .then(|| scope.spawn(|| crate::deploy::terraform::analyse(shared, terraform)));
+        for (dir, mut entries) in dirs {
+            // A bug while grouping one folder must not take the others down.
+            let grouped = crate::guard::catch(|| {
+                let mut part = Discovery::default();
+                add_unnamed_mains(shared, &dir, &mut entries, &mut part.files_scanned);
+                group_dir(shared, &dir, &entries, &mut part);
+                part
+            });
+            match grouped {
+                Ok(part) => {
+                    grouped_out.files_scanned += part.files_scanned;
+                    grouped_out.file_notes.extend(part.file_notes);
+                    for server in part.servers {
+                        sink(server);
+                    }
                 }
+                Err(e) => grouped_out.internal_errors.push(format!(
+                    "internal error while reading the folder {}: {e}",
+                    crate::source::display_path(&dir)
+                )),
             }
-            Err(e) => out.internal_errors.push(format!(
-                "internal error while reading the folder {}: {e}",
-                crate::source::display_path(&dir)
-            )),
+            // The servers hold what they need: the files' trees are dropped
+            // (their text stays; parsed again if asked for).
+            for (path, _) in &entries {
+                shared.drop_tree(path);
+            }
         }
-        // The servers hold what they need: the files' trees are dropped
-        // (their text stays; parsed again if asked for).
-        for (path, _) in &entries {
-            ws.drop_tree(path);
-        }
-    }
+        analysis.map(|a| a.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    out.terraform_analysis = analysis;
+    out.files_scanned += grouped_out.files_scanned;
+    out.file_notes.extend(grouped_out.file_notes);
+    out.internal_errors.extend(grouped_out.internal_errors);
     for (path, reason) in ws.skipped() {
         if is_checked_name(&path) {
             out.warnings
@@ -683,7 +700,7 @@ pub fn discover_each(
 /// When only some files of a folder were named (a pre-commit hook passes
 /// the changed ones), the main files beside them still decide how they merge.
 fn add_unnamed_mains(
-    ws: &mut Workspace,
+    ws: &Workspace,
     dir: &Path,
     entries: &mut Vec<(PathBuf, Role)>,
     files_scanned: &mut usize,
@@ -708,7 +725,7 @@ fn add_unnamed_mains(
     }
 }
 
-fn group_dir(ws: &mut Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &mut Discovery) {
+fn group_dir(ws: &Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &mut Discovery) {
     let of = |role: Role| -> Vec<PathBuf> {
         entries
             .iter()
@@ -725,7 +742,7 @@ fn group_dir(ws: &mut Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &
             }
         }
     }
-    let parsed = |ws: &mut Workspace, p: &PathBuf| ws.root_of(p).is_some();
+    let parsed = |ws: &Workspace, p: &PathBuf| ws.root_of(p).is_some();
     let mut consumed_users: BTreeSet<PathBuf> = BTreeSet::new();
     let server_mains: Vec<PathBuf> = of(Role::ServerMain)
         .into_iter()
@@ -889,13 +906,7 @@ fn main_label(path: &Path) -> String {
     crate::source::display_path(path)
 }
 
-fn builtin_tree(
-    ws: &mut Workspace,
-    name: &str,
-    text: &str,
-    merges: &[PathBuf],
-    dir: &Path,
-) -> Loaded {
+fn builtin_tree(ws: &Workspace, name: &str, text: &str, merges: &[PathBuf], dir: &Path) -> Loaded {
     ws.load_tree(Base::Builtin { name, text }, merges, dir)
         .expect("a builtin base always loads")
 }

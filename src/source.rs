@@ -64,7 +64,7 @@ pub struct SourceFile {
     pub text: String,
     pub kind: SourceKind,
     /// Its lines are never printed (a plan file holds secrets in clear).
-    pub opaque: bool,
+    opaque: AtomicBool,
     /// Its text is never forgotten (see [`SourceMap::pin`]).
     pinned: AtomicBool,
     /// Where each line starts and, for non-ASCII text, characters before
@@ -98,7 +98,7 @@ impl SourceFile {
             path,
             text,
             kind,
-            opaque: false,
+            opaque: AtomicBool::new(false),
             pinned: AtomicBool::new(false),
             index: OnceLock::new(),
         }
@@ -188,6 +188,11 @@ impl SourceFile {
 
     pub fn is_builtin(&self) -> bool {
         self.kind == SourceKind::Builtin
+    }
+
+    /// Are its lines never to be printed (see [`SourceMap::set_opaque`])?
+    pub fn is_opaque(&self) -> bool {
+        self.opaque.load(Ordering::Relaxed)
     }
 
     pub fn embedding(&self) -> Option<&Embedding> {
@@ -291,8 +296,8 @@ impl SourceMap {
     }
 
     /// Never print this source's lines.
-    pub fn set_opaque(&mut self, id: SourceId) {
-        self.get_mut(id).opaque = true;
+    pub fn set_opaque(&self, id: SourceId) {
+        self.get(id).opaque.store(true, Ordering::Relaxed);
     }
 
     pub fn is_builtin(&self, span: Span) -> bool {

@@ -24,14 +24,14 @@ fn compare_dir() -> PathBuf {
 
 /// chlint's evaluation: outputs, and the `input` of each terraform_data.
 fn chlint_eval(dir: &Path) -> Value {
-    let mut ws = Workspace::default();
-    let (outputs, notes) = evaluate_outputs(&mut ws, dir);
+    let ws = Workspace::default();
+    let (outputs, notes) = evaluate_outputs(&ws, dir);
     assert!(notes.is_empty(), "{notes:?}");
     let outputs: serde_json::Map<String, Value> =
         outputs.into_iter().map(|(k, v)| (k, v.to_json())).collect();
     let mut inputs = Inputs::default();
     inputs.dirs.insert(dir.to_path_buf());
-    let analysis = analyse(&mut ws, &mut inputs);
+    let analysis = analyse(&ws, &mut inputs);
     let resources: serde_json::Map<String, Value> = analysis
         .resources
         .iter()
@@ -163,7 +163,7 @@ fn unknowable_values_stay_unknown() {
     let dir = root().join("testdata/terraform/eval/unknowns");
     let mut ws = Workspace::default();
     ws.var_files = vec![dir.join("prod.tfvars")];
-    let (outputs, notes) = evaluate_outputs(&mut ws, &dir);
+    let (outputs, notes) = evaluate_outputs(&ws, &dir);
     assert!(notes.is_empty(), "{notes:?}");
     let get = |name: &str| {
         outputs
@@ -207,8 +207,8 @@ fn unknowable_values_stay_unknown() {
 #[test]
 fn values_point_at_the_line_that_wrote_them() {
     let dir = compare_dir();
-    let mut ws = Workspace::default();
-    let (outputs, _) = evaluate_outputs(&mut ws, &dir);
+    let ws = Workspace::default();
+    let (outputs, _) = evaluate_outputs(&ws, &dir);
     let line_of = |name: &str, path: &[usize]| {
         let mut v = outputs
             .iter()
@@ -239,10 +239,10 @@ fn values_point_at_the_line_that_wrote_them() {
 #[test]
 fn plan_json_resources_unknowns_and_sensitive_values() {
     let dir = root().join("testdata/terraform/plan");
-    let mut ws = Workspace::default();
+    let ws = Workspace::default();
     let mut inputs = Inputs::default();
     inputs.plans.push(dir.join("terraform-data.plan.json"));
-    let a = analyse(&mut ws, &mut inputs);
+    let a = analyse(&ws, &mut inputs);
     assert!(a.notes.is_empty(), "{:?}", a.notes);
     let ch = a
         .resources
@@ -266,7 +266,7 @@ fn plan_json_resources_unknowns_and_sensitive_values() {
     // The sensitive password is a secret span covering the value.
     let pw = input.get("password").expect("password").span;
     assert!(a.secret_spans.contains(&pw), "{:?}", a.secret_spans);
-    assert!(ws.sources.get(pw.source).opaque);
+    assert!(ws.sources.get(pw.source).is_opaque());
 }
 
 /// Cycles, a runaway `range` and a module that calls itself end, with
@@ -276,7 +276,7 @@ fn hostile_configurations_end_unknown() {
     let dir = root().join("testdata/terraform/hostile");
     let started = std::time::Instant::now();
     let mut ws = Workspace::default();
-    let (outputs, _) = evaluate_outputs(&mut ws, &dir);
+    let (outputs, _) = evaluate_outputs(&ws, &dir);
     for (name, v) in &outputs {
         assert!(v.is_unknown(), "{name}: {:?}", v.to_json());
     }
@@ -428,7 +428,7 @@ fn plan_kubernetes_resources_are_lowered_and_never_printed() {
         .sources
         .find(&dir.join("k8s.plan.json"))
         .expect("plan source");
-    assert!(ws.sources.get(plan).opaque);
+    assert!(ws.sources.get(plan).is_opaque());
     let out = Command::new(env!("CARGO_BIN_EXE_chlint"))
         .args(["check", "--format", "human"])
         .arg(&dir)

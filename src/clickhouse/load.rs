@@ -260,7 +260,7 @@ pub struct Workspace {
     /// Embedded texts, by their source.
     embedded: Mutex<HashMap<SourceId, FileEntry>>,
     /// Files read as plain text (Terraform, plan JSON), by path.
-    texts: HashMap<PathBuf, Result<SourceId, ConfigNote>>,
+    texts: Mutex<HashMap<PathBuf, Result<SourceId, ConfigNote>>>,
     /// `--var-file`: Terraform variable files for every root module.
     pub var_files: Vec<PathBuf>,
     /// The beginning of files that could not be decoded or were too large,
@@ -312,7 +312,7 @@ impl Default for Workspace {
             files: Mutex::default(),
             builtins: Mutex::default(),
             embedded: Mutex::default(),
-            texts: HashMap::new(),
+            texts: Mutex::default(),
             var_files: Vec::new(),
             prefixes: Mutex::default(),
             not_plans: HashSet::new(),
@@ -802,7 +802,7 @@ impl Workspace {
     pub fn preload<'p>(&mut self, paths: impl IntoIterator<Item = &'p PathBuf>) {
         use rayon::prelude::*;
         let known = |p: &Path| locked(&self.files).contains_key(p);
-        let unread = |p: &Path| !self.texts.contains_key(p) && !known(p);
+        let unread = |p: &Path| !locked(&self.texts).contains_key(p) && !known(p);
         let wanted: Vec<(&PathBuf, Prereading)> = paths
             .into_iter()
             .filter_map(|p| match extension(p).as_str() {
@@ -903,10 +903,10 @@ impl Workspace {
                             .add(SourceFile::new(path.clone(), text, SourceKind::File));
                     // As `read_source`: Terraform's findings point into it.
                     self.sources.pin(source);
-                    self.texts.insert(path.clone(), Ok(source));
+                    owned(&mut self.texts).insert(path.clone(), Ok(source));
                 }
                 (Err(note), false) => {
-                    self.texts.insert(path.clone(), Err(note));
+                    owned(&mut self.texts).insert(path.clone(), Err(note));
                 }
             }
         }
@@ -930,8 +930,8 @@ impl Workspace {
 
     /// Drop a file's tree once it has been used (its text stays): a tree
     /// asked for again is parsed again.
-    pub fn drop_tree(&mut self, path: &Path) {
-        if let Some(entry) = owned(&mut self.files).get_mut(path) {
+    pub fn drop_tree(&self, path: &Path) {
+        if let Some(entry) = locked(&self.files).get_mut(path) {
             if let FileEntry::Parsed { source, .. } = entry {
                 *entry = FileEntry::Pending(*source);
             }
@@ -961,7 +961,7 @@ impl Workspace {
     }
 
     /// Is this `.json` file a Terraform plan (or state)? Read once.
-    pub fn is_plan(&mut self, path: &Path) -> bool {
+    pub fn is_plan(&self, path: &Path) -> bool {
         if self.not_plans.contains(path) {
             return false;
         }
@@ -971,35 +971,41 @@ impl Workspace {
         }
     }
 
+    /// The source of a file already read by [`Workspace::read_source`] or
+    /// the preload, without reading anything.
+    pub fn text_read(&self, path: &Path) -> Option<SourceId> {
+        match locked(&self.texts).get(path) {
+            Some(Ok(source)) => Some(*source),
+            _ => None,
+        }
+    }
+
     /// Read a file as text into the source map (each file once), without
     /// parsing it as a ClickHouse configuration (Terraform, plan JSON, a
     /// file Terraform's `file()` names). The same guards as for
     /// configuration files apply: nothing but a regular file is opened,
     /// links leading outside the checked folders are not followed, the size
     /// limits hold, and a panic is an internal error.
-    /// The source of a file already read by [`Workspace::read_source`] or
-    /// the preload, without reading anything.
-    pub fn text_read(&self, path: &Path) -> Option<SourceId> {
-        match self.texts.get(path) {
-            Some(Ok(source)) => Some(*source),
-            _ => None,
-        }
-    }
-
-    pub fn read_source(&mut self, path: &Path) -> Result<SourceId, ConfigNote> {
-        if let Some(r) = self.texts.get(path) {
+    pub fn read_source(&self, path: &Path) -> Result<SourceId, ConfigNote> {
+        // Held while the file is read: one source however many ask.
+        let mut texts = locked(&self.texts);
+        if let Some(r) = texts.get(path) {
             return r.clone();
         }
         // A file already read as a configuration keeps its source, so that
         // what two readers find in it is one finding (a released file is
         // read again). Terraform's findings point into it: it stays.
-        if let Some(
-            FileEntry::Parsed { source, .. }
-            | FileEntry::Pending(source)
-            | FileEntry::Failed(ConfigNote::Invalid { source, .. } | ConfigNote::Template { source }),
-        ) = owned(&mut self.files).get(path)
-        {
-            let source = *source;
+        let configuration = match locked(&self.files).get(path) {
+            Some(
+                FileEntry::Parsed { source, .. }
+                | FileEntry::Pending(source)
+                | FileEntry::Failed(
+                    ConfigNote::Invalid { source, .. } | ConfigNote::Template { source },
+                ),
+            ) => Some(*source),
+            _ => None,
+        };
+        if let Some(source) = configuration {
             self.sources.pin(source);
             return Ok(source);
         }
@@ -1010,13 +1016,13 @@ impl Workspace {
                     message,
                 })
             });
-        self.texts.insert(path.to_path_buf(), r.clone());
+        texts.insert(path.to_path_buf(), r.clone());
         r
     }
 
-    fn read_source_unguarded(&mut self, path: &Path) -> Result<SourceId, ConfigNote> {
+    fn read_source_unguarded(&self, path: &Path) -> Result<SourceId, ConfigNote> {
         let text = self.read_checked(path)?;
-        *self.kept.get_mut() += text.len() as u64;
+        self.kept.fetch_add(text.len() as u64, Ordering::Relaxed);
         let source = self
             .sources
             .add(SourceFile::new(path.to_path_buf(), text, SourceKind::File));
@@ -1072,8 +1078,8 @@ impl Workspace {
 
     /// The leniently decoded beginning of a file that could not be read as
     /// text (too large, binary, another encoding).
-    pub fn prefix_of(&mut self, path: &Path) -> Option<&str> {
-        owned(&mut self.prefixes).get(path).map(String::as_str)
+    pub fn prefix_of(&self, path: &Path) -> Option<String> {
+        locked(&self.prefixes).get(path).cloned()
     }
 
     /// Forget a file that turned out not to be a configuration: its tree and
@@ -1101,8 +1107,9 @@ impl Workspace {
     }
 
     /// Files whose reading or parsing hit a bug in chlint, with the message.
-    pub fn internal_failures(&self) -> Vec<(PathBuf, String)> {
-        let mut out: Vec<(PathBuf, String)> = locked(&self.files)
+    pub fn internal_failures(&mut self) -> Vec<(PathBuf, String)> {
+        let texts = owned(&mut self.texts);
+        let mut out: Vec<(PathBuf, String)> = owned(&mut self.files)
             .iter()
             .filter_map(|(p, e)| match e {
                 FileEntry::Failed(ConfigNote::Internal { message, .. }) => {
@@ -1110,7 +1117,7 @@ impl Workspace {
                 }
                 _ => None,
             })
-            .chain(self.texts.iter().filter_map(|(p, r)| match r {
+            .chain(texts.iter().filter_map(|(p, r)| match r {
                 Err(ConfigNote::Internal { message, .. }) => Some((p.clone(), message.clone())),
                 _ => None,
             }))
@@ -1121,8 +1128,9 @@ impl Workspace {
 
     /// Paths skipped without being read (FIFOs, devices, links that loop,
     /// dangle or lead outside), with the reason, in path order.
-    pub fn skipped(&self) -> Vec<(PathBuf, String)> {
-        let mut out: Vec<(PathBuf, String)> = locked(&self.files)
+    pub fn skipped(&mut self) -> Vec<(PathBuf, String)> {
+        let texts = owned(&mut self.texts);
+        let mut out: Vec<(PathBuf, String)> = owned(&mut self.files)
             .iter()
             .filter_map(|(p, e)| match e {
                 FileEntry::Failed(ConfigNote::Skipped { reason, .. }) => {
@@ -1130,7 +1138,7 @@ impl Workspace {
                 }
                 _ => None,
             })
-            .chain(self.texts.iter().filter_map(|(p, r)| match r {
+            .chain(texts.iter().filter_map(|(p, r)| match r {
                 Err(ConfigNote::Skipped { reason, .. }) => Some((p.clone(), reason.clone())),
                 _ => None,
             }))

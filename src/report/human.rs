@@ -164,7 +164,7 @@ fn snippet(
         loc.column
     );
     let file = sources.get(span.source);
-    if file.opaque {
+    if file.is_opaque() {
         // A plan file: its lines hold secrets in clear and are never shown.
         if let Some(l) = label {
             let _ = writeln!(

@@ -153,7 +153,7 @@ impl<'a> Scope<'a> {
 }
 
 pub struct Evaluator<'w> {
-    ws: RefCell<&'w mut Workspace>,
+    ws: &'w Workspace,
     modules: RefCell<HashMap<PathBuf, Rc<Module>>>,
     /// Files parsed ahead of evaluation ([`Evaluator::preparse`]).
     preparsed: RefCell<HashMap<PathBuf, (SourceId, Parsed)>>,
@@ -234,9 +234,9 @@ fn obj(entries: Vec<Entry>, span: Span) -> Value {
 }
 
 impl<'w> Evaluator<'w> {
-    pub fn new(ws: &'w mut Workspace) -> Evaluator<'w> {
+    pub fn new(ws: &'w Workspace) -> Evaluator<'w> {
         Evaluator {
-            ws: RefCell::new(ws),
+            ws,
             modules: RefCell::new(HashMap::new()),
             preparsed: RefCell::new(HashMap::new()),
             listings: RefCell::new(HashMap::new()),
@@ -297,11 +297,11 @@ impl<'w> Evaluator<'w> {
 
     /// Read a file into the source map (each file once).
     pub fn read(&self, path: &Path) -> Result<SourceId, ConfigNote> {
-        self.ws.borrow_mut().read_source(path)
+        self.ws.read_source(path)
     }
 
     pub fn text(&self, id: SourceId) -> String {
-        self.ws.borrow().sources.get(id).text.clone()
+        self.ws.sources.get(id).text.clone()
     }
 
     fn note(&self, note: ConfigNote) {
@@ -312,7 +312,7 @@ impl<'w> Evaluator<'w> {
     }
 
     pub fn set_opaque(&self, id: SourceId) {
-        self.ws.borrow_mut().sources.set_opaque(id);
+        self.ws.sources.set_opaque(id);
     }
 
     pub fn note_invalid(&self, source: SourceId, error: ParseError) {
@@ -362,12 +362,10 @@ impl<'w> Evaluator<'w> {
             .iter()
             .filter_map(|p| Some((p, self.read(p).ok()?)))
             .collect();
-        let ws = self.ws.borrow();
-        let sources = &ws.sources;
+        let sources = &self.ws.sources;
         let parsed = hcl::on_big_stacks(&read, |(path, source)| {
             parse_config_text(path, *source, &sources.get(*source).text)
         });
-        drop(ws);
         let mut preparsed = self.preparsed.borrow_mut();
         for ((path, source), parsed) in read.into_iter().zip(parsed) {
             preparsed.insert(path.clone(), (source, parsed));
@@ -1381,9 +1379,8 @@ impl<'w> Evaluator<'w> {
             return Value::error(span);
         }
         let doc = {
-            let mut ws = self.ws.borrow_mut();
             let origins = self.origins.borrow();
-            super::origin::document(&mut ws, &origins, &arg)
+            super::origin::document(self.ws, &origins, &arg)
         };
         match doc {
             super::origin::Doc::Known(v) => super::origin::to_tf(&v),

@@ -75,7 +75,7 @@ pub struct Sensitive {
 
 /// Lower the Kubernetes and Helm resources of one deployment.
 pub fn lower(
-    ws: &mut Workspace,
+    ws: &Workspace,
     resources: &[ResourceInstance],
     origins: &[Origin],
     out: &mut DeployOutput,
@@ -121,7 +121,7 @@ fn path_of(ws: &Workspace, r: &ResourceInstance) -> PathBuf {
 }
 
 /// A typed resource as the Kubernetes object it creates.
-fn object(ws: &mut Workspace, ctx: &Ctx, r: &ResourceInstance, kind: &str) -> k8s::Object {
+fn object(ws: &Workspace, ctx: &Ctx, r: &ResourceInstance, kind: &str) -> k8s::Object {
     let mut value = block(ws, ctx, r, &r.value, 0);
     if let VKind::Map(entries) = &mut value.kind {
         match kind {
@@ -222,7 +222,7 @@ fn is_block_list(v: &TfValue) -> Option<&[TfValue]> {
 
 /// A block body: nested blocks renamed and shaped as Kubernetes fields,
 /// attributes converted as data.
-fn block(ws: &mut Workspace, ctx: &Ctx, r: &ResourceInstance, v: &TfValue, depth: usize) -> Value {
+fn block(ws: &Workspace, ctx: &Ctx, r: &ResourceInstance, v: &TfValue, depth: usize) -> Value {
     if depth > MAX_DEPTH {
         return Value::new(VKind::External("a value nested too deep".into()), v.span);
     }
@@ -269,7 +269,7 @@ fn block(ws: &mut Workspace, ctx: &Ctx, r: &ResourceInstance, v: &TfValue, depth
 /// An attribute's value as data (keys as written), references to what
 /// the repository writes resolved.
 fn attr(
-    ws: &mut Workspace,
+    ws: &Workspace,
     ctx: &Ctx,
     r: &ResourceInstance,
     v: &TfValue,
@@ -360,7 +360,7 @@ fn resolve<'a>(ctx: &Ctx<'a>, from: &ResourceInstance, u: &Unknown) -> Option<&'
 // -- Helm releases -----------------------------------------------------------
 
 fn helm_release(
-    ws: &mut Workspace,
+    ws: &Workspace,
     ctx: &Ctx,
     r: &ResourceInstance,
     out: &mut DeployOutput,

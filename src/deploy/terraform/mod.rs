@@ -112,7 +112,7 @@ pub fn normalize(p: &Path) -> PathBuf {
 
 impl Inputs {
     /// Take a discovered file if it is Terraform's; true when taken.
-    pub fn take(&mut self, ws: &mut Workspace, path: &Path) -> bool {
+    pub fn take(&mut self, ws: &Workspace, path: &Path) -> bool {
         if is_config_file(path) {
             let dir = path.parent().map(normalize).unwrap_or_default();
             self.dirs.insert(dir);
@@ -156,7 +156,7 @@ pub struct Analysis {
 
 /// Evaluate every root module found (a folder that no other folder found
 /// calls as a local module), following local modules.
-pub fn analyse(ws: &mut Workspace, inputs: &mut Inputs) -> Analysis {
+pub fn analyse(ws: &Workspace, inputs: &mut Inputs) -> Analysis {
     // A bug that panicked there is met again below, where it is guarded.
     let early = inputs.parsing.take().and_then(|p| p.0.join().ok());
     let var_files = ws.var_files.clone();
@@ -165,7 +165,7 @@ pub fn analyse(ws: &mut Workspace, inputs: &mut Inputs) -> Analysis {
 }
 
 fn analyse_here(
-    ws: &mut Workspace,
+    ws: &Workspace,
     inputs: &Inputs,
     var_files: &[PathBuf],
     early: Option<Vec<eval::Preparsed>>,
@@ -252,6 +252,7 @@ fn analyse_here(
     }
     out.servers = deployed.servers;
     out.repo = repo;
+    crate::phases::mark("terraform: lower");
     out
 }
 
@@ -274,7 +275,7 @@ fn settle_servers(
         secret_spans.extend(server.deploy.literal_secrets.iter().map(|l| l.span));
         server.deploy.literal_secrets.retain(|l| {
             let host = ws.sources.to_host(l.span);
-            !ws.sources.get(host.source).opaque
+            !ws.sources.get(host.source).is_opaque()
         });
     }
     repo.secrets.retain(|s| {
@@ -299,7 +300,7 @@ fn walk(ev: &Evaluator, inst: &Rc<Instance>, out: &mut Analysis) {
 
 /// The outputs of a root module as chlint evaluates them (for comparisons
 /// with `terraform plan`).
-pub fn evaluate_outputs(ws: &mut Workspace, dir: &Path) -> (Vec<(String, Value)>, Vec<ConfigNote>) {
+pub fn evaluate_outputs(ws: &Workspace, dir: &Path) -> (Vec<(String, Value)>, Vec<ConfigNote>) {
     let var_files = ws.var_files.clone();
     let dir = normalize(dir);
     hcl::with_big_stack(move || {

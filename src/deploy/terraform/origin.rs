@@ -112,7 +112,7 @@ pub enum Doc {
 /// Decode a YAML (or JSON) document held in a Terraform value, with spans
 /// into the file, template or heredoc that wrote it. A collection is taken
 /// as the document itself.
-pub fn document(ws: &mut Workspace, origins: &[Origin], v: &TfValue) -> Doc {
+pub fn document(ws: &Workspace, origins: &[Origin], v: &TfValue) -> Doc {
     match find(ws, origins, v) {
         Some(Origin::Encoded { value, .. }) => return Doc::Known(data(value)),
         Some(Origin::File { source, .. }) => {
@@ -140,7 +140,7 @@ pub fn document(ws: &mut Workspace, origins: &[Origin], v: &TfValue) -> Doc {
 /// Register a rendered text as a source: its lines map to the template
 /// file's (or the heredoc's) when they correspond one to one, otherwise
 /// every span maps to the expression that rendered it.
-fn rendered_source(ws: &mut Workspace, r: &Rendered) -> SourceId {
+fn rendered_source(ws: &Workspace, r: &Rendered) -> SourceId {
     if let Some(t) = r.template {
         let host = &ws.sources.get(t).text;
         let lines = crate::deploy::embed::map_lines(host, 0, host.len(), &r.text);
@@ -157,7 +157,7 @@ fn rendered_source(ws: &mut Workspace, r: &Rendered) -> SourceId {
 
 /// Register text written in the configuration (a heredoc, a quoted
 /// string) as a source mapped to where it is written.
-pub fn inline_source(ws: &mut Workspace, text: &str, span: Span) -> SourceId {
+pub fn inline_source(ws: &Workspace, text: &str, span: Span) -> SourceId {
     let host = &ws.sources.get(span.source).text;
     let lines = crate::deploy::embed::heredoc_lines(host, span, text);
     ws.sources.add_embedded(text.to_string(), span, lines)
@@ -167,7 +167,7 @@ pub fn inline_source(ws: &mut Workspace, text: &str, span: Span) -> SourceId {
 /// file of its own (a ClickHouse configuration in a ConfigMap): the file
 /// `file()` read, a template's rendering mapped to its lines, or where the
 /// value is written.
-pub fn text_span(ws: &mut Workspace, origins: &[Origin], v: &TfValue) -> Span {
+pub fn text_span(ws: &Workspace, origins: &[Origin], v: &TfValue) -> Span {
     match find(ws, origins, v) {
         Some(Origin::File { source, .. }) => {
             Span::new(*source, 0, ws.sources.get(*source).text.len())
@@ -180,7 +180,7 @@ pub fn text_span(ws: &mut Workspace, origins: &[Origin], v: &TfValue) -> Span {
     }
 }
 
-fn parse(ws: &mut Workspace, source: SourceId, text: &str, pieces: &[Piece]) -> Doc {
+fn parse(ws: &Workspace, source: SourceId, text: &str, pieces: &[Piece]) -> Doc {
     // An unknown part alone on its line may stand for any structure.
     for p in pieces.iter().filter(|p| p.unknown) {
         let line_start = text[..p.start].rfind('\n').map_or(0, |i| i + 1);
