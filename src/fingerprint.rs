@@ -142,7 +142,7 @@ mod tests {
         let m = SourceMap::default();
         m.add(SourceFile::new(
             "a.xml".into(),
-            text.into(),
+            text.to_string(),
             SourceKind::File,
         ));
         m

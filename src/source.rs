@@ -3,6 +3,7 @@
 //! Every parsed node keeps a [`Span`] into the file it came from, so a finding
 //! can always point at a line the user can open.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -61,7 +62,9 @@ pub struct Embedding {
 pub struct SourceFile {
     /// The path as the user gave it (relative stays relative).
     pub path: PathBuf,
-    pub text: String,
+    /// Owned, or text chlint ships (the defaults an image ships into every
+    /// container: one copy for thousands of containers).
+    pub text: Cow<'static, str>,
     pub kind: SourceKind,
     /// Its lines are never printed (a plan file holds secrets in clear).
     opaque: AtomicBool,
@@ -93,10 +96,10 @@ fn count_chars(bytes: &[u8]) -> usize {
 }
 
 impl SourceFile {
-    pub fn new(path: PathBuf, text: String, kind: SourceKind) -> SourceFile {
+    pub fn new(path: PathBuf, text: impl Into<Cow<'static, str>>, kind: SourceKind) -> SourceFile {
         SourceFile {
             path,
-            text,
+            text: text.into(),
             kind,
             opaque: AtomicBool::new(false),
             pinned: AtomicBool::new(false),
@@ -283,7 +286,7 @@ impl SourceMap {
             return;
         }
         let file = self.get_mut(id);
-        file.text = String::new();
+        file.text = Cow::Borrowed("");
         file.index = OnceLock::new();
     }
 
@@ -307,7 +310,12 @@ impl SourceMap {
     /// Register text embedded in `whole` (a span of another source). `lines`
     /// as in [`Embedding`]; pass an empty list when the text is not written
     /// line by line in the host.
-    pub fn add_embedded(&self, text: String, whole: Span, lines: Vec<u32>) -> SourceId {
+    pub fn add_embedded(
+        &self,
+        text: impl Into<Cow<'static, str>>,
+        whole: Span,
+        lines: Vec<u32>,
+    ) -> SourceId {
         let host = self.to_host(whole);
         let path = self.get(host.source).path.clone();
         self.add(SourceFile::new(
@@ -394,16 +402,19 @@ mod tests {
         let mut map = SourceMap::default();
         let host = map.add(SourceFile::new(
             "k8s.yaml".into(),
-            "data:\n  a.xml: |\n    <clickhouse/>\n".into(),
+            "data:\n  a.xml: |\n    <clickhouse/>\n".to_string(),
             SourceKind::File,
         ));
         let other = map.add(SourceFile::new(
             "x.yaml".into(),
-            "a: 1\n".into(),
+            "a: 1\n".to_string(),
             SourceKind::File,
         ));
-        let embedded =
-            map.add_embedded("<clickhouse/>\n".into(), Span::new(host, 22, 36), vec![22]);
+        let embedded = map.add_embedded(
+            "<clickhouse/>\n".to_string(),
+            Span::new(host, 22, 36),
+            vec![22],
+        );
         assert_eq!(map.find(Path::new("k8s.yaml")), Some(host));
         map.forget_text(host);
         map.forget_text(other);
@@ -414,7 +425,7 @@ mod tests {
 
     #[test]
     fn line_and_column_are_one_based_and_count_characters() {
-        let f = SourceFile::new("a".into(), "ab\nçd\n".into(), SourceKind::File);
+        let f = SourceFile::new("a".into(), "ab\nçd\n", SourceKind::File);
         assert_eq!(f.line_col(0), (1, 1));
         assert_eq!(f.line_col(3), (2, 1));
         assert_eq!(f.line_col(5), (2, 2));

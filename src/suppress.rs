@@ -385,7 +385,7 @@ mod tests {
     use crate::source::SourceKind;
 
     fn parse(path: &str, text: &str) -> Vec<Directive> {
-        let f = SourceFile::new(path.into(), text.into(), SourceKind::File);
+        let f = SourceFile::new(path.into(), text.to_string(), SourceKind::File);
         directives(SourceId(0), &f)
     }
 

@@ -1,6 +1,7 @@
 //! Reading configuration files (each once) and building one effective tree:
 //! the main file, its merge files in ClickHouse's order, then substitutions.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -273,7 +274,7 @@ pub struct Workspace {
     embedded_yaml: Mutex<HashSet<SourceId>>,
     /// Trees of small embedded texts, by syntax and text (see
     /// [`Workspace::add_embedded`]).
-    parsed_texts: Mutex<HashMap<(bool, String), Arc<Element>>>,
+    parsed_texts: Mutex<HashMap<TextKey, Arc<Element>>>,
 }
 
 // The deployment frontends lower in parallel through a shared workspace:
@@ -290,6 +291,9 @@ fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 fn owned<T>(m: &mut Mutex<T>) -> &mut T {
     m.get_mut().unwrap_or_else(|e| e.into_inner())
 }
+
+/// A small embedded text by its syntax (YAML or not) and its text.
+type TextKey = (bool, Cow<'static, str>);
 
 /// Embedded texts up to this size are parsed once per distinct text.
 const SHIPPED_TEXT: usize = 16 * 1024;
@@ -1171,7 +1175,14 @@ impl Workspace {
     /// Register text embedded in another source (see
     /// [`SourceMap::add_embedded`]) and parse it as a ClickHouse
     /// configuration, XML or YAML as `name` and the text say.
-    pub fn add_embedded(&self, name: &str, text: String, whole: Span, lines: Vec<u32>) -> SourceId {
+    pub fn add_embedded(
+        &self,
+        name: &str,
+        text: impl Into<Cow<'static, str>>,
+        whole: Span,
+        lines: Vec<u32>,
+    ) -> SourceId {
+        let text = text.into();
         let yaml = is_yaml(Path::new(name), &text);
         // Small texts not written line by line are mostly what images and
         // operators ship, the same for every container: parsed once, and

@@ -205,7 +205,7 @@ mod tests {
         let map = SourceMap::default();
         let h = map.add(SourceFile::new(
             "cm.yaml".into(),
-            host.into(),
+            host.to_string(),
             SourceKind::File,
         ));
         let docs = yaml::parse_documents(h, host, &Limits::default()).unwrap();

@@ -125,8 +125,9 @@ pub fn install(ws: &Workspace, c: &mut Container) {
     if ws.deploy_servers_exhausted() {
         return;
     }
-    let ship = |ws: &Workspace, c: &mut Container, path: &str, name: &str, text: &str| {
-        let id = ws.add_embedded(name, text.to_string(), image.span, Vec::new());
+    // The texts are chlint's own: every container's source borrows them.
+    let ship = |ws: &Workspace, c: &mut Container, path: &str, name: &str, text: &'static str| {
+        let id = ws.add_embedded(name, text, image.span, Vec::new());
         c.shipped.push(id);
         c.fs.put(path, FileSrc::Source(id));
     };
@@ -452,7 +453,7 @@ fn bitnami(ws: &Workspace, c: &mut Container) -> UserSetup {
         // The image grants its admin user access management by design.
         let id = ws.add_embedded(
             "bitnami-admin.xml",
-            "<access_management>1</access_management>".into(),
+            "<access_management>1</access_management>",
             image.span,
             Vec::new(),
         );
@@ -491,7 +492,7 @@ pub fn args_input(ws: &Workspace, c: &mut Container) -> Option<Input> {
             }
             let id = ws.add_embedded(
                 "bitnami-command.xml",
-                "<clickhouse>\n    <listen_host>0.0.0.0</listen_host>\n</clickhouse>\n".into(),
+                "<clickhouse>\n    <listen_host>0.0.0.0</listen_host>\n</clickhouse>\n",
                 image.span,
                 Vec::new(),
             );

@@ -353,7 +353,14 @@ fn image_of(container: Option<&Value>, kind: ServerKind, anchor: Span) -> Image 
 }
 
 /// Register text the operator ships, blamed on the resource.
-fn ship(ws: &Workspace, c: &mut Container, path: &str, name: &str, text: String, anchor: Span) {
+fn ship(
+    ws: &Workspace,
+    c: &mut Container,
+    path: &str,
+    name: &str,
+    text: &'static str,
+    anchor: Span,
+) {
     let id = ws.add_embedded(name, text, anchor, Vec::new());
     c.shipped.push(id);
     c.fs.put(path, FileSrc::Source(id));
@@ -596,7 +603,7 @@ pub(crate) fn altinity_from(
             &mut c,
             &format!("{SERVER_DIR}/config.d/01-clickhouse-01-listen.xml"),
             "01-clickhouse-01-listen.xml",
-            defaults::DOCKER_LISTEN_CONFIG.to_string(),
+            defaults::DOCKER_LISTEN_CONFIG,
             anchor,
         ),
         ServerKind::Keeper => ship(
@@ -604,7 +611,7 @@ pub(crate) fn altinity_from(
             &mut c,
             &format!("{KEEPER_DIR}/keeper_config.d/01-keeper-01-default-config.xml"),
             "01-keeper-01-default-config.xml",
-            ALTINITY_KEEPER_DEFAULTS.to_string(),
+            ALTINITY_KEEPER_DEFAULTS,
             anchor,
         ),
     }
@@ -793,7 +800,7 @@ pub(crate) fn clickhouse_inc_from(
         &mut c,
         &format!("{conf_dir}/{merge_dir}/00-network.xml"),
         "00-network.xml",
-        CLICKHOUSE_INC_LISTEN.to_string(),
+        CLICKHOUSE_INC_LISTEN,
         anchor,
     );
     let settings = spec.get("settings");

@@ -458,7 +458,7 @@ mod tests {
     #[test]
     fn spans_point_at_keys_values_and_collections() {
         let text = "a: b\nc:\n  d: \"e\"\n  f: [1, {g: h}]\n# comment\n\nk: x\n";
-        let file = SourceFile::new("t.yaml".into(), text.into(), SourceKind::File);
+        let file = SourceFile::new("t.yaml".into(), text.to_string(), SourceKind::File);
         let doc = one(text);
         let m = map(&doc);
         assert_eq!(m.len(), 3);
@@ -650,7 +650,7 @@ mod tests {
     #[test]
     fn non_ascii_offsets_are_bytes() {
         let text = "# café ünïcödé\nnäme: \"wért\"\nk: 日本語\nz: v\n";
-        let file = SourceFile::new("t.yaml".into(), text.into(), SourceKind::File);
+        let file = SourceFile::new("t.yaml".into(), text.to_string(), SourceKind::File);
         let doc = one(text);
         let m = map(&doc);
         assert_eq!(slice(text, m[0].0.span), "näme");

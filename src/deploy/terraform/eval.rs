@@ -301,7 +301,7 @@ impl<'w> Evaluator<'w> {
     }
 
     pub fn text(&self, id: SourceId) -> String {
-        self.ws.sources.get(id).text.clone()
+        self.ws.sources.get(id).text.to_string()
     }
 
     fn note(&self, note: ConfigNote) {

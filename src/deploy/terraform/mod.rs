@@ -55,7 +55,7 @@ pub fn parse_early(ws: &Workspace, files: &BTreeSet<PathBuf>) -> Option<Parsing>
             // The path the module loader will ask for.
             let dir = p.parent().map(normalize).unwrap_or_default();
             let path = dir.join(p.file_name()?);
-            Some((path, source, ws.sources.get(source).text.clone()))
+            Some((path, source, ws.sources.get(source).text.to_string()))
         })
         .collect();
     if jobs.is_empty() {
