@@ -19,7 +19,7 @@ pub mod value;
 pub use lenient::parse_lenient;
 use lenient::retry_lenient;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::clickhouse::load::{prepare_yaml_entry, ConfigNote, PreparedEntry, Workspace};
@@ -38,9 +38,9 @@ pub struct DeployOutput<'s> {
     pub notes: Vec<ConfigNote>,
     /// Repository files a deployment mounts into a server: they are checked
     /// as part of it, not on their own.
-    pub consumed: BTreeSet<PathBuf>,
+    pub consumed: HashSet<PathBuf>,
     /// Deployment files recognised.
-    pub files: BTreeSet<PathBuf>,
+    pub files: HashSet<PathBuf>,
 }
 
 /// Where servers go as soon as they are built, if not into `servers`.
