@@ -45,10 +45,14 @@ pub fn apply(
         .map(overridden)
         .filter(|f| settings.is_enabled(f.code))
         .collect();
+    // Findings come in check_paths' order; only findings added here (CH990,
+    // CH991) make sorting again necessary.
+    let mut added = false;
     if !settings.no_ignores {
         let applied = crate::suppress::apply(findings, sources, &|c| settings.is_enabled(c));
         dropped.suppressed = applied.suppressed;
         findings = applied.kept;
+        added = !applied.problems.is_empty();
         findings.extend(
             applied
                 .problems
@@ -58,17 +62,21 @@ pub fn apply(
         );
     }
     let before = findings.len();
-    findings.retain(|f| {
-        let file = sources.locate(f.primary).file;
-        if settings.exclude.as_ref().is_some_and(|m| m.matches(&file)) {
-            return false;
-        }
-        settings.no_ignores
-            || !settings
-                .per_path
-                .iter()
-                .any(|(m, codes)| codes.contains(f.code) && m.matches(&file))
-    });
+    let by_path =
+        settings.exclude.is_some() || !(settings.no_ignores || settings.per_path.is_empty());
+    if by_path {
+        findings.retain(|f| {
+            let file = sources.file_name(f.primary);
+            if settings.exclude.as_ref().is_some_and(|m| m.matches(&file)) {
+                return false;
+            }
+            settings.no_ignores
+                || !settings
+                    .per_path
+                    .iter()
+                    .any(|(m, codes)| codes.contains(f.code) && m.matches(&file))
+        });
+    }
     dropped.excluded = before - findings.len();
     let before = findings.len();
     findings.retain(|f| f.severity >= settings.min_severity);
@@ -76,11 +84,18 @@ pub fn apply(
     if let Some(b) = baseline {
         dropped.baselined = b.filter(&mut findings, sources, &report.secret_spans);
     }
-    // Each finding located once (a sort asks for keys at every comparison).
-    findings.sort_by_cached_key(|f| {
+    let key = |f: &Finding| {
         let loc = sources.locate(f.primary);
         (loc.file, loc.line, loc.column, f.code)
-    });
+    };
+    if added {
+        // Each finding located once (a sort asks for keys at every comparison).
+        findings.sort_by_cached_key(key);
+    }
+    debug_assert!(
+        findings.windows(2).all(|w| key(&w[0]) <= key(&w[1])),
+        "findings reach filter::apply in check_paths' order"
+    );
     report.findings = findings;
     dropped
 }

@@ -369,6 +369,11 @@ impl SourceMap {
         }
     }
 
+    /// The file a span is reported in, as [`SourceMap::locate`] names it.
+    pub fn file_name(&self, span: Span) -> String {
+        display_path(&self.get(self.to_host(span).source).path)
+    }
+
     pub fn locate(&self, span: Span) -> Location {
         let span = self.to_host(span);
         let file = self.get(span.source);
