@@ -682,11 +682,10 @@ pub fn discover_each(
     // Terraform is analysed on a thread of its own while the folders are
     // grouped here: both only read the workspace.
     let shared: &Workspace = ws;
-    let terraform = &mut out.terraform;
-    let mut grouped_out = Discovery::default();
-    let analysis = std::thread::scope(|scope| {
+    let mut terraform = std::mem::take(&mut out.terraform);
+    out.terraform_analysis = std::thread::scope(|scope| {
         let analysis = (!terraform.is_empty())
-            .then(|| scope.spawn(|| crate::deploy::terraform::analyse(shared, terraform)));
+            .then(|| scope.spawn(|| crate::deploy::terraform::analyse(shared, &mut terraform)));
         for (dir, mut entries) in dirs {
             // A bug while grouping one folder must not take the others down.
             let grouped = crate::guard::catch(|| {
@@ -697,13 +696,13 @@ pub fn discover_each(
             });
             match grouped {
                 Ok(part) => {
-                    grouped_out.files_scanned += part.files_scanned;
-                    grouped_out.file_notes.extend(part.file_notes);
+                    out.files_scanned += part.files_scanned;
+                    out.file_notes.extend(part.file_notes);
                     for server in part.servers {
                         sink(server);
                     }
                 }
-                Err(e) => grouped_out.internal_errors.push(format!(
+                Err(e) => out.internal_errors.push(format!(
                     "internal error while reading the folder {}: {e}",
                     crate::source::display_path(&dir)
                 )),
@@ -716,10 +715,7 @@ pub fn discover_each(
         }
         analysis.map(|a| a.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
     });
-    out.terraform_analysis = analysis;
-    out.files_scanned += grouped_out.files_scanned;
-    out.file_notes.extend(grouped_out.file_notes);
-    out.internal_errors.extend(grouped_out.internal_errors);
+    out.terraform = terraform;
     for (path, reason) in ws.skipped() {
         if is_checked_name(&path) {
             out.warnings

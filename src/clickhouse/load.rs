@@ -557,7 +557,7 @@ pub fn parse_config(
 }
 
 /// `.yaml`/`.yml`: the files the deployment frontends read.
-fn is_yaml_name(path: &Path) -> bool {
+pub fn is_yaml_name(path: &Path) -> bool {
     matches!(extension(path).as_str(), "yaml" | "yml")
 }
 

@@ -813,12 +813,12 @@ fn in_order(mut found: Vec<(usize, &Object)>) -> Vec<&Object> {
     found.into_iter().map(|(_, o)| o).collect()
 }
 
-/// Lower Kubernetes objects into servers: one per ClickHouse or Keeper
-/// container of every workload.
 /// ConfigMap and Secret keys registered as sources, by (object, key, the
 /// file name it is mounted as), shared by the workloads lowered in parallel.
 type Registered = std::sync::Mutex<BTreeMap<(usize, String, String), crate::source::SourceId>>;
 
+/// Lower Kubernetes objects into servers: one per ClickHouse or Keeper
+/// container of every workload.
 pub fn lower(ws: &Workspace, objects: &[Object], out: &mut DeployOutput) {
     let registered = Registered::default();
     let index = Objects::new(objects);

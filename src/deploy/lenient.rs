@@ -67,7 +67,7 @@ fn join(bytes: &mut [u8], line_start: usize) {
 }
 
 /// Every closing-bracket line joined at once: one more parse instead of one
-/// per line (an operator chart's values file has 19 such lines). Kept only
+/// per line (a compose file may have hundreds). Kept only
 /// if it parses and no joined line break falls inside a scalar, where the
 /// break is text (a block scalar's line, a multi-line string) rather than
 /// space between the tokens of a flow collection.

@@ -22,7 +22,9 @@ use lenient::retry_lenient;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::clickhouse::load::{prepare_yaml_entry, ConfigNote, PreparedEntry, Workspace};
+use crate::clickhouse::load::{
+    is_yaml_name, prepare_yaml_entry, ConfigNote, PreparedEntry, Workspace,
+};
 use crate::model::Server;
 use crate::source::SourceId;
 use crate::syntax::yaml;
@@ -111,12 +113,6 @@ fn lower_each<T: Sync>(
             out.absorb(unit_out);
         }
     }
-}
-
-fn is_yaml_name(path: &Path) -> bool {
-    path.extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .is_some_and(|e| e == "yaml" || e == "yml")
 }
 
 /// Does unparsed text look like a Kubernetes manifest (so a parse error is
