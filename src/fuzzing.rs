@@ -83,10 +83,19 @@ fn reparse(written: &str) {
     }
 }
 
-/// The YAML parser and the YAML → element mapping.
+/// The YAML parser and the YAML → element mapping; the block-style fast
+/// path, where it takes the text, builds what saphyr builds.
 pub fn yaml(data: &[u8]) {
     let Ok(text) = decode(data) else { return };
     let source = SourceId(0);
+    if let Some(fast) = syntax::yaml::parse_block_subset(source, &text, &Limits::default()) {
+        let reference = syntax::yaml::parse_with_saphyr(source, &text, &Limits::default());
+        assert_eq!(
+            Ok(&fast),
+            reference.as_ref(),
+            "fast path differs on {text:?}"
+        );
+    }
     let Ok(docs) = syntax::yaml::parse_documents(source, &text, &Limits::default()) else {
         return;
     };

@@ -4,6 +4,7 @@ pub mod hcl;
 pub mod json;
 pub mod xml;
 pub mod yaml;
+mod yaml_block;
 
 /// A syntax error with the byte offset the parser stopped at.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -66,6 +66,27 @@ pub fn parse_documents(
     text: &str,
     limits: &Limits,
 ) -> Result<Vec<YamlNode>, ParseError> {
+    if let Some(docs) = super::yaml_block::parse(source, text, limits) {
+        return Ok(docs);
+    }
+    parse_with_saphyr(source, text, limits)
+}
+
+/// The block-style fast path alone: `None` where it leaves the text to
+/// saphyr.
+#[doc(hidden)]
+pub fn parse_block_subset(source: SourceId, text: &str, limits: &Limits) -> Option<Vec<YamlNode>> {
+    super::yaml_block::parse(source, text, limits)
+}
+
+/// [`parse_documents`] by saphyr alone: the reference the block-style fast
+/// path is compared with.
+#[doc(hidden)]
+pub fn parse_with_saphyr(
+    source: SourceId,
+    text: &str,
+    limits: &Limits,
+) -> Result<Vec<YamlNode>, ParseError> {
     Builder::new(source, text, limits).run()
 }
 
