@@ -1,16 +1,17 @@
 //! A fast parser for the block-style YAML that deployment files are mostly
-//! written in: block mappings and sequences, one-line plain and quoted
-//! scalars, literal and folded block scalars, one-line flow collections of
-//! scalars, anchors and aliases, comments and document markers.
+//! written in: block mappings and sequences, plain and quoted scalars (also
+//! over several lines), literal and folded block scalars, flow sequences and
+//! one-line flow mappings of scalars, anchors and aliases, comments and
+//! document markers.
 //!
 //! It builds exactly the tree [`super::yaml`] builds from saphyr's events,
 //! spans included, or gives up (`None`) at the first thing outside that
-//! subset — tags, nested or multi-line flow collections, multi-line plain or
-//! quoted scalars, tabs, carriage returns, anything invalid — and the caller
-//! parses the text with saphyr, which also words every syntax error. The
-//! saphyr scanner costs about 70 instructions per byte, and YAML is most of
-//! what chlint reads. Tests compare both parsers on every YAML file they can
-//! reach and on mutations of them.
+//! subset — tags, nested flow collections, `|+` and indentation indicators,
+//! tabs, carriage returns, anything invalid — and the caller parses the text
+//! with saphyr, which also words every syntax error. The saphyr scanner
+//! costs about 70 instructions per byte, and YAML is most of what chlint
+//! reads. Tests compare both parsers on every YAML file they can reach and
+//! on mutations of them.
 //!
 //! saphyr's conventions reproduced here (found by comparing the two): a
 //! quoted scalar or flow collection spans up to the next token, so in block
@@ -583,7 +584,12 @@ impl<'a> Block<'a> {
                 return Some(node);
             }
             b'|' | b'>' => return self.block_scalar(at, eol, col),
-            b'[' | b'{' => self.flow(at, eol, depth)?,
+            b'{' => self.flow_mapping(at, eol, depth)?,
+            b'[' => {
+                let (node, close) = self.flow_sequence(at, col, depth)?;
+                self.pos = self.next_line(close);
+                return Some(node);
+            }
             b'-' if !matches!(self.b.get(at + 1), None | Some(b' ') | Some(b'\n')) => {
                 return self.plain_value(at, eol, col)
             }
@@ -745,44 +751,82 @@ impl<'a> Block<'a> {
         Some((value, i + 1))
     }
 
-    /// A flow sequence or mapping of scalars closed on its line.
-    fn flow(&mut self, at: usize, eol: usize, depth: usize) -> Option<YamlNode> {
+    /// A flow sequence of scalars at `at`, in a block collection at
+    /// indentation `col`: its node and its closing bracket. It may go on over
+    /// lines indented deeper than `col`, with comments between items.
+    fn flow_sequence(&mut self, at: usize, col: usize, depth: usize) -> Option<(YamlNode, usize)> {
         if depth + 1 > self.limits.max_depth {
             return None;
         }
-        let is_map = self.b[at] == b'{';
-        let close = if is_map { b'}' } else { b']' };
         let mut items = Vec::new();
-        let mut entries = Vec::new();
-        let mut i = self.skip_spaces(at + 1);
-        if self.b.get(i) != Some(&close) {
-            loop {
-                if is_map {
-                    let (key, after) = self.flow_scalar(i, eol, true, depth)?;
-                    let colon = self.skip_spaces(after);
-                    if self.b.get(colon) != Some(&b':') || self.b.get(colon + 1) != Some(&b' ') {
+        let mut i = self.flow_gap(at + 1, col)?;
+        while self.b[i] != b']' {
+            let (item, after) = self.flow_scalar(i, self.eol(i), false, depth)?;
+            items.push(item);
+            i = self.flow_gap(after, col)?;
+            match self.b[i] {
+                // A comma may end the sequence.
+                b',' => i = self.flow_gap(i + 1, col)?,
+                b']' => {}
+                _ => return None,
+            }
+        }
+        if !self.rest_is_blank(i + 1) {
+            return None;
+        }
+        let node = self.node_of(YamlKind::Seq(items), at, self.eol(i))?;
+        Some((node, i))
+    }
+
+    /// The next token in a flow sequence from `at` on, past spaces, line
+    /// breaks and comments; the lines it goes on to must be indented deeper
+    /// than `col`, as saphyr requires.
+    fn flow_gap(&self, at: usize, col: usize) -> Option<usize> {
+        let mut i = self.skip_spaces(at);
+        loop {
+            match *self.b.get(i)? {
+                b'\n' => {
+                    let line = i + 1;
+                    i = self.skip_spaces(line);
+                    if self.b.get(i).is_some_and(|&c| c != b'\n') && i - line <= col {
                         return None;
                     }
-                    let v = self.skip_spaces(colon + 1);
-                    let (value, after) = match self.b.get(v) {
-                        Some(b',') | Some(b'}') => (self.node_of(YamlKind::Null, colon, colon)?, v),
-                        _ => self.flow_scalar(v, eol, false, depth)?,
-                    };
-                    entries.push((key, value));
-                    i = self.skip_spaces(after);
-                } else {
-                    let (item, after) = self.flow_scalar(i, eol, false, depth)?;
-                    items.push(item);
-                    i = self.skip_spaces(after);
                 }
+                b'#' if matches!(self.b[i - 1], b' ' | b'\n') => i = self.eol(i),
+                _ => return Some(i),
+            }
+        }
+    }
+
+    /// A flow mapping of scalars closed on its line.
+    fn flow_mapping(&mut self, at: usize, eol: usize, depth: usize) -> Option<YamlNode> {
+        if depth + 1 > self.limits.max_depth {
+            return None;
+        }
+        let mut entries = Vec::new();
+        let mut i = self.skip_spaces(at + 1);
+        if self.b.get(i) != Some(&b'}') {
+            loop {
+                let (key, after) = self.flow_scalar(i, eol, true, depth)?;
+                let colon = self.skip_spaces(after);
+                if self.b.get(colon) != Some(&b':') || self.b.get(colon + 1) != Some(&b' ') {
+                    return None;
+                }
+                let v = self.skip_spaces(colon + 1);
+                let (value, after) = match self.b.get(v) {
+                    Some(b',') | Some(b'}') => (self.node_of(YamlKind::Null, colon, colon)?, v),
+                    _ => self.flow_scalar(v, eol, false, depth)?,
+                };
+                entries.push((key, value));
+                i = self.skip_spaces(after);
                 match self.b.get(i) {
                     Some(b',') => {
                         i = self.skip_spaces(i + 1);
-                        if matches!(self.b.get(i), Some(b']') | Some(b'}')) {
+                        if self.b.get(i) == Some(&b'}') {
                             return None;
                         }
                     }
-                    Some(&c) if c == close => break,
+                    Some(b'}') => break,
                     _ => return None,
                 }
             }
@@ -790,16 +834,11 @@ impl<'a> Block<'a> {
         if !self.rest_is_blank(i + 1) {
             return None;
         }
-        let kind = if is_map {
-            YamlKind::Map(entries)
-        } else {
-            YamlKind::Seq(items)
-        };
-        self.node_of(kind, at, eol)
+        self.node_of(YamlKind::Map(entries), at, eol)
     }
 
-    /// A scalar inside a one-line flow collection, and where it ends; a
-    /// quoted one spans up to the next token.
+    /// A scalar of a flow collection, on one line, and where it ends; a
+    /// quoted one spans up to the next token on its line.
     fn flow_scalar(
         &mut self,
         at: usize,
@@ -811,7 +850,8 @@ impl<'a> Block<'a> {
         if c == b'"' || c == b'\'' {
             let (value, after) = self.quoted(at, None)?;
             let next = self.skip_spaces(after);
-            let node = self.node_of(YamlKind::Scalar(value), at, next.min(eol))?;
+            let end = if self.at_end(next) { eol } else { next };
+            let node = self.node_of(YamlKind::Scalar(value), at, end)?;
             return Some((node, after));
         }
         if c == b'*' {
@@ -827,8 +867,21 @@ impl<'a> Block<'a> {
                 b',' | b']' | b'}' => break,
                 b':' if key && self.b.get(i + 1) == Some(&b' ') => break,
                 b':' | b'[' | b'{' | b'#' => return None,
+                // saphyr reads an indicator after a space as the start of
+                // something else (`[a -]` is an error).
+                b' ' if self
+                    .b
+                    .get(i + 1)
+                    .is_some_and(|&n| is_indicator(n) && !matches!(n, b',' | b']' | b'}')) =>
+                {
+                    return None
+                }
                 _ => i += 1,
             }
+        }
+        // One that goes on to the next line would be folded.
+        if i == eol {
+            return None;
         }
         let mut end = i;
         while end > at && self.b[end - 1] == b' ' {
@@ -1006,9 +1059,19 @@ mod tests {
         // The anchor written last names the node, even inside the first.
         same("x: &c\n  y: &c\n    a: 1\nz: *c\n");
         left_to_saphyr("a: [x, [y]]\n");
-        left_to_saphyr("a: [x,\n  y]\n");
+        left_to_saphyr("a: {x: 1,\n  y: 2}\n");
+        left_to_saphyr("f: [~ *q -]\n");
         left_to_saphyr("a: *unknown\n");
         left_to_saphyr("a: !!str x\n");
+    }
+
+    #[test]
+    fn flow_sequences_over_lines() {
+        same("a: [\n    \"x\",\n    # c\n    \"y\", ]\nb: [ x,\n  y ]  # c\nc: [x, y,]\n");
+        same("d:\n  e: [\n    \"CMD\", # c\n      \"z\"\n    ]\n");
+        // Closed at the key's indentation: saphyr's error.
+        left_to_saphyr("a:\n  b: [\n    \"x\",\n  ]\n");
+        left_to_saphyr("a: [\n  x\n  y ]\n");
     }
 
     #[test]
