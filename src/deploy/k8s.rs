@@ -53,29 +53,50 @@ pub fn is_object(doc: &Value) -> bool {
 }
 
 /// The objects in a document (a `List` holds them in `items`).
-pub fn objects(doc: &Value, path: &Path) -> Vec<Object> {
-    let Some(kind) = doc.str_at("kind") else {
-        return Vec::new();
-    };
-    if kind.ends_with("List") {
+pub fn objects(doc: Value, path: &Path) -> Vec<Object> {
+    let mut out = Vec::new();
+    collect_objects(doc, path, &mut out);
+    out
+}
+
+/// Does [`objects`] find any object in `doc`?
+pub fn holds_objects(doc: &Value) -> bool {
+    if is_list(doc) {
         return doc
             .get("items")
             .map(Value::items)
             .unwrap_or_default()
             .iter()
-            .flat_map(|i| objects(i, path))
-            .collect();
+            .any(holds_objects);
     }
-    if doc.str_at("apiVersion").is_none() {
-        return Vec::new();
+    is_object(doc)
+}
+
+/// A `…List` holds its objects under `items`.
+fn is_list(doc: &Value) -> bool {
+    doc.str_at("kind").is_some_and(|k| k.ends_with("List"))
+}
+
+/// The objects of `doc`, which move into them.
+fn collect_objects(doc: Value, path: &Path, out: &mut Vec<Object>) {
+    if is_list(&doc) {
+        if let Some(items) = doc.into_value_of("items") {
+            for item in items.into_items() {
+                collect_objects(item, path, out);
+            }
+        }
+        return;
     }
-    vec![Object {
-        kind: kind.to_string(),
+    if !is_object(&doc) {
+        return;
+    }
+    out.push(Object {
+        kind: doc.str_at("kind").unwrap_or_default().to_string(),
         name: doc.str_at("metadata.name").unwrap_or_default().to_string(),
         namespace: doc.str_at("metadata.namespace").map(str::to_string),
-        value: doc.clone(),
+        value: doc,
         path: path.to_path_buf(),
-    }]
+    });
 }
 
 /// The pod template of a workload: (pod spec, pod labels).
@@ -921,7 +942,7 @@ mod tests {
                 yaml::parse_documents(SourceId(0), text, &Limits::default())
                     .unwrap()
                     .iter()
-                    .flat_map(|d| objects(&Value::from_yaml(d), Path::new(path)))
+                    .flat_map(|d| objects(Value::from_yaml(d), Path::new(path)))
                     .collect::<Vec<_>>()
             })
             .collect()

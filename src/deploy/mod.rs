@@ -261,14 +261,13 @@ fn classify_docs(
             });
         }
     }
-    let objects: Vec<k8s::Object> = docs.iter().flat_map(|d| k8s::objects(d, path)).collect();
-    if !objects.is_empty() {
-        return Classified::Objects(objects);
+    if docs.iter().any(k8s::holds_objects) {
+        let objects = docs.into_iter().flat_map(|d| k8s::objects(d, path));
+        return Classified::Objects(objects.collect());
     }
-    if helm::is_values_name(path) {
-        if let [doc] = docs.as_slice() {
-            return Classified::Values(values_sections(ws, path, doc));
-        }
+    if helm::is_values_name(path) && docs.len() == 1 {
+        let doc = docs.into_iter().next().expect("one document");
+        return Classified::Values(values_sections(ws, path, doc));
     }
     Classified::Nothing
 }
@@ -279,7 +278,7 @@ fn classify_docs(
 fn values_sections(
     ws: &Workspace,
     path: &Path,
-    doc: &Value,
+    doc: Value,
 ) -> Vec<(helm::Chart, PathBuf, Value, String)> {
     let mut keys: Vec<String> = vec![String::new()];
     let chart_yaml = path.parent().map(|d| d.join("Chart.yaml"));
@@ -303,23 +302,45 @@ fn values_sections(
         deps.push("clickhouse".into());
     }
     keys.extend(deps);
-    let mut out = Vec::new();
+    // The sections that configure a known chart, found before any moves.
+    let mut found: Vec<(helm::Chart, String)> = Vec::new();
     for key in keys {
-        let (section, prefix) = if key.is_empty() {
-            (Some(doc), String::new())
+        let section = if key.is_empty() {
+            Some(&doc)
         } else {
-            (doc.get(&key), format!("{key}."))
+            doc.get(&key)
         };
-        let Some(section) = section else {
+        let Some(chart) = section.and_then(helm::detect) else {
             continue;
         };
-        if let Some(chart) = helm::detect(section) {
-            out.push((chart, path.to_path_buf(), section.clone(), prefix));
-            // The file's own chart wins over a section of it.
-            if key.is_empty() {
-                break;
-            }
+        let own = key.is_empty();
+        found.push((chart, key));
+        // The file's own chart wins over a section of it.
+        if own {
+            break;
         }
+    }
+    if let [(chart, key)] = found.as_slice() {
+        if key.is_empty() {
+            return vec![(*chart, path.to_path_buf(), doc, String::new())];
+        }
+    }
+    // Sections move out of the document (a key named twice is copied).
+    let span = doc.span;
+    let value::Kind::Map(mut entries) = doc.kind else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, (chart, key)) in found.iter().enumerate() {
+        let Some(at) = entries.iter().rposition(|e| e.key == *key) else {
+            continue;
+        };
+        let section = if found[i + 1..].iter().any(|(_, k)| k == key) {
+            entries[at].value.clone()
+        } else {
+            std::mem::replace(&mut entries[at].value, Value::new(value::Kind::Null, span))
+        };
+        out.push((*chart, path.to_path_buf(), section, format!("{key}.")));
     }
     out
 }

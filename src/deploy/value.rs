@@ -93,6 +93,26 @@ impl Value {
         self.entries().iter().rev().find(|e| e.key == key)
     }
 
+    /// [`Value::get`] taking the value out of its map.
+    pub fn into_value_of(self, key: &str) -> Option<Value> {
+        match self.kind {
+            Kind::Map(entries) => entries
+                .into_iter()
+                .rev()
+                .find(|e| e.key == key)
+                .map(|e| e.value),
+            _ => None,
+        }
+    }
+
+    /// [`Value::items`] taken out of the list.
+    pub fn into_items(self) -> Vec<Value> {
+        match self.kind {
+            Kind::List(items) => items,
+            _ => Vec::new(),
+        }
+    }
+
     /// The value at a `.`-separated path of keys.
     pub fn path(&self, path: &str) -> Option<&Value> {
         path.split('.').try_fold(self, |v, k| v.get(k))
@@ -152,7 +172,8 @@ fn from_yaml_at(node: &YamlNode, depth: usize) -> Value {
             Kind::List(items.iter().map(|i| from_yaml_at(i, depth + 1)).collect())
         }
         YamlKind::Map(entries) => {
-            let mut out: Vec<Entry> = Vec::new();
+            // Sized exactly: values are kept until lowering ends.
+            let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
             let mut merged: Vec<Entry> = Vec::new();
             for (k, v) in entries {
                 let Some(key) = k.as_str() else {

@@ -98,7 +98,7 @@ pub fn lower(
         if r.rtype == "kubernetes_manifest" {
             if let Some(m) = r.value.get("manifest") {
                 let v = attr(ws, &ctx, r, m, 0, 0);
-                objects.extend(k8s::objects(&v, &path_of(ws, r)));
+                objects.extend(k8s::objects(v, &path_of(ws, r)));
             }
             continue;
         }
