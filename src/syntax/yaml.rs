@@ -90,6 +90,12 @@ pub fn parse_with_saphyr(
     Builder::new(source, text, limits).run()
 }
 
+/// The plain scalars YAML reads as null (ClickHouse, through yaml-cpp, as
+/// no value).
+pub(super) fn is_null_form(value: &str) -> bool {
+    matches!(value, "" | "~" | "null" | "Null" | "NULL")
+}
+
 /// Converts saphyr's character indices into byte offsets in time and memory
 /// independent of the file size: a cursor that moves from the last position
 /// (events come almost in text order), and a coarse table for long jumps.
@@ -283,9 +289,7 @@ impl<'a> Builder<'a> {
                 Event::Scalar(value, style, anchor, tag) => {
                     self.count(if anchor != 0 { 2 } else { 1 }, start)?;
                     let is_empty_plain = value.is_empty() && style == ScalarStyle::Plain;
-                    let null = style == ScalarStyle::Plain
-                        && tag.is_none()
-                        && matches!(&*value, "" | "~" | "null" | "Null" | "NULL");
+                    let null = style == ScalarStyle::Plain && tag.is_none() && is_null_form(&value);
                     // An absent value has no text; saphyr sometimes spans
                     // the next token (`{b}` spans the `}`).
                     let end = if is_empty_plain && anchor == 0 && tag.is_none() {

@@ -175,9 +175,11 @@ impl<'a> Block<'a> {
 
     /// A plain scalar: null in YAML's null forms, as saphyr's builder decides.
     fn plain(&mut self, start: usize, end: usize) -> Option<YamlNode> {
-        let kind = match &self.text[start..end] {
-            "" | "~" | "null" | "Null" | "NULL" => YamlKind::Null,
-            value => YamlKind::Scalar(value.to_string()),
+        let value = &self.text[start..end];
+        let kind = if super::yaml::is_null_form(value) {
+            YamlKind::Null
+        } else {
+            YamlKind::Scalar(value.to_string())
         };
         self.node_of(kind, start, end)
     }
