@@ -176,12 +176,14 @@ enum Names<'a> {
 }
 
 impl<'a> Names<'a> {
-    fn of(names: impl Iterator<Item = &'a str>) -> Names<'a> {
+    fn of(mut names: impl Iterator<Item = &'a str>) -> Names<'a> {
         let mut few: Vec<&str> = Vec::new();
-        for n in names {
+        while let Some(n) = names.next() {
             if few.len() >= 8 {
                 let mut many: HashSet<&str> = few.into_iter().collect();
                 many.insert(n);
+                // The names not yet seen count as much as the first eight.
+                many.extend(names);
                 return Names::Many(many);
             }
             if !few.contains(&n) {
@@ -307,6 +309,40 @@ mod tests {
 
     fn values(root: &Element, name: &str) -> Vec<String> {
         root.children_named(name).map(|e| e.value()).collect()
+    }
+
+    /// An overlay with more distinct child names than fit the small name
+    /// set: the later names still pair with the tree's elements, and their
+    /// `remove`/`replace` still act.
+    #[test]
+    fn overlays_with_many_distinct_names_merge_every_child() {
+        let apps: String = (0..12)
+            .map(|i| format!("<app{i}><password>x</password></app{i}>"))
+            .collect();
+        let base = "<c><users><default><password></password></default>\
+                    <old><password/></old></users><keep>1</keep><drop>1</drop></c>";
+        let overlay = format!(
+            "<c><users>{apps}<default><password>s3cret</password></default>\
+             <old remove=\"1\"/></users>\
+             <a1/><a2/><a3/><a4/><a5/><a6/><a7/><a8/><a9/><a10/><a11/><a12/>\
+             <keep replace=\"1\">2</keep><drop remove=\"1\"/></c>"
+        );
+        let (root, _) = merged(base, &[&overlay]);
+        let users = root.child("users").unwrap();
+        assert_eq!(users.children_named("default").count(), 1);
+        assert_eq!(
+            users
+                .child("default")
+                .unwrap()
+                .child("password")
+                .unwrap()
+                .value(),
+            "s3cret"
+        );
+        assert_eq!(users.children_named("old").count(), 0);
+        assert_eq!(users.elements().count(), 13);
+        assert_eq!(values(&root, "keep"), ["2"]);
+        assert_eq!(root.children_named("drop").count(), 0);
     }
 
     #[test]
