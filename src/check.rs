@@ -256,6 +256,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
 /// when nothing in the repository can be blamed.
 fn settle(f: &mut Finding, server: &Checked, ws: &Workspace) -> bool {
     let builtin = |s: &Span| ws.sources.is_builtin(*s);
+    let from_defaults = builtin(&f.primary) || f.related.iter().any(|r| builtin(&r.span));
     if builtin(&f.primary) {
         let Some(i) = f.related.iter().position(|r| !builtin(&r.span)) else {
             match first_real_file(server, ws) {
@@ -263,27 +264,38 @@ fn settle(f: &mut Finding, server: &Checked, ws: &Workspace) -> bool {
                 None => return false,
             }
             f.related.retain(|r| !builtin(&r.span));
-            annotate_defaults(f, server);
+            annotate_defaults(f, server, from_defaults);
             return true;
         };
         f.primary = f.related.remove(i).span;
     }
     f.related.retain(|r| !builtin(&r.span));
-    annotate_defaults(f, server);
+    annotate_defaults(f, server, from_defaults);
     true
 }
 
-fn annotate_defaults(f: &mut Finding, server: &Checked) {
+/// Say which shipped files a finding was checked over; `from_defaults`:
+/// one of its locations is in them.
+fn annotate_defaults(f: &mut Finding, server: &Checked, from_defaults: bool) {
     // File-level findings (a parse error…) do not depend on the defaults.
     let about_server = matches!(
         crate::rules::rule(f.code).check,
         crate::rules::Check::Server(_) | crate::rules::Check::Both(..)
     );
     if about_server && !server.assumed.is_empty() && f.note.is_none() {
-        f.note = Some(format!(
-            "no main file for this folder: checked as overrides of the shipped {}",
-            server.assumed.join(" and ")
-        ));
+        // Only the users come from the shipped users.xml: a finding about
+        // the main file alone does not depend on them.
+        if server.assumed == ["users.xml"] && !from_defaults {
+            return;
+        }
+        f.note = Some(if server.assumed == ["users.xml"] {
+            "no users file for this main file in the repository: its users checked as those of the package's shipped users.xml (there `default` has no password and is open to `::/0`), with any users.d/ beside it".to_string()
+        } else {
+            format!(
+                "no main file for this folder: checked as overrides of the shipped {}",
+                server.assumed.join(" and ")
+            )
+        });
     }
 }
 

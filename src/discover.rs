@@ -1,6 +1,37 @@
 //! Finding ClickHouse configuration files and grouping them the way a server
 //! reads them: a main file with its `config.d/`/`conf.d/`, its users file with
 //! `users.d/`; override files without a main file over the shipped defaults.
+//!
+//! Which files are ClickHouse configurations (only those can have CH900 or
+//! CH901 of their own; deployment files are the frontends' to decide, and
+//! files they mount are read as part of their server). A file with an
+//! extension ClickHouse's loader takes (`.xml`, `.conf`, `.yaml`, `.yml`:
+//! ConfigProcessor::getConfigMergeFiles) is one when
+//!
+//! 1. a server reads it by its place: it sits in `config.d/`, `users.d/` or
+//!    `keeper_config.d/`, in another `<stem>.d/` beside its main file
+//!    `<stem>.xml|yaml|yml`, or in `conf.d/` beside one of ClickHouse's main
+//!    files (`conf.d/` alone is nginx's as much as ClickHouse's); or it is a
+//!    main file `config`/`users`/`keeper_config` with its merge folder beside;
+//! 2. or a recognised configuration names it: its users file (`users_config`,
+//!    a `users_xml` directory's `path`) or its `include_from`, whatever the
+//!    file holds;
+//! 3. or its content says so unambiguously: XML whose root is `<clickhouse>`
+//!    or `<yandex>`; YAML whose top-level keys are more than half
+//!    ClickHouse's and none Kubernetes', compose's or Helm's, with two or
+//!    more of them or one no other tool uses (`listen_host`,
+//!    `remote_servers`…) — one `logger:` or `users:` is not enough, nor is
+//!    a name alone: `.github/ISSUE_TEMPLATE/config.yml` or a backup tool's
+//!    `config.yml` is not ClickHouse's; a lone `clickhouse:` mapping counts
+//!    by the keys inside it (the CH901 mistake), so a tool's connection
+//!    section does not.
+//!
+//! A file that does not parse is judged by the same rule on what can be
+//! seen: its place, the name of its first XML element, its top-level keys.
+//! Everything else is skipped silently, as files of other tools. A main
+//! file that has neither users nor a users file is checked with the
+//! package's shipped `users.xml` (and `users.d/`), as a standard install
+//! runs it, and its findings about users say so.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -9,20 +40,28 @@ use std::sync::{Arc, Mutex};
 use crate::clickhouse::defaults;
 use crate::clickhouse::element::Element;
 use crate::clickhouse::load::{
-    is_clickhouse_root, merge_files, resolve_in_dir, Base, ConfigNote, Loaded, Workspace,
+    self, is_clickhouse_root, merge_files, resolve_in_dir, Base, ConfigNote, Loaded, Workspace,
 };
 use crate::lower;
 use crate::model::{Server, ServerKind};
 
-/// Top-level keys that only a ClickHouse server or Keeper config has.
-const CLICKHOUSE_KEYS: [&str; 32] = [
+/// Top-level keys of ClickHouse server, users and Keeper configurations.
+/// Some are generic words other tools use too (`logger`, `users`, `path`):
+/// a file is recognised by its keys only when they are largely these (see
+/// [`keys_say_clickhouse`]).
+const CLICKHOUSE_KEYS: [&str; 62] = [
     "listen_host",
+    "listen_try",
+    "listen_reuse_port",
+    "listen_backlog",
     "http_port",
     "https_port",
     "tcp_port",
     "tcp_port_secure",
+    "tcp_with_proxy_port",
     "mysql_port",
     "postgresql_port",
+    "grpc_port",
     "interserver_http_port",
     "interserver_https_port",
     "interserver_http_host",
@@ -31,23 +70,69 @@ const CLICKHOUSE_KEYS: [&str; 32] = [
     "users",
     "profiles",
     "quotas",
+    "roles",
+    "settings_profiles",
     "remote_servers",
     "keeper_server",
     "zookeeper",
+    "auxiliary_zookeepers",
     "macros",
     "storage_configuration",
     "user_directories",
     "users_config",
+    "access_control_path",
     "openSSL",
     "logger",
     "max_connections",
     "max_concurrent_queries",
+    "max_server_memory_usage",
+    "max_server_memory_usage_to_ram_ratio",
+    "mark_cache_size",
+    "uncompressed_cache_size",
     "merge_tree",
     "query_log",
+    "query_thread_log",
+    "part_log",
+    "trace_log",
+    "metric_log",
+    "text_log",
+    "asynchronous_metric_log",
     "distributed_ddl",
-    "grpc_port",
     "prometheus",
     "include_from",
+    "path",
+    "tmp_path",
+    "user_files_path",
+    "format_schema_path",
+    "default_profile",
+    "default_database",
+    "timezone",
+    "display_name",
+    "dictionaries_config",
+    "compression",
+    "ldap_servers",
+    "keep_alive_timeout",
+];
+
+/// Of [`CLICKHOUSE_KEYS`], those no other tool's configuration is known to
+/// have at its top level: one of them alone says ClickHouse.
+const DISTINCTIVE_KEYS: [&str; 16] = [
+    "listen_host",
+    "tcp_port_secure",
+    "interserver_http_port",
+    "interserver_https_port",
+    "interserver_http_host",
+    "interserver_listen_host",
+    "interserver_http_credentials",
+    "remote_servers",
+    "keeper_server",
+    "storage_configuration",
+    "user_directories",
+    "users_config",
+    "max_concurrent_queries",
+    "distributed_ddl",
+    "merge_tree",
+    "query_log",
 ];
 
 /// Keys that mark YAML as something else (Kubernetes, compose, Helm values).
@@ -60,6 +145,15 @@ const FOREIGN_KEYS: [&str; 7] = [
     "version",
     "spec",
 ];
+
+/// The main files a server or Keeper reads by name.
+const MAIN_STEMS: [&str; 3] = ["config", "users", "keeper_config"];
+
+/// Folders named after those main files: only ClickHouse reads them.
+const MERGE_DIRS: [&str; 3] = ["config.d", "users.d", "keeper_config.d"];
+
+/// The extensions a main file may have (`conf` only in a merge folder).
+const MAIN_EXTS: [&str; 3] = ["xml", "yaml", "yml"];
 
 /// What a run found.
 #[derive(Debug, Default)]
@@ -97,11 +191,8 @@ enum Role {
 }
 
 fn is_config_ext(path: &Path) -> bool {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    matches!(ext.as_str(), "xml" | "conf" | "yaml" | "yml")
+    path.file_name()
+        .is_some_and(|n| load::is_merge_file_name(&n.to_string_lossy()))
 }
 
 /// A name chlint reads whatever the entry is (a FIFO or a link is looked
@@ -117,10 +208,73 @@ fn stem(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// Is this file in a folder a server merges into a main file? `config.d/`,
+/// `users.d/` and `keeper_config.d/` are; another `<stem>.d/` only beside
+/// its main file `<stem>.xml|yaml|yml`, and `conf.d/` (which nginx and
+/// others use too) only beside one of ClickHouse's main files.
 fn in_merge_dir(path: &Path) -> bool {
-    path.parent()
-        .and_then(|p| p.file_name())
-        .is_some_and(|n| n.to_string_lossy().ends_with(".d"))
+    let Some(dir) = path.parent() else {
+        return false;
+    };
+    let Some(name) = dir.file_name().map(|n| n.to_string_lossy()) else {
+        return false;
+    };
+    if MERGE_DIRS.contains(&name.as_ref()) {
+        return true;
+    }
+    let Some(stem) = name.strip_suffix(".d") else {
+        return false;
+    };
+    let up = dir.parent().unwrap_or(Path::new(""));
+    let stems: &[&str] = if stem == "conf" { &MAIN_STEMS } else { &[stem] };
+    stems.iter().any(|s| {
+        MAIN_EXTS
+            .iter()
+            .any(|e| up.join(format!("{s}.{e}")).is_file())
+    })
+}
+
+/// A main file by its name, with the folder ClickHouse merges into it
+/// beside it (`config.yaml` and `config.d/`).
+fn is_main_with_merge_dir(path: &Path) -> bool {
+    let name = stem(path);
+    let is_main_ext = path
+        .extension()
+        .is_some_and(|e| MAIN_EXTS.contains(&e.to_string_lossy().to_lowercase().as_str()));
+    is_main_ext
+        && MAIN_STEMS.contains(&name.as_str())
+        && path
+            .parent()
+            .is_some_and(|d| d.join(format!("{name}.d")).is_dir())
+}
+
+/// Do these top-level keys say ClickHouse unambiguously? They are more
+/// than half ClickHouse's, none another format's, and either two or more
+/// of them or one no other tool uses. One `logger:` or `users:` is not
+/// enough: many tools have those.
+fn keys_say_clickhouse(keys: &BTreeSet<&str>) -> bool {
+    if keys.iter().any(|k| FOREIGN_KEYS.contains(k)) {
+        return false;
+    }
+    let ours = keys.iter().filter(|k| CLICKHOUSE_KEYS.contains(k)).count();
+    let distinctive = keys.iter().any(|k| DISTINCTIVE_KEYS.contains(k));
+    ours * 2 > keys.len() && (ours >= 2 || distinctive)
+}
+
+/// Does a YAML root (converted to elements) say ClickHouse? Its keys do,
+/// or it is one `clickhouse:` mapping whose keys do (the mistake CH901
+/// reports; a tool's `clickhouse:` connection section is not).
+fn yaml_root_says_clickhouse(root: &Element) -> bool {
+    let names =
+        |e: &Element| -> BTreeSet<String> { e.elements().map(|c| c.name.clone()).collect() };
+    let top = names(root);
+    let keys = |set: &BTreeSet<String>| -> bool {
+        keys_say_clickhouse(&set.iter().map(String::as_str).collect())
+    };
+    match root.child("clickhouse") {
+        Some(inner) if top.len() == 1 => keys(&names(inner)),
+        _ => keys(&top),
+    }
 }
 
 fn has_any(root: &Element, keys: &[&str]) -> bool {
@@ -207,8 +361,9 @@ fn has_auth_element(user: &Element) -> bool {
     })
 }
 
-/// Is this file a ClickHouse configuration? XML by its root element, YAML by
-/// where it sits or by its keys.
+/// Is this file a ClickHouse configuration (see the rule in the module
+/// documentation)? XML by its root element or its place, YAML by its place
+/// or its keys.
 fn recognise(ws: &Workspace, path: &Path) -> bool {
     if !is_config_ext(path) {
         return false;
@@ -218,35 +373,30 @@ fn recognise(ws: &Workspace, path: &Path) -> bool {
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    let named = ["config", "users", "keeper_config"].contains(&stem(path).as_str());
+    // Helm values and compose files are the deployment frontends' to read.
+    let deployment_name = file_name.starts_with("values")
+        || file_name.contains("compose")
+        || file_name == "chart.yaml";
+    let read_by_name = || merge_dir || is_main_with_merge_dir(path);
     if let Some(root) = ws.root_of(path) {
-        if is_clickhouse_root(&root.name) && root.span.end > 0 {
-            return true; // XML with a ClickHouse root
-        }
         if root.span.end > 0 {
-            return merge_dir; // other XML: only inside a merge folder
+            // XML: a ClickHouse root, or any root where a server merges it
+            // (reported as a root mismatch).
+            return is_clickhouse_root(&root.name) || merge_dir;
         }
         // YAML (the converted root has an empty span).
-        if merge_dir || named {
+        if read_by_name() {
             return true;
         }
-        if file_name.starts_with("values")
-            || file_name.contains("compose")
-            || file_name == "chart.yaml"
-        {
-            return false;
-        }
-        return has_any(&root, &CLICKHOUSE_KEYS) && !has_any(&root, &FOREIGN_KEYS);
+        return !deployment_name && yaml_root_says_clickhouse(&root);
     }
-    // Unparseable or unreadable: report it only when it is clearly meant
-    // for ClickHouse (by its place, its name or its beginning).
+    // Unparseable or unreadable: reported only when clearly meant for
+    // ClickHouse (by its place or its beginning).
     let meant = |text: &str| {
-        merge_dir
-            || named
+        read_by_name()
             || xml_root_name(text).is_some_and(|n| is_clickhouse_root(&n))
             || (!text.trim_start().starts_with('<')
-                && !file_name.starts_with("values")
-                && !file_name.contains("compose")
+                && !deployment_name
                 && yaml_looks_like_clickhouse(text))
     };
     match ws.failure_of(path) {
@@ -258,25 +408,47 @@ fn recognise(ws: &Workspace, path: &Path) -> bool {
 }
 
 /// Top-level keys of YAML-like text that may not parse: lines starting in
-/// the first column with `key:`.
-fn yaml_top_keys(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().filter_map(|line| {
-        let first = line.chars().next()?;
-        if first.is_whitespace() || "#-{}[]%".contains(first) {
-            return None;
-        }
-        let (key, _) = line.split_once(':')?;
-        let key = key.trim().trim_matches(['"', '\'']);
-        (!key.is_empty() && !key.contains(' ')).then_some(key)
-    })
+/// the first column with `key:`; those one level down when the only one
+/// is `clickhouse:`.
+fn yaml_top_keys(text: &str) -> BTreeSet<&str> {
+    let keys_at = |indent: usize| -> BTreeSet<&str> {
+        text.lines()
+            .filter_map(|line| {
+                let body = line.get(indent..)?;
+                let first = body.chars().next()?;
+                let leading = &line[..indent];
+                if !leading.chars().all(|c| c == ' ')
+                    || first.is_whitespace()
+                    || "#-{}[]%".contains(first)
+                {
+                    return None;
+                }
+                let (key, _) = body.split_once(':')?;
+                let key = key.trim().trim_matches(['"', '\'']);
+                (!key.is_empty() && !key.contains(' ')).then_some(key)
+            })
+            .collect()
+    };
+    let top = keys_at(0);
+    if top.len() != 1 || !top.contains("clickhouse") {
+        return top;
+    }
+    // The indentation of the first line below `clickhouse:` with content.
+    let inner = text
+        .lines()
+        .skip_while(|l| !l.starts_with("clickhouse"))
+        .skip(1)
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|l| l.len() - l.trim_start_matches(' ').len());
+    match inner {
+        Some(n) if n > 0 => keys_at(n),
+        _ => top,
+    }
 }
 
-/// Does text that cannot be parsed as YAML have ClickHouse's top-level keys
-/// and none of another format's?
+/// Does text that cannot be parsed as YAML say ClickHouse by its keys?
 fn yaml_looks_like_clickhouse(text: &str) -> bool {
-    let keys: BTreeSet<&str> = yaml_top_keys(text).collect();
-    CLICKHOUSE_KEYS.iter().any(|k| keys.contains(k))
-        && !FOREIGN_KEYS.iter().any(|k| keys.contains(k))
+    keys_say_clickhouse(&yaml_top_keys(text))
 }
 
 /// The name of the first element of an XML text, without parsing it all.
@@ -640,6 +812,8 @@ pub fn discover_each(
     }
     // Folders holding configuration, with the files directly in them.
     let mut dirs: BTreeMap<PathBuf, Vec<(PathBuf, Role)>> = BTreeMap::new();
+    let mut others: Vec<PathBuf> = Vec::new();
+    let mut named: HashSet<PathBuf> = HashSet::new();
     for path in files {
         if out.terraform.take(ws, &path) {
             // Not a regular file (a FIFO, a link): reading it records why it
@@ -658,26 +832,23 @@ pub fn discover_each(
             continue;
         }
         if !recognise(ws, &path) {
-            // Not a configuration: keep neither its tree nor its text.
-            ws.release(&path);
+            others.push(path);
             continue;
         }
+        named.extend(named_files(ws, &path));
+        add_entry(ws, path, &mut dirs);
         out.files_scanned += 1;
-        let role =
-            ws.root_of(&path)
-                .map(|r| classify(&path, &r))
-                .unwrap_or(if in_merge_dir(&path) {
-                    Role::MergeFile
-                } else {
-                    Role::ServerFragment
-                });
-        let dir = if role == Role::MergeFile {
-            path.parent().and_then(Path::parent)
+    }
+    // A file a configuration names (its users file, its `include_from`) is
+    // one whatever it holds; the others are not configurations: neither
+    // their tree nor their text is kept.
+    for path in others {
+        if named.contains(&path) {
+            add_entry(ws, path, &mut dirs);
+            out.files_scanned += 1;
         } else {
-            path.parent()
-        };
-        let dir = dir.map(Path::to_path_buf).unwrap_or_default();
-        dirs.entry(dir).or_default().push((path, role));
+            ws.release(&path);
+        }
     }
     // Terraform is analysed on a thread of its own while the folders are
     // grouped here: both only read the workspace.
@@ -731,6 +902,44 @@ pub fn discover_each(
     out
 }
 
+/// A recognised configuration file in the folder whose group reads it.
+fn add_entry(ws: &Workspace, path: PathBuf, dirs: &mut BTreeMap<PathBuf, Vec<(PathBuf, Role)>>) {
+    let role = ws
+        .root_of(&path)
+        .map(|r| classify(&path, &r))
+        .unwrap_or(if in_merge_dir(&path) {
+            Role::MergeFile
+        } else {
+            Role::ServerFragment
+        });
+    let dir = if role == Role::MergeFile {
+        path.parent().and_then(Path::parent)
+    } else {
+        path.parent()
+    };
+    let dir = dir.map(Path::to_path_buf).unwrap_or_default();
+    dirs.entry(dir).or_default().push((path, role));
+}
+
+/// The repository files a configuration names for the server to read:
+/// its users file (`users_config`, a `users_xml` directory) and its
+/// `include_from`.
+fn named_files(ws: &Workspace, path: &Path) -> Vec<PathBuf> {
+    let (Some(root), Some(dir)) = (ws.root_of(path), path.parent()) else {
+        return Vec::new();
+    };
+    let users = match users_file(&root) {
+        UsersSource::File(written) => Some(written),
+        _ => None,
+    };
+    let include = root.child("include_from").map(|e| e.value());
+    users
+        .into_iter()
+        .chain(include)
+        .filter_map(|written| resolve_in_dir(dir, &written))
+        .collect()
+}
+
 /// When only some files of a folder were named (a pre-commit hook passes
 /// the changed ones), the main files beside them still decide how they merge.
 fn add_unnamed_mains(
@@ -744,8 +953,8 @@ fn add_unnamed_mains(
     if entries.iter().any(|(p, _)| ws.walked_inside.contains(p)) {
         return;
     }
-    for stem in ["config", "users", "keeper_config"] {
-        for ext in ["xml", "yaml", "yml"] {
+    for stem in MAIN_STEMS {
+        for ext in MAIN_EXTS {
             let path = dir.join(format!("{stem}.{ext}"));
             if entries.iter().any(|(p, _)| *p == path) || !path.is_file() || !recognise(ws, &path) {
                 continue;
@@ -788,7 +997,17 @@ fn group_dir(ws: &Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &mut 
             continue;
         };
         let (users_config, assumed) = match users_file(&config.root) {
-            UsersSource::MainFile => (UsersTree::InMain, Vec::new()),
+            UsersSource::MainFile if config.root.child("users").is_some() => {
+                (UsersTree::InMain, Vec::new())
+            }
+            // Neither users nor a users file: the repository keeps the main
+            // file without the one a standard install has beside it, the
+            // package's users.xml (with `users.d/`).
+            UsersSource::MainFile => {
+                let merges = merge_files(dir, "users", ws.flavor);
+                let tree = builtin_tree(ws, "users.xml", defaults::USERS_CONFIG, &merges, dir);
+                (UsersTree::File(tree), vec!["users.xml"])
+            }
             UsersSource::NotInFiles => (UsersTree::NotInFiles, Vec::new()),
             UsersSource::File(written) => match resolve_in_dir(dir, &written) {
                 Some(users_path) if !is_complete_users_file(ws, &users_path) => {

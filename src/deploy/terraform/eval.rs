@@ -320,6 +320,19 @@ impl<'w> Evaluator<'w> {
     }
 
     fn parse_error(&self, source: SourceId, error: ParseError) {
+        let file = self.ws.sources.get(source);
+        // A snippet for people to fill in (documentation, an example with
+        // `<YOUR_VALUE>` where a value goes) is not yet Terraform, as a
+        // Helm template is not yet a manifest: said, not a finding.
+        if let Some(placeholder) = placeholder_at(&file.text, error.offset) {
+            self.note(ConfigNote::Skipped {
+                path: file.path.clone(),
+                reason: format!(
+                    "not checked: a snippet with the placeholder `{placeholder}` where Terraform expects a value"
+                ),
+            });
+            return;
+        }
         self.note(ConfigNote::Invalid { source, error });
     }
 
@@ -1565,4 +1578,19 @@ pub fn from_json(node: &json::JsonNode) -> Value {
 /// Sorted by key, as Terraform orders map and object attributes.
 pub fn sorted(entries: &[Entry]) -> BTreeMap<&str, &Value> {
     entries.iter().map(|e| (e.key.as_str(), &e.value)).collect()
+}
+
+/// A placeholder (`<YOUR_VALUE>`, `<project id>`) written where a value
+/// goes, on the line a parse error is at or the next one: the file is a
+/// template for people, not a configuration.
+fn placeholder_at(text: &str, offset: usize) -> Option<&str> {
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    text[start..].lines().take(2).find_map(|line| {
+        let (_, value) = line.split_once('=')?;
+        let value = value.trim();
+        let inner = value.strip_prefix('<')?.strip_suffix('>')?;
+        let word = |c: char| c.is_ascii_alphanumeric() || "_- .".contains(c);
+        (inner.starts_with(|c: char| c.is_ascii_alphabetic()) && inner.chars().all(word))
+            .then_some(value)
+    })
 }
