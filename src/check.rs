@@ -14,7 +14,13 @@ use crate::source::{display_path, SourceId, Span};
 
 pub struct Report {
     pub findings: Vec<Finding>,
+    /// Every input file chlint read as one of its formats (JSON's
+    /// `files_scanned`: configurations, deployment and Terraform files).
     pub files_scanned: usize,
+    /// The files that really were ClickHouse's: a checked server's
+    /// configuration comes from them or its deployment is written in them,
+    /// or a finding is about them (the human summary counts these).
+    pub clickhouse_files: usize,
     /// Problems that stop chlint from doing its job on a named path.
     pub errors: Vec<String>,
     /// chlint's own failures on some input (a bug): reported, exit code 2.
@@ -36,6 +42,8 @@ struct Checked {
     secrets: Vec<Span>,
     /// What settling its findings needs to know about the server.
     files: Vec<SourceId>,
+    /// Where its deployment (compose service, workload…) is written.
+    unit: Option<Span>,
     assumed: Vec<&'static str>,
 }
 
@@ -61,6 +69,7 @@ fn check_one(server: Server) -> Checked {
             .copied()
             .collect(),
         assumed: server.assumed.clone(),
+        unit: server.deploy.unit.as_ref().map(|u| u.span),
         label: server.label,
         found,
         secrets,
@@ -119,7 +128,15 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     let mut secret_spans = Vec::new();
     let mut internal_errors = discovery.internal_errors.clone();
     let mut warnings = discovery.warnings.clone();
+    let mut clickhouse_files: HashSet<PathBuf> = HashSet::new();
     for (_, mut server) in checked {
+        let spans = server.files.iter().map(|s| Span::new(*s, 0, 0));
+        for span in spans.chain(server.unit) {
+            let host = ws.sources.to_host(span);
+            if !ws.sources.is_builtin(host) {
+                clickhouse_files.insert(ws.sources.get(host.source).path.clone());
+            }
+        }
         let found = std::mem::replace(&mut server.found, Ok(Vec::new()));
         // Settling is guarded too: a bug there is one server's.
         let settled = found.and_then(|mut found| {
@@ -155,6 +172,15 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     }
     let mut sensitive_texts = Vec::new();
     if let Some(tf) = tf {
+        // Managed ClickHouse services (ClickHouse Cloud, Aiven, Yandex…).
+        for r in tf
+            .resources
+            .iter()
+            .filter(|r| r.rtype.contains("clickhouse"))
+        {
+            let host = ws.sources.to_host(r.span);
+            clickhouse_files.insert(ws.sources.get(host.source).path.clone());
+        }
         sensitive_texts = tf.sensitive_texts;
         for note in &tf.notes {
             match note {
@@ -241,9 +267,13 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     internal_errors.dedup();
     secret_spans.sort_by_key(|s| (s.source, s.start, s.end));
     secret_spans.dedup();
+    for f in &unique {
+        clickhouse_files.insert(ws.sources.get(f.primary.source).path.clone());
+    }
     Report {
         findings: unique,
         files_scanned: discovery.files_scanned,
+        clickhouse_files: clickhouse_files.len(),
         errors: discovery.errors,
         internal_errors,
         warnings,

@@ -28,7 +28,10 @@
 //!
 //! A file that does not parse is judged by the same rule on what can be
 //! seen: its place, the name of its first XML element, its top-level keys.
-//! Everything else is skipped silently, as files of other tools. A main
+//! When nothing can be seen (binary, another encoding, empty, refused at a
+//! depth or size limit), a main file's name (`config.xml`, `users.yaml`…)
+//! decides: such a file is reported, not guessed away. Everything else is
+//! skipped silently, as files of other tools. A main
 //! file that has neither users nor a users file is checked with the
 //! package's shipped `users.xml` (and `users.d/`), as a standard install
 //! runs it, and its findings about users say so.
@@ -135,6 +138,17 @@ const DISTINCTIVE_KEYS: [&str; 16] = [
     "query_log",
 ];
 
+/// Generic keys with a child only ClickHouse writes there: with it, the
+/// key says ClickHouse as a distinctive one does (`zookeeper: {node: …}`,
+/// not Kafka's `zookeeper: {connect: …}`).
+const TELLTALE_CHILDREN: [(&str, &str); 5] = [
+    ("zookeeper", "node"),
+    ("logger", "errorlog"),
+    ("openSSL", "server"),
+    ("openSSL", "client"),
+    ("prometheus", "endpoint"),
+];
+
 /// Keys that mark YAML as something else (Kubernetes, compose, Helm values).
 const FOREIGN_KEYS: [&str; 7] = [
     "apiVersion",
@@ -234,30 +248,35 @@ fn in_merge_dir(path: &Path) -> bool {
     })
 }
 
+/// Named as a main file: `config`, `users` or `keeper_config` with `.xml`,
+/// `.yaml` or `.yml`.
+fn has_main_name(path: &Path) -> bool {
+    MAIN_STEMS.contains(&stem(path).as_str())
+        && path
+            .extension()
+            .is_some_and(|e| MAIN_EXTS.contains(&e.to_string_lossy().to_lowercase().as_str()))
+}
+
 /// A main file by its name, with the folder ClickHouse merges into it
 /// beside it (`config.yaml` and `config.d/`).
 fn is_main_with_merge_dir(path: &Path) -> bool {
-    let name = stem(path);
-    let is_main_ext = path
-        .extension()
-        .is_some_and(|e| MAIN_EXTS.contains(&e.to_string_lossy().to_lowercase().as_str()));
-    is_main_ext
-        && MAIN_STEMS.contains(&name.as_str())
+    has_main_name(path)
         && path
             .parent()
-            .is_some_and(|d| d.join(format!("{name}.d")).is_dir())
+            .is_some_and(|d| d.join(format!("{}.d", stem(path))).is_dir())
 }
 
 /// Do these top-level keys say ClickHouse unambiguously? They are more
 /// than half ClickHouse's, none another format's, and either two or more
 /// of them or one no other tool uses. One `logger:` or `users:` is not
 /// enough: many tools have those.
-fn keys_say_clickhouse(keys: &BTreeSet<&str>) -> bool {
+/// `telltale`: one of them has a child only ClickHouse writes there.
+fn keys_say_clickhouse(keys: &BTreeSet<&str>, telltale: bool) -> bool {
     if keys.iter().any(|k| FOREIGN_KEYS.contains(k)) {
         return false;
     }
     let ours = keys.iter().filter(|k| CLICKHOUSE_KEYS.contains(k)).count();
-    let distinctive = keys.iter().any(|k| DISTINCTIVE_KEYS.contains(k));
+    let distinctive = telltale || keys.iter().any(|k| DISTINCTIVE_KEYS.contains(k));
     ours * 2 > keys.len() && (ours >= 2 || distinctive)
 }
 
@@ -265,15 +284,16 @@ fn keys_say_clickhouse(keys: &BTreeSet<&str>) -> bool {
 /// or it is one `clickhouse:` mapping whose keys do (the mistake CH901
 /// reports; a tool's `clickhouse:` connection section is not).
 fn yaml_root_says_clickhouse(root: &Element) -> bool {
-    let names =
-        |e: &Element| -> BTreeSet<String> { e.elements().map(|c| c.name.clone()).collect() };
-    let top = names(root);
-    let keys = |set: &BTreeSet<String>| -> bool {
-        keys_say_clickhouse(&set.iter().map(String::as_str).collect())
+    let says = |e: &Element| -> bool {
+        let keys: BTreeSet<&str> = e.elements().map(|c| c.name.as_str()).collect();
+        let telltale = TELLTALE_CHILDREN
+            .iter()
+            .any(|(key, child)| e.child(key).is_some_and(|k| k.child(child).is_some()));
+        keys_say_clickhouse(&keys, telltale)
     };
     match root.child("clickhouse") {
-        Some(inner) if top.len() == 1 => keys(&names(inner)),
-        _ => keys(&top),
+        Some(inner) if root.elements().all(|e| e.name == "clickhouse") => says(inner),
+        _ => says(root),
     }
 }
 
@@ -399,12 +419,33 @@ fn recognise(ws: &Workspace, path: &Path) -> bool {
                 && !deployment_name
                 && yaml_looks_like_clickhouse(text))
     };
+    // When there is no content to judge (binary, another encoding, empty,
+    // refused at a limit), a main file's name decides.
+    let main_name = has_main_name(path);
     match ws.failure_of(path) {
-        Some(ConfigNote::Invalid { source, .. }) => meant(&ws.sources.get(source).text),
-        Some(ConfigNote::Unreadable { .. }) => meant(&ws.prefix_of(path).unwrap_or_default()),
+        Some(ConfigNote::Invalid { source, error }) => {
+            meant(&ws.sources.get(source).text) || (main_name && content_unseen(&error.message))
+        }
+        Some(ConfigNote::Unreadable { .. }) => {
+            main_name || meant(&ws.prefix_of(path).unwrap_or_default())
+        }
         Some(ConfigNote::Internal { .. }) => true,
         _ => false,
     }
+}
+
+/// Did parsing stop before the content could be seen: at one of chlint's
+/// limits (syntax/xml.rs, syntax/yaml.rs: depth, node count, alias
+/// expansion) or for want of any element, rather than at a syntax error?
+fn content_unseen(message: &str) -> bool {
+    [
+        "deeper than",
+        "expand beyond",
+        "more than ",
+        "no root element",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 /// Top-level keys of YAML-like text that may not parse: lines starting in
@@ -448,7 +489,7 @@ fn yaml_top_keys(text: &str) -> BTreeSet<&str> {
 
 /// Does text that cannot be parsed as YAML say ClickHouse by its keys?
 fn yaml_looks_like_clickhouse(text: &str) -> bool {
-    keys_say_clickhouse(&yaml_top_keys(text))
+    keys_say_clickhouse(&yaml_top_keys(text), false)
 }
 
 /// The name of the first element of an XML text, without parsing it all.
@@ -1231,6 +1272,74 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn keys(list: &[&'static str]) -> BTreeSet<&'static str> {
+        list.iter().copied().collect()
+    }
+
+    #[test]
+    fn keys_say_clickhouse_only_when_largely_clickhouse() {
+        // A server config, a users file, one distinctive key.
+        assert!(keys_say_clickhouse(
+            &keys(&["logger", "listen_host", "path"]),
+            false
+        ));
+        assert!(keys_say_clickhouse(
+            &keys(&["users", "profiles", "quotas"]),
+            false
+        ));
+        assert!(keys_say_clickhouse(&keys(&["remote_servers"]), false));
+        // One generic key, a minority, another format's key.
+        assert!(!keys_say_clickhouse(&keys(&["logger"]), false));
+        assert!(!keys_say_clickhouse(&keys(&["users"]), false));
+        assert!(!keys_say_clickhouse(
+            &keys(&["general", "clickhouse", "s3"]),
+            false
+        ));
+        assert!(!keys_say_clickhouse(
+            &keys(&["log", "entryPoints", "providers"]),
+            false
+        ));
+        assert!(!keys_say_clickhouse(
+            &keys(&["logger", "path", "server", "database"]),
+            false
+        ));
+        assert!(!keys_say_clickhouse(
+            &keys(&["listen_host", "tcp_port", "kind"]),
+            false
+        ));
+        // A generic key with a child only ClickHouse writes there.
+        assert!(keys_say_clickhouse(&keys(&["zookeeper"]), true));
+    }
+
+    #[test]
+    fn top_keys_of_broken_yaml_look_inside_a_lone_clickhouse_key() {
+        let text = "clickhouse:\n  # comment\n  listen_host: '::'\n  tcp_port: 9000\n  x: [\n";
+        assert_eq!(yaml_top_keys(text), keys(&["listen_host", "tcp_port", "x"]));
+        assert!(yaml_looks_like_clickhouse(text));
+        let backup = "general:\n  a: 1\nclickhouse:\n  host: h\n  port: [\n";
+        assert!(!yaml_looks_like_clickhouse(backup));
+        let tool = "clickhouse:\n  host: h\n  port: 9000\n  user: [\n";
+        assert!(!yaml_looks_like_clickhouse(tool));
+    }
+
+    #[test]
+    fn merge_folders_are_clickhouse_names_or_beside_a_main_file() {
+        let dir = std::env::temp_dir().join(format!("chlint-merge-dirs-{}", std::process::id()));
+        for sub in ["a/config.d", "b/conf.d", "c/conf.d", "d/extra.d"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        std::fs::write(dir.join("c/config.yaml"), "listen_host: '::'\n").unwrap();
+        std::fs::write(dir.join("d/extra.xml"), "<clickhouse/>").unwrap();
+        assert!(in_merge_dir(&dir.join("a/config.d/x.xml")));
+        // nginx's conf.d: no ClickHouse main file beside it.
+        assert!(!in_merge_dir(&dir.join("b/conf.d/default.conf")));
+        assert!(in_merge_dir(&dir.join("c/conf.d/x.yaml")));
+        assert!(in_merge_dir(&dir.join("d/extra.d/x.xml")));
+        assert!(is_main_with_merge_dir(&dir.join("a/config.yaml")));
+        assert!(!is_main_with_merge_dir(&dir.join("b/config.yaml")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn paths_sort_as_path_order_sorts() {

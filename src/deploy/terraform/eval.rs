@@ -1594,3 +1594,21 @@ fn placeholder_at(text: &str, offset: usize) -> Option<&str> {
             .then_some(value)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::placeholder_at;
+
+    #[test]
+    fn placeholders_where_a_value_goes() {
+        let text = "resource \"a\" \"b\" {\n  ami = <YOUR_AMI_ID>\n}\n";
+        let at = text.find("ami").unwrap();
+        assert_eq!(placeholder_at(text, at), Some("<YOUR_AMI_ID>"));
+        // The error on the line before the placeholder's.
+        assert_eq!(placeholder_at(text, 0), Some("<YOUR_AMI_ID>"));
+        // A comparison, a heredoc marker, a broken expression: no placeholder.
+        assert_eq!(placeholder_at("x = a < b\n", 0), None);
+        assert_eq!(placeholder_at("x = <<EOT\n", 0), None);
+        assert_eq!(placeholder_at("x = \"open\n", 0), None);
+    }
+}
