@@ -177,6 +177,9 @@ pub struct Discovery {
     pub file_notes: Vec<ConfigNote>,
     /// ClickHouse files recognised.
     pub files_scanned: usize,
+    /// The deployment files among them (compose, Kubernetes, Helm values):
+    /// one that does not parse is rejected by its tool, not by ClickHouse.
+    pub deployment_files: HashSet<PathBuf>,
     /// Named paths that could not be read: chlint cannot do its job (exit 2).
     pub errors: Vec<String>,
     /// Terraform configurations, tfvars and plan files.
@@ -845,6 +848,7 @@ pub fn discover_each(
     };
     crate::phases::mark("lower: helm values");
     out.files_scanned += deployed.files.len();
+    out.deployment_files = deployed.files.clone();
     out.file_notes.extend(deployed.notes);
     // Trees are dropped once used (the servers hold what they need), so a
     // large tree does not keep every file's tree alive to the end.

@@ -107,6 +107,8 @@ fn files_a_server_reads_are_still_checked() {
         ("CH901", "clickhouse/wrapped/config.yaml", 1),
         // A users file named by `users_config`, whatever its keys.
         ("CH102", "clickhouse/named-users/accounts.yaml", 3),
+        // A broken manifest of a ClickHouse workload.
+        ("CH900", "clickhouse/k8s/statefulset.yaml", 11),
     ];
     for (rule, file, line) in expected {
         assert!(
@@ -114,7 +116,18 @@ fn files_a_server_reads_are_still_checked() {
             "{rule} {file}:{line} missing:\n{found:#?}"
         );
     }
-    assert_eq!(json["files_scanned"], 7, "{json}");
+    assert_eq!(json["files_scanned"], 8, "{json}");
+    // Who refuses a broken file: ClickHouse, or the deployment's tool.
+    let help = |file: &str| -> String {
+        let list = json["findings"].as_array().expect("findings");
+        let f = list
+            .iter()
+            .find(|f| f["rule"] == "CH900" && f["file"] == file)
+            .expect("a CH900");
+        f["help"].as_str().unwrap_or_default().to_string()
+    };
+    assert!(help("clickhouse/k8s/statefulset.yaml").contains("kubectl"));
+    assert!(help("clickhouse/overrides/config.d/network.xml").contains("ClickHouse refuses"));
 }
 
 #[test]
