@@ -291,13 +291,31 @@ fn yaml_root_says_clickhouse(root: &Element) -> bool {
         let keys: BTreeSet<&str> = e.elements().map(|c| c.name.as_str()).collect();
         let telltale = TELLTALE_CHILDREN
             .iter()
-            .any(|(key, child)| e.child(key).is_some_and(|k| k.child(child).is_some()));
+            .any(|(key, child)| e.child(key).is_some_and(|k| k.child(child).is_some()))
+            || e.child("users").is_some_and(has_clickhouse_user);
         keys_say_clickhouse(&keys, telltale)
     };
     match root.child("clickhouse") {
         Some(inner) if root.elements().all(|e| e.name == "clickhouse") => says(inner),
         _ => says(root),
     }
+}
+
+/// Does a `users` mapping hold a user as ClickHouse writes one (with
+/// `networks`, a hashed password, `no_password` or `access_management`)?
+fn has_clickhouse_user(users: &Element) -> bool {
+    users.elements().any(|user| {
+        user.elements().any(|e| {
+            matches!(
+                e.name.as_str(),
+                "networks"
+                    | "password_sha256_hex"
+                    | "password_double_sha1_hex"
+                    | "no_password"
+                    | "access_management"
+            )
+        })
+    })
 }
 
 fn has_any(root: &Element, keys: &[&str]) -> bool {

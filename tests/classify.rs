@@ -67,6 +67,18 @@ fn files_of_other_tools_give_no_finding() {
 }
 
 #[test]
+fn files_of_other_tools_describe_no_server() {
+    // Not merged as overrides over the shipped files either.
+    let run = chlint(&["inspect", "not-clickhouse"], &testdata());
+    assert!(
+        run.stderr.contains("no ClickHouse server or Keeper configuration found"),
+        "servers: {}\n{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
+#[test]
 fn a_run_without_clickhouse_says_so_and_passes() {
     let run = chlint(&["check", "not-clickhouse"], &testdata());
     assert_eq!(run.code, Some(0), "{}", run.stderr);
@@ -116,7 +128,8 @@ fn files_a_server_reads_are_still_checked() {
             "{rule} {file}:{line} missing:\n{found:#?}"
         );
     }
-    assert_eq!(json["files_scanned"], 8, "{json}");
+    // users-only/users-extra.yaml: a user with `networks` is ClickHouse's.
+    assert_eq!(json["files_scanned"], 9, "{json}");
     // Who refuses a broken file: ClickHouse, or the deployment's tool.
     let help = |file: &str| -> String {
         let list = json["findings"].as_array().expect("findings");
