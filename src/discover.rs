@@ -895,6 +895,9 @@ pub fn discover_each(
             continue;
         }
         if !recognise(ws, &path) {
+            // Decided below, once the files configurations name are known;
+            // its tree is not kept meanwhile (parsed again if named).
+            ws.drop_tree(&path);
             others.push(path);
             continue;
         }

@@ -1102,6 +1102,7 @@ impl Workspace {
         if let Some(entry) = owned(&mut self.files).get_mut(path) {
             let source = match entry {
                 FileEntry::Parsed { source, .. }
+                | FileEntry::Pending(source)
                 | FileEntry::Failed(ConfigNote::Invalid { source, .. })
                 | FileEntry::Failed(ConfigNote::Template { source }) => *source,
                 _ => return,
