@@ -24,7 +24,8 @@
 //!    a name alone: `.github/ISSUE_TEMPLATE/config.yml` or a backup tool's
 //!    `config.yml` is not ClickHouse's; a lone `clickhouse:` mapping counts
 //!    by the keys inside it (the CH901 mistake), so a tool's connection
-//!    section does not.
+//!    section does not. Helm values (`values*.yaml`, a chart's `ci/*.yaml`)
+//!    and compose files are never judged by their keys.
 //!
 //! A file that does not parse is judged by the same rule on what can be
 //! seen: its place, the name of its first XML element, its top-level keys.
@@ -269,6 +270,18 @@ fn is_main_with_merge_dir(path: &Path) -> bool {
             .is_some_and(|d| d.join(format!("{}.d", stem(path))).is_dir())
 }
 
+/// A values file of Helm's chart-testing: `ci/*.yaml` directly in a chart
+/// (`ci/ct-values.yaml` beside `Chart.yaml`'s folder), whatever its name.
+fn is_chart_ci_values(path: &Path) -> bool {
+    let Some(ci) = path.parent() else {
+        return false;
+    };
+    ci.file_name().is_some_and(|n| n == "ci")
+        && ci
+            .parent()
+            .is_some_and(|chart| chart.join("Chart.yaml").is_file())
+}
+
 /// Do these top-level keys say ClickHouse unambiguously? They are more
 /// than half ClickHouse's, none another format's, and either two or more
 /// of them or one no other tool uses. One `logger:` or `users:` is not
@@ -417,7 +430,8 @@ fn recognise(ws: &Workspace, path: &Path) -> bool {
     // Helm values and compose files are the deployment frontends' to read.
     let deployment_name = file_name.starts_with("values")
         || file_name.contains("compose")
-        || file_name == "chart.yaml";
+        || file_name == "chart.yaml"
+        || is_chart_ci_values(path);
     let read_by_name = || merge_dir || is_main_with_merge_dir(path);
     if let Some(root) = ws.root_of(path) {
         if root.span.end > 0 {

@@ -71,7 +71,8 @@ fn files_of_other_tools_describe_no_server() {
     // Not merged as overrides over the shipped files either.
     let run = chlint(&["inspect", "not-clickhouse"], &testdata());
     assert!(
-        run.stderr.contains("no ClickHouse server or Keeper configuration found"),
+        run.stderr
+            .contains("no ClickHouse server or Keeper configuration found"),
         "servers: {}\n{}",
         run.stdout,
         run.stderr
