@@ -1580,14 +1580,16 @@ pub fn sorted(entries: &[Entry]) -> BTreeMap<&str, &Value> {
     entries.iter().map(|e| (e.key.as_str(), &e.value)).collect()
 }
 
-/// A placeholder (`<YOUR_VALUE>`, `<project id>`) written where a value
-/// goes, on the line a parse error is at or the next one: the file is a
-/// template for people, not a configuration.
+/// A placeholder written where a value or a block's content goes (`<YOUR_VALUE>`,
+/// `<project id>`, `...`), on the line a parse error is at or the next
+/// one: the file is a template for people, not a configuration.
 fn placeholder_at(text: &str, offset: usize) -> Option<&str> {
     let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
     text[start..].lines().take(2).find_map(|line| {
-        let (_, value) = line.split_once('=')?;
-        let value = value.trim();
+        let value = line.split_once('=').map_or(line, |(_, v)| v).trim();
+        if value == "..." || value == "\u{2026}" {
+            return Some(value);
+        }
         let inner = value.strip_prefix('<')?.strip_suffix('>')?;
         let word = |c: char| c.is_ascii_alphanumeric() || "_- .".contains(c);
         (inner.starts_with(|c: char| c.is_ascii_alphabetic()) && inner.chars().all(word))
@@ -1607,6 +1609,12 @@ mod tests {
         // The error on the line before the placeholder's.
         assert_eq!(placeholder_at(text, 0), Some("<YOUR_AMI_ID>"));
         // A comparison, a heredoc marker, a broken expression: no placeholder.
+        // An elided body or value.
+        assert_eq!(
+            placeholder_at("resource \"a\" \"b\" {\n  ...\n}\n", 0),
+            Some("...")
+        );
+        assert_eq!(placeholder_at("x = ...\n", 0), Some("..."));
         assert_eq!(placeholder_at("x = a < b\n", 0), None);
         assert_eq!(placeholder_at("x = <<EOT\n", 0), None);
         assert_eq!(placeholder_at("x = \"open\n", 0), None);
