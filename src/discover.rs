@@ -32,8 +32,9 @@
 //! When nothing can be seen (binary, another encoding, empty, refused at a
 //! depth or size limit), a main file's name (`config.xml`, `users.yaml`…)
 //! decides: such a file is reported, not guessed away. Everything else is
-//! skipped silently, as files of other tools. A main
-//! file that has neither users nor a users file is checked with the
+//! skipped silently, as files of other tools.
+//!
+//! A main file that has neither users nor a users file is checked with the
 //! package's shipped `users.xml` (and `users.d/`), as a standard install
 //! runs it, and its findings about users say so.
 

@@ -120,8 +120,10 @@ fn files_a_server_reads_are_still_checked() {
         ("CH901", "clickhouse/wrapped/config.yaml", 1),
         // A users file named by `users_config`, whatever its keys.
         ("CH102", "clickhouse/named-users/accounts.yaml", 3),
-        // A broken manifest of a ClickHouse workload.
+        // A broken manifest of a ClickHouse workload, of a Service
+        // publishing its HTTP port.
         ("CH900", "clickhouse/k8s/statefulset.yaml", 11),
+        ("CH900", "clickhouse/k8s/service.yaml", 10),
     ];
     for (rule, file, line) in expected {
         assert!(
@@ -130,7 +132,7 @@ fn files_a_server_reads_are_still_checked() {
         );
     }
     // users-only/users-extra.yaml: a user with `networks` is ClickHouse's.
-    assert_eq!(json["files_scanned"], 9, "{json}");
+    assert_eq!(json["files_scanned"], 10, "{json}");
     // Who refuses a broken file: ClickHouse, or the deployment's tool.
     let help = |file: &str| -> String {
         let list = json["findings"].as_array().expect("findings");

@@ -124,13 +124,16 @@ fn looks_like_manifest(text: &str) -> bool {
 
 /// Could a deployment file that does not parse describe a ClickHouse
 /// server (its image, an operator's kind, a mount under its configuration
-/// folder all name it)? A broken manifest of another application's Pod is
-/// none of chlint's business.
+/// folder all name it; a Service publishing it names its HTTP port)? A
+/// broken manifest of another application's Pod is none of chlint's
+/// business.
 fn mentions_clickhouse(text: &str) -> bool {
     const NAME: &[u8] = b"clickhouse";
-    text.as_bytes()
-        .windows(NAME.len())
-        .any(|w| w.eq_ignore_ascii_case(NAME))
+    text.contains("8123")
+        || text
+            .as_bytes()
+            .windows(NAME.len())
+            .any(|w| w.eq_ignore_ascii_case(NAME))
 }
 
 /// Deployment files found, by format, before lowering.

@@ -1608,13 +1608,13 @@ mod tests {
         assert_eq!(placeholder_at(text, at), Some("<YOUR_AMI_ID>"));
         // The error on the line before the placeholder's.
         assert_eq!(placeholder_at(text, 0), Some("<YOUR_AMI_ID>"));
-        // A comparison, a heredoc marker, a broken expression: no placeholder.
         // An elided body or value.
         assert_eq!(
             placeholder_at("resource \"a\" \"b\" {\n  ...\n}\n", 0),
             Some("...")
         );
         assert_eq!(placeholder_at("x = ...\n", 0), Some("..."));
+        // A comparison, a heredoc marker, a broken expression: no placeholder.
         assert_eq!(placeholder_at("x = a < b\n", 0), None);
         assert_eq!(placeholder_at("x = <<EOT\n", 0), None);
         assert_eq!(placeholder_at("x = \"open\n", 0), None);
