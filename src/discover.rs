@@ -18,10 +18,12 @@
 //!    file holds;
 //! 3. or its content says so unambiguously: XML whose root is `<clickhouse>`
 //!    or `<yandex>`; YAML whose top-level keys are more than half
-//!    ClickHouse's and none Kubernetes', compose's or Helm's, with two or
-//!    more of them or one no other tool uses (`listen_host`,
-//!    `remote_servers`…) — one `logger:` or `users:` is not enough, nor is
-//!    a name alone: `.github/ISSUE_TEMPLATE/config.yml` or a backup tool's
+//!    ClickHouse's and none Kubernetes', compose's or Helm's, one of them a
+//!    key no other tool uses (`listen_host`, `remote_servers`…) or a
+//!    generic one with a child only ClickHouse writes there (`zookeeper:
+//!    {node: …}`, a user with `networks`) — generic keys alone (`logger:`,
+//!    `users:`, an application's `http_port`) are not enough, nor is a name
+//!    alone: `.github/ISSUE_TEMPLATE/config.yml` or a backup tool's
 //!    `config.yml` is not ClickHouse's; a lone `clickhouse:` mapping counts
 //!    by the keys inside it (the CH901 mistake), so a tool's connection
 //!    section does not. Helm values (`values*.yaml`, a chart's `ci/*.yaml`)
@@ -50,45 +52,58 @@ use crate::clickhouse::load::{
 use crate::lower;
 use crate::model::{Server, ServerKind};
 
-/// Top-level keys of ClickHouse server, users and Keeper configurations.
-/// Some are generic words other tools use too (`logger`, `users`, `path`):
-/// a file is recognised by its keys only when they are largely these (see
-/// [`keys_say_clickhouse`]).
-const CLICKHOUSE_KEYS: [&str; 62] = [
-    "listen_host",
-    "listen_try",
-    "listen_reuse_port",
-    "listen_backlog",
+/// Top-level keys of ClickHouse server, users and Keeper configurations
+/// that other tools use too (`logger`, `users`, `http_port`, `path`): they
+/// count towards a majority, but say ClickHouse only with a distinctive key
+/// or a telltale child (see [`keys_say_clickhouse`]).
+const GENERIC_KEYS: [&str; 24] = [
     "http_port",
     "https_port",
     "tcp_port",
-    "tcp_port_secure",
-    "tcp_with_proxy_port",
     "mysql_port",
     "postgresql_port",
     "grpc_port",
-    "interserver_http_port",
-    "interserver_https_port",
-    "interserver_http_host",
-    "interserver_listen_host",
-    "interserver_http_credentials",
     "users",
     "profiles",
     "quotas",
     "roles",
     "settings_profiles",
+    "zookeeper",
+    "macros",
+    "openSSL",
+    "logger",
+    "max_connections",
+    "prometheus",
+    "include_from",
+    "path",
+    "tmp_path",
+    "timezone",
+    "display_name",
+    "compression",
+    "keep_alive_timeout",
+];
+
+/// Top-level keys no other tool's configuration is known to have: one of
+/// them says ClickHouse.
+const DISTINCTIVE_KEYS: [&str; 38] = [
+    "listen_host",
+    "listen_try",
+    "listen_reuse_port",
+    "listen_backlog",
+    "tcp_port_secure",
+    "tcp_with_proxy_port",
+    "interserver_http_port",
+    "interserver_https_port",
+    "interserver_http_host",
+    "interserver_listen_host",
+    "interserver_http_credentials",
     "remote_servers",
     "keeper_server",
-    "zookeeper",
     "auxiliary_zookeepers",
-    "macros",
     "storage_configuration",
     "user_directories",
     "users_config",
     "access_control_path",
-    "openSSL",
-    "logger",
-    "max_connections",
     "max_concurrent_queries",
     "max_server_memory_usage",
     "max_server_memory_usage_to_ram_ratio",
@@ -103,41 +118,12 @@ const CLICKHOUSE_KEYS: [&str; 62] = [
     "text_log",
     "asynchronous_metric_log",
     "distributed_ddl",
-    "prometheus",
-    "include_from",
-    "path",
-    "tmp_path",
     "user_files_path",
     "format_schema_path",
     "default_profile",
     "default_database",
-    "timezone",
-    "display_name",
     "dictionaries_config",
-    "compression",
     "ldap_servers",
-    "keep_alive_timeout",
-];
-
-/// Of [`CLICKHOUSE_KEYS`], those no other tool's configuration is known to
-/// have at its top level: one of them alone says ClickHouse.
-const DISTINCTIVE_KEYS: [&str; 16] = [
-    "listen_host",
-    "tcp_port_secure",
-    "interserver_http_port",
-    "interserver_https_port",
-    "interserver_http_host",
-    "interserver_listen_host",
-    "interserver_http_credentials",
-    "remote_servers",
-    "keeper_server",
-    "storage_configuration",
-    "user_directories",
-    "users_config",
-    "max_concurrent_queries",
-    "distributed_ddl",
-    "merge_tree",
-    "query_log",
 ];
 
 /// Generic keys with a child only ClickHouse writes there: with it, the
@@ -284,17 +270,20 @@ fn is_chart_ci_values(path: &Path) -> bool {
 }
 
 /// Do these top-level keys say ClickHouse unambiguously? They are more
-/// than half ClickHouse's, none another format's, and either two or more
-/// of them or one no other tool uses. One `logger:` or `users:` is not
-/// enough: many tools have those.
-/// `telltale`: one of them has a child only ClickHouse writes there.
+/// than half ClickHouse's, none another format's, and one of them is one
+/// no other tool uses, or has a child only ClickHouse writes there
+/// (`telltale`). Generic keys alone (`logger:`, `users:`, an application's
+/// `http_port` and `path`) are not enough, however many.
 fn keys_say_clickhouse(keys: &BTreeSet<&str>, telltale: bool) -> bool {
     if keys.iter().any(|k| FOREIGN_KEYS.contains(k)) {
         return false;
     }
-    let ours = keys.iter().filter(|k| CLICKHOUSE_KEYS.contains(k)).count();
+    let ours = keys
+        .iter()
+        .filter(|k| GENERIC_KEYS.contains(k) || DISTINCTIVE_KEYS.contains(k))
+        .count();
     let distinctive = telltale || keys.iter().any(|k| DISTINCTIVE_KEYS.contains(k));
-    ours * 2 > keys.len() && (ours >= 2 || distinctive)
+    ours * 2 > keys.len() && distinctive
 }
 
 /// Does a YAML root (converted to elements) say ClickHouse? Its keys do,
@@ -316,7 +305,8 @@ fn yaml_root_says_clickhouse(root: &Element) -> bool {
 }
 
 /// Does a `users` mapping hold a user as ClickHouse writes one (with
-/// `networks`, a hashed password, `no_password` or `access_management`)?
+/// `networks`, a hashed password, `no_password`, `access_management` or a
+/// `quota`)?
 fn has_clickhouse_user(users: &Element) -> bool {
     users.elements().any(|user| {
         user.elements().any(|e| {
@@ -327,6 +317,7 @@ fn has_clickhouse_user(users: &Element) -> bool {
                     | "password_double_sha1_hex"
                     | "no_password"
                     | "access_management"
+                    | "quota"
             )
         })
     })
@@ -1319,37 +1310,23 @@ mod tests {
 
     #[test]
     fn keys_say_clickhouse_only_when_largely_clickhouse() {
-        // A server config, a users file, one distinctive key.
-        assert!(keys_say_clickhouse(
-            &keys(&["logger", "listen_host", "path"]),
-            false
-        ));
-        assert!(keys_say_clickhouse(
-            &keys(&["users", "profiles", "quotas"]),
-            false
-        ));
-        assert!(keys_say_clickhouse(&keys(&["remote_servers"]), false));
-        // One generic key, a minority, another format's key.
-        assert!(!keys_say_clickhouse(&keys(&["logger"]), false));
-        assert!(!keys_say_clickhouse(&keys(&["users"]), false));
-        assert!(!keys_say_clickhouse(
-            &keys(&["general", "clickhouse", "s3"]),
-            false
-        ));
-        assert!(!keys_say_clickhouse(
-            &keys(&["log", "entryPoints", "providers"]),
-            false
-        ));
-        assert!(!keys_say_clickhouse(
-            &keys(&["logger", "path", "server", "database"]),
-            false
-        ));
-        assert!(!keys_say_clickhouse(
-            &keys(&["listen_host", "tcp_port", "kind"]),
-            false
-        ));
+        let says =
+            |list: &[&'static str], telltale: bool| keys_say_clickhouse(&keys(list), telltale);
+        // A server config, one distinctive key, a users file by its users.
+        assert!(says(&["logger", "listen_host", "path"], false));
+        assert!(says(&["remote_servers"], false));
+        assert!(says(&["users", "profiles", "quotas"], true));
+        // Generic keys only, however many: an application's own config.
+        assert!(!says(&["logger"], false));
+        assert!(!says(&["users", "profiles", "quotas"], false));
+        assert!(!says(&["http_port", "logger", "path", "db"], false));
+        // Not ClickHouse's, a minority, another format's key.
+        assert!(!says(&["general", "clickhouse", "s3"], false));
+        assert!(!says(&["log", "entryPoints", "providers"], false));
+        assert!(!says(&["listen_host", "a", "b", "c"], false));
+        assert!(!says(&["listen_host", "tcp_port", "kind"], false));
         // A generic key with a child only ClickHouse writes there.
-        assert!(keys_say_clickhouse(&keys(&["zookeeper"]), true));
+        assert!(says(&["zookeeper"], true));
     }
 
     #[test]
