@@ -1052,7 +1052,7 @@ fn group_dir(ws: &Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &mut 
     // unless a group that merges it will.
     for (path, _) in entries {
         if let Some(note @ ConfigNote::Invalid { .. }) = ws.failure_of(path) {
-            if !in_merge_dir(path) {
+            if !in_merge_dir(path) || !listed_for_merge(ws, dir, path) {
                 out.file_notes.push(note);
             }
         }
@@ -1225,6 +1225,22 @@ fn group_dir(ws: &Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &mut 
             vec!["keeper_config.xml"],
         ));
     }
+}
+
+/// Do the groups of `dir` merge this file of a merge folder? Only one
+/// on disk is listed (text from standard input named `config.d/x.xml` is
+/// not: it is reported on its own).
+fn listed_for_merge(ws: &Workspace, dir: &Path, path: &Path) -> bool {
+    let folder = path
+        .parent()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = match folder.strip_suffix(".d") {
+        Some("conf") | None => "config",
+        Some(stem) => stem,
+    };
+    merge_files(dir, stem, ws.flavor).iter().any(|p| p == path)
 }
 
 fn main_label(path: &Path) -> String {

@@ -213,3 +213,37 @@ fn findings_are_the_same_under_every_spelling_of_the_path() {
         assert_eq!(plain, abs, "{sub}");
     }
 }
+
+#[test]
+fn a_broken_merge_file_from_standard_input_is_reported() {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chlint"))
+        .current_dir(testdata())
+        .args(["check", "--format", "json", "-", "--stdin-filename"])
+        .arg("config.d/network.xml")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("chlint runs");
+    let text = "<clickhouse>\n  <listen_host>0.0.0.0</listen_host\n</clickhouse>\n";
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(text.as_bytes()).expect("written");
+    drop(stdin);
+    let out = child.wait_with_output().expect("chlint ends");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let found: Vec<_> = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| (f["rule"].clone(), f["file"].clone(), f["line"].clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            Value::from("CH900"),
+            Value::from("config.d/network.xml"),
+            Value::from(2)
+        )],
+        "{json}"
+    );
+}
