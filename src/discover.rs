@@ -342,7 +342,16 @@ fn is_users_only(root: &Element) -> bool {
 
 fn classify(path: &Path, root: &Element) -> Role {
     if in_merge_dir(path) {
-        return Role::MergeFile;
+        // Text not on disk (standard input named `users.d/x.xml`): no main
+        // file will list it, so it is an override of its own.
+        if path.is_file() {
+            return Role::MergeFile;
+        }
+        match path.parent().and_then(Path::file_name) {
+            Some(n) if n == "users.d" => return Role::UsersFragment,
+            Some(n) if n == "keeper_config.d" => return Role::KeeperFragment,
+            _ => {}
+        }
     }
     let name = stem(path);
     if name.starts_with("keeper_config") {
