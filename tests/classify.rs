@@ -257,3 +257,16 @@ fn a_merge_file_from_standard_input_is_checked_as_an_override() {
     let ch101 = ("CH101".to_string(), "config.d/network.xml".to_string(), 2);
     assert!(found.contains(&ch101), "{found:?}");
 }
+
+#[test]
+fn chart_files_clickhouse_does_not_read_are_not_configurations() {
+    // Bitnami's configdFiles: README.txt (broken YAML, were it read) beside
+    // a broken network.xml; only the latter is ClickHouse's.
+    let (_, found) = findings("helm-bitnami", &testdata());
+    let ch900: Vec<_> = found
+        .iter()
+        .filter(|(r, ..)| r == "CH900")
+        .map(|(_, f, l, _)| (f.as_str(), *l))
+        .collect();
+    assert_eq!(ch900, [("helm-bitnami/values.yaml", 13)], "{found:#?}");
+}
