@@ -129,9 +129,12 @@ const DISTINCTIVE_KEYS: [&str; 38] = [
 /// Generic keys with a child only ClickHouse writes there: with it, the
 /// key says ClickHouse as a distinctive one does (`zookeeper: {node: …}`,
 /// not Kafka's `zookeeper: {connect: …}`).
-const TELLTALE_CHILDREN: [(&str, &str); 5] = [
+const TELLTALE_CHILDREN: [(&str, &str); 8] = [
     ("zookeeper", "node"),
     ("logger", "errorlog"),
+    ("logger", "log"),
+    ("macros", "replica"),
+    ("macros", "shard"),
     ("openSSL", "server"),
     ("openSSL", "client"),
     ("prometheus", "endpoint"),
