@@ -24,7 +24,9 @@
 //!    {node: …}`, a user with `networks`) — generic keys alone (`logger:`,
 //!    `users:`, an application's `http_port`) are not enough, nor is a name
 //!    alone: `.github/ISSUE_TEMPLATE/config.yml` or a backup tool's
-//!    `config.yml` is not ClickHouse's; a lone `clickhouse:` mapping counts
+//!    `config.yml` is not ClickHouse's, nor clickhouse-client's own
+//!    configuration (`host`, `user`, `password` at its top level, no key
+//!    only a server has); a lone `clickhouse:` mapping counts
 //!    by the keys inside it (the CH901 mistake), so a tool's connection
 //!    section does not. Helm values (`values*.yaml`, a chart's `ci/*.yaml`)
 //!    and compose files are never judged by their keys.
@@ -139,6 +141,10 @@ const TELLTALE_CHILDREN: [(&str, &str); 8] = [
     ("openSSL", "client"),
     ("prometheus", "endpoint"),
 ];
+
+/// Top-level keys of clickhouse-client's configuration that a server's
+/// has not: a file with one (and no key only a server has) is the client's.
+const CLIENT_KEYS: [&str; 4] = ["host", "user", "password", "connections_credentials"];
 
 /// Keys that mark YAML as something else (Kubernetes, compose, Helm values).
 const FOREIGN_KEYS: [&str; 7] = [
@@ -307,6 +313,12 @@ fn yaml_root_says_clickhouse(root: &Element) -> bool {
     }
 }
 
+/// Is this `<clickhouse>` tree clickhouse-client's configuration (where to
+/// connect, as whom), which no server reads?
+fn is_client_config(root: &Element) -> bool {
+    has_any(root, &CLIENT_KEYS) && !has_any(root, &DISTINCTIVE_KEYS)
+}
+
 /// Does a `users` mapping hold a user as ClickHouse writes one (with
 /// `networks`, a hashed password, `no_password`, `access_management` or a
 /// `quota`)?
@@ -439,15 +451,15 @@ fn recognise(ws: &Workspace, path: &Path) -> bool {
     let read_by_name = || merge_dir || is_main_with_merge_dir(path);
     if let Some(root) = ws.root_of(path) {
         if root.span.end > 0 {
-            // XML: a ClickHouse root, or any root where a server merges it
-            // (reported as a root mismatch).
-            return is_clickhouse_root(&root.name) || merge_dir;
+            // XML: a server's ClickHouse root, or any root where a server
+            // merges it (reported as a root mismatch).
+            return (is_clickhouse_root(&root.name) && !is_client_config(&root)) || merge_dir;
         }
         // YAML (the converted root has an empty span).
         if read_by_name() {
             return true;
         }
-        return !deployment_name && yaml_root_says_clickhouse(&root);
+        return !deployment_name && yaml_root_says_clickhouse(&root) && !is_client_config(&root);
     }
     // Unparseable or unreadable: reported only when clearly meant for
     // ClickHouse (by its place or its beginning).
