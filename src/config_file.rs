@@ -1,6 +1,6 @@
-//! `.chlint.toml`: project settings, found from the checked path upwards to
-//! the repository root (the first folder holding `.git`), or named with
-//! `--config`. Unknown keys are errors: a misspelt `ignore` must not silently
+//! `.chlint.toml`: project settings, each file's own: found from the file's
+//! folder upwards to the repository root (the first folder holding `.git`),
+//! or named with `--config` for every file. Unknown keys are errors: a misspelt `ignore` must not silently
 //! turn into "check everything" or "check nothing".
 //!
 //! ```toml
@@ -17,7 +17,7 @@
 //! "dev/**" = ["CH202", "user-network-unrestricted"]
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -142,6 +142,33 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
         }
         dir = dir.parent()?;
     }
+}
+
+/// [`discover`] for a file's folder, remembering the answer for every
+/// folder passed on the way up (a run asks for thousands of files, in a
+/// few folders).
+pub fn discover_in(dir: &Path, cache: &mut HashMap<PathBuf, Option<PathBuf>>) -> Option<PathBuf> {
+    let mut passed = Vec::new();
+    let mut at = Some(dir);
+    let found = loop {
+        let Some(d) = at else { break None };
+        if let Some(known) = cache.get(d) {
+            break known.clone();
+        }
+        passed.push(d.to_path_buf());
+        let candidate = d.join(FILE_NAME);
+        if safe_candidate(&candidate, d) {
+            break Some(candidate);
+        }
+        if d.join(".git").exists() {
+            break None;
+        }
+        at = d.parent();
+    };
+    for d in passed {
+        cache.insert(d, found.clone());
+    }
+    found
 }
 
 /// An absolute, lexically normalised path (`.` and `..` resolved without
