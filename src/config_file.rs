@@ -188,11 +188,15 @@ pub fn normalise(path: &Path) -> PathBuf {
     for c in path.components() {
         match c {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            // `..` takes a name off; above the root it stays the root, and
+            // leading ones of a relative path stay.
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other),
         }
     }
@@ -248,5 +252,8 @@ mod tests {
     #[test]
     fn normalising_is_lexical() {
         assert_eq!(normalise(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+        assert_eq!(normalise(Path::new("../..")), PathBuf::from("../.."));
+        assert_eq!(normalise(Path::new("a/../../b")), PathBuf::from("../b"));
+        assert_eq!(normalise(Path::new("/../a")), PathBuf::from("/a"));
     }
 }

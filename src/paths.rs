@@ -125,17 +125,14 @@ impl Input {
         } else {
             lexical.parent().map(Path::to_path_buf).unwrap_or_default()
         };
-        // `..` above the working folder cannot be written lexically
-        // (`a/../..`): print those relative to the working folder instead.
-        let shown =
-            if shown.is_relative() && shown.components().next() == Some(Component::ParentDir) {
-                match std::env::current_dir() {
-                    Ok(cwd) => relative_to(&root, &cwd),
-                    Err(_) => shown,
-                }
-            } else {
-                shown
-            };
+        // `link/..` is not lexically what it is: such a spelling is printed
+        // from the folder itself.
+        let leads_there = absolute(&shown).canonicalize().is_ok_and(|s| s == root);
+        let shown = match std::env::current_dir() {
+            Ok(cwd) if !leads_there && shown.is_relative() => relative_to(&root, &cwd),
+            _ if !leads_there => root.clone(),
+            _ => shown,
+        };
         Input { root, shown }
     }
 }
@@ -151,7 +148,8 @@ static DISPLAY: OnceLock<Display> = OnceLock::new();
 
 /// Set once, by the command line, before any path is printed: absolute
 /// paths under an input are printed as its spelling shows it; others
-/// relative to the working folder when under it, absolute otherwise.
+/// relative to the working folder when under it or when an input was named
+/// relative, absolute otherwise.
 pub fn set_display(inputs: Vec<Input>) {
     let cwd = std::env::current_dir().ok();
     let _ = DISPLAY.set(Display { cwd, inputs });
@@ -175,8 +173,11 @@ pub fn display(path: &Path) -> PathBuf {
     if let Some((input, rest)) = holder {
         return input.shown.join(rest);
     }
+    // A file beside the inputs (the main file one folder up from a named
+    // `config.d/` file): relative when some input was named relative.
+    let relative = d.inputs.iter().any(|i| i.shown.is_relative());
     match &d.cwd {
-        Some(cwd) if path.starts_with(cwd) => relative_to(path, cwd),
+        Some(cwd) if relative || path.starts_with(cwd) => relative_to(path, cwd),
         _ => path.to_path_buf(),
     }
 }
