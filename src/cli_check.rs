@@ -61,11 +61,13 @@ fn resolve_inputs(
 ) -> Vec<PathBuf> {
     use chlint::paths::{canonical, set_display, Input};
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut inputs = Vec::new();
     if let Some(name) = stdin {
         if let Some(spelled) = stdin_name {
             inputs.push(Input::new(spelled, &name));
         }
+        seen.insert(name.clone());
         out.push(name);
     }
     for p in paths {
@@ -77,7 +79,7 @@ fn resolve_inputs(
             None => p,
         };
         // The same folder or file named twice is checked once.
-        if !out.contains(&path) {
+        if seen.insert(path.clone()) {
             out.push(path);
         }
     }
@@ -136,7 +138,11 @@ pub fn run(
     };
     let mut named_configs = Vec::new();
     if fixed.is_none() {
-        for found in paths.iter().filter_map(|p| config_file::discover(p)) {
+        let mut cache = std::collections::HashMap::new();
+        for found in paths
+            .iter()
+            .filter_map(|p| config_file::discover_with(p, &mut cache))
+        {
             if !named_configs.contains(&found) {
                 Settings::resolve(Some(&load_config(&found)?), &choices)?;
                 named_configs.push(found);

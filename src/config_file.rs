@@ -123,25 +123,24 @@ fn safe_candidate(candidate: &Path, dir: &Path) -> bool {
     }
 }
 
-/// The `.chlint.toml` that applies to `start` (a file or folder): the first
-/// one found going up from it, not beyond the folder that holds `.git`.
+/// The `.chlint.toml` that applies to `start` (a file or folder): the
+/// first one found going up from it, not beyond the folder that holds `.git`.
 pub fn discover(start: &Path) -> Option<PathBuf> {
+    discover_with(start, &mut HashMap::new())
+}
+
+/// [`discover`], remembering answers in `cache` (see [`discover_in`]).
+pub fn discover_with(
+    start: &Path,
+    cache: &mut HashMap<PathBuf, Option<PathBuf>>,
+) -> Option<PathBuf> {
     let start = absolute(start);
-    let mut dir = if start.is_dir() {
+    let dir = if start.is_dir() {
         start.as_path()
     } else {
         start.parent()?
     };
-    loop {
-        let candidate = dir.join(FILE_NAME);
-        if safe_candidate(&candidate, dir) {
-            return Some(candidate);
-        }
-        if dir.join(".git").exists() {
-            return None;
-        }
-        dir = dir.parent()?;
-    }
+    discover_in(dir, cache)
 }
 
 /// [`discover`] for a file's folder, remembering the answer for every

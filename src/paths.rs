@@ -150,7 +150,10 @@ static DISPLAY: OnceLock<Display> = OnceLock::new();
 /// paths under an input are printed as its spelling shows it; others
 /// relative to the working folder when under it or when an input was named
 /// relative, absolute otherwise.
-pub fn set_display(inputs: Vec<Input>) {
+pub fn set_display(mut inputs: Vec<Input>) {
+    // Many files of one folder (a pre-commit run) are one input here.
+    let mut seen = std::collections::HashSet::new();
+    inputs.retain(|i| seen.insert((i.root.clone(), i.shown.clone())));
     let cwd = std::env::current_dir().ok();
     let _ = DISPLAY.set(Display { cwd, inputs });
 }
