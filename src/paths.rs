@@ -6,6 +6,7 @@
 //! relative to a fixed folder instead ([`relative_to`], [`repo_root`]), so
 //! that neither depends on the spelling or the working folder.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -141,7 +142,10 @@ impl Input {
 #[derive(Debug, Default)]
 struct Display {
     cwd: Option<PathBuf>,
-    inputs: Vec<Input>,
+    /// Each input's folder, as spelled (the first spelling of a folder).
+    shown: HashMap<PathBuf, PathBuf>,
+    /// Some input was named relative.
+    relative: bool,
 }
 
 static DISPLAY: OnceLock<Display> = OnceLock::new();
@@ -150,12 +154,18 @@ static DISPLAY: OnceLock<Display> = OnceLock::new();
 /// paths under an input are printed as its spelling shows it; others
 /// relative to the working folder when under it or when an input was named
 /// relative, absolute otherwise.
-pub fn set_display(mut inputs: Vec<Input>) {
-    // Many files of one folder (a pre-commit run) are one input here.
-    let mut seen = std::collections::HashSet::new();
-    inputs.retain(|i| seen.insert((i.root.clone(), i.shown.clone())));
+pub fn set_display(inputs: Vec<Input>) {
+    let relative = inputs.iter().any(|i| i.shown.is_relative());
+    let mut shown = HashMap::new();
+    for i in inputs {
+        shown.entry(i.root).or_insert(i.shown);
+    }
     let cwd = std::env::current_dir().ok();
-    let _ = DISPLAY.set(Display { cwd, inputs });
+    let _ = DISPLAY.set(Display {
+        cwd,
+        shown,
+        relative,
+    });
 }
 
 /// How an absolute path is printed (see [`set_display`]); relative paths
@@ -167,20 +177,18 @@ pub fn display(path: &Path) -> PathBuf {
     if path.is_relative() {
         return path.to_path_buf();
     }
-    // The deepest input holding it decides.
-    let holder = d
-        .inputs
-        .iter()
-        .filter_map(|i| Some((i, path.strip_prefix(&i.root).ok()?)))
-        .max_by_key(|(i, _)| i.root.components().count());
-    if let Some((input, rest)) = holder {
-        return input.shown.join(rest);
+    // The deepest input holding it decides: a few lookups, however many
+    // files were named.
+    let holder = path
+        .ancestors()
+        .find_map(|a| Some((d.shown.get(a)?, path.strip_prefix(a).ok()?)));
+    if let Some((shown, rest)) = holder {
+        return shown.join(rest);
     }
     // A file beside the inputs (the main file one folder up from a named
     // `config.d/` file): relative when some input was named relative.
-    let relative = d.inputs.iter().any(|i| i.shown.is_relative());
     match &d.cwd {
-        Some(cwd) if relative || path.starts_with(cwd) => relative_to(path, cwd),
+        Some(cwd) if d.relative || path.starts_with(cwd) => relative_to(path, cwd),
         _ => path.to_path_buf(),
     }
 }

@@ -1056,7 +1056,7 @@ impl Workspace {
             return None;
         }
         match path.canonicalize() {
-            Ok(real) if roots.iter().any(|r| real.starts_with(r)) => None,
+            Ok(real) if crate::discover::within_roots(roots, &real) => None,
             // A path written in a file (a Terraform module `../..`) need
             // not be a link.
             Ok(_) if !path.ancestors().any(is_link) => {
