@@ -557,6 +557,8 @@ pub fn discover_each(
     let mut files: Vec<PathBuf> = Vec::new();
     let mut inside: HashSet<PathBuf> = HashSet::new();
     let warnings = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut ignore_checked: std::collections::HashMap<PathBuf, Option<String>> =
+        std::collections::HashMap::new();
     for path in paths {
         // Text registered under a name (standard input) is not on disk.
         if ws.has_text(path) {
@@ -569,7 +571,8 @@ pub fn discover_each(
             } else {
                 "no such file or directory".to_string()
             };
-            out.errors.push(format!("{}: {why}", path.display()));
+            out.errors
+                .push(format!("{}: {why}", crate::source::display_path(path)));
             continue;
         }
         // The walker also reads ignore files in the folders above.
@@ -580,14 +583,19 @@ pub fn discover_each(
                 p.parent()
             };
             start.and_then(|s| {
-                s.ancestors()
-                    .find_map(|d| unsafe_ignore_file(d, &roots).map(|w| (d.to_path_buf(), w)))
+                s.ancestors().find_map(|d| {
+                    // Named files share their folders: each is looked at once.
+                    let why = ignore_checked
+                        .entry(d.to_path_buf())
+                        .or_insert_with(|| unsafe_ignore_file(d, &roots));
+                    why.clone().map(|w| (d.to_path_buf(), w))
+                })
             })
         });
         if let Some((dir, why)) = unsafe_above {
             out.errors.push(format!(
                 "{}: cannot be checked: {why} in {}",
-                path.display(),
+                crate::source::display_path(path),
                 dir.display()
             ));
             continue;
