@@ -345,6 +345,27 @@ fn a_terraform_root_module_is_analysed_however_it_is_named() {
 }
 
 #[test]
+fn a_terraform_root_module_in_the_working_folder_is_analysed() {
+    let c = copy_scenario(&root().join("testdata/rules/CH250/fires/terraform"));
+    let main = c.a.join("main.tf").to_string_lossy().to_string();
+    // Sorted as text: the NodePort (line 27), the LoadBalancer (line 6).
+    let want = vec![
+        "CH250 main.tf:27".to_string(),
+        "CH250 main.tf:6".to_string(),
+    ];
+    // The GitHub Action's default, pre-commit's file names, and the rest.
+    for args in [
+        vec!["."],
+        vec!["./"],
+        vec!["main.tf"],
+        vec!["./main.tf"],
+        vec![&main],
+    ] {
+        assert_eq!(found(&c.a, &args, &c.a), want, "{args:?}");
+    }
+}
+
+#[test]
 fn compose_pwd_is_the_project_folder_wherever_chlint_runs() {
     let c = copy_scenario(&root().join("testdata/paths/compose-pwd"));
     for (cwd, arg) in [(&c.a, "."), (&c.base, "a"), (&c.a.join("zz-sub"), "..")] {
