@@ -50,17 +50,26 @@ fn key(
     secrets: &Secrets,
     dir: &Path,
 ) -> (String, String, String) {
-    let shown = sources.locate(f.primary).file;
-    let abs = absolute(Path::new(&shown));
-    let file = match abs.strip_prefix(dir) {
-        Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
-        Err(_) => abs.to_string_lossy().replace('\\', "/"),
-    };
-    (f.code.to_string(), file, line_hash(f, sources, secrets))
+    let path = &sources.get(sources.to_host(f.primary).source).path;
+    (
+        f.code.to_string(),
+        relative_file(&absolute(path), dir),
+        line_hash(f, sources, secrets),
+    )
 }
 
+/// A file as a baseline records it: relative to the baseline's folder
+/// (`..` where it lies outside), so that the baseline can be committed and
+/// used from any working folder.
+fn relative_file(path: &Path, dir: &Path) -> String {
+    crate::paths::relative_to(path, dir)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// The baseline's folder, its links resolved (files are held that way).
 fn dir_of(path: &Path) -> PathBuf {
-    absolute(path)
+    crate::paths::canonical_name(path)
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default()
@@ -119,14 +128,18 @@ impl Baseline {
                 file.version
             ));
         }
+        let dir = dir_of(path);
         let mut counts = HashMap::new();
         for e in file.findings {
-            *counts.entry((e.rule, e.file, e.fingerprint)).or_insert(0) += 1;
+            // Older baselines recorded files outside the folder absolute.
+            let file = if Path::new(&e.file).is_absolute() {
+                relative_file(Path::new(&e.file), &dir)
+            } else {
+                e.file
+            };
+            *counts.entry((e.rule, file, e.fingerprint)).or_insert(0) += 1;
         }
-        Ok(Baseline {
-            dir: dir_of(path),
-            counts,
-        })
+        Ok(Baseline { dir, counts })
     }
 
     /// Keep the findings that are not in the baseline; returns how many

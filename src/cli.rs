@@ -154,7 +154,7 @@ pub struct Filters {
     /// not run).
     #[arg(long)]
     pub exit_zero: bool,
-    /// Use this configuration file instead of looking for `.chlint.toml`.
+    /// Use this configuration file for every file instead of each file's nearest `.chlint.toml`.
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     pub config: Option<PathBuf>,
     /// Use no configuration file.

@@ -1,6 +1,6 @@
-//! `.chlint.toml`: project settings, found from the checked path upwards to
-//! the repository root (the first folder holding `.git`), or named with
-//! `--config`. Unknown keys are errors: a misspelt `ignore` must not silently
+//! `.chlint.toml`: project settings, each file's own: found from the file's
+//! folder upwards to the repository root (the first folder holding `.git`),
+//! or named with `--config` for every file. Unknown keys are errors: a misspelt `ignore` must not silently
 //! turn into "check everything" or "check nothing".
 //!
 //! ```toml
@@ -17,7 +17,7 @@
 //! "dev/**" = ["CH202", "user-network-unrestricted"]
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -123,25 +123,51 @@ fn safe_candidate(candidate: &Path, dir: &Path) -> bool {
     }
 }
 
-/// The `.chlint.toml` that applies to `start` (a file or folder): the first
-/// one found going up from it, not beyond the folder that holds `.git`.
+/// The `.chlint.toml` that applies to `start` (a file or folder): the
+/// first one found going up from it, not beyond the folder that holds `.git`.
 pub fn discover(start: &Path) -> Option<PathBuf> {
+    discover_with(start, &mut HashMap::new())
+}
+
+/// [`discover`], remembering answers in `cache` (see [`discover_in`]).
+pub fn discover_with(
+    start: &Path,
+    cache: &mut HashMap<PathBuf, Option<PathBuf>>,
+) -> Option<PathBuf> {
     let start = absolute(start);
-    let mut dir = if start.is_dir() {
+    let dir = if start.is_dir() {
         start.as_path()
     } else {
         start.parent()?
     };
-    loop {
-        let candidate = dir.join(FILE_NAME);
-        if safe_candidate(&candidate, dir) {
-            return Some(candidate);
+    discover_in(dir, cache)
+}
+
+/// [`discover`] for a file's folder, remembering the answer for every
+/// folder passed on the way up (a run asks for thousands of files, in a
+/// few folders).
+pub fn discover_in(dir: &Path, cache: &mut HashMap<PathBuf, Option<PathBuf>>) -> Option<PathBuf> {
+    let mut passed = Vec::new();
+    let mut at = Some(dir);
+    let found = loop {
+        let Some(d) = at else { break None };
+        if let Some(known) = cache.get(d) {
+            break known.clone();
         }
-        if dir.join(".git").exists() {
-            return None;
+        passed.push(d.to_path_buf());
+        let candidate = d.join(FILE_NAME);
+        if safe_candidate(&candidate, d) {
+            break Some(candidate);
         }
-        dir = dir.parent()?;
+        if d.join(".git").exists() {
+            break None;
+        }
+        at = d.parent();
+    };
+    for d in passed {
+        cache.insert(d, found.clone());
     }
+    found
 }
 
 /// An absolute, lexically normalised path (`.` and `..` resolved without
@@ -161,11 +187,15 @@ pub fn normalise(path: &Path) -> PathBuf {
     for c in path.components() {
         match c {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            // `..` takes a name off; above the root it stays the root, and
+            // leading ones of a relative path stay.
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other),
         }
     }
@@ -221,5 +251,8 @@ mod tests {
     #[test]
     fn normalising_is_lexical() {
         assert_eq!(normalise(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+        assert_eq!(normalise(Path::new("../..")), PathBuf::from("../.."));
+        assert_eq!(normalise(Path::new("a/../../b")), PathBuf::from("../b"));
+        assert_eq!(normalise(Path::new("/../a")), PathBuf::from("/a"));
     }
 }

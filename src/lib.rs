@@ -14,6 +14,7 @@ pub mod fuzzing;
 pub mod guard;
 pub mod lower;
 pub mod model;
+pub mod paths;
 pub mod phases;
 pub mod repo;
 pub mod report;

@@ -276,11 +276,11 @@ fn problem(code: &str, primary: Span, message: String, help: &str) -> Finding {
 }
 
 /// Drop the findings a directive covers; report directives that are unused
-/// (for rules that are enabled) or cannot apply.
+/// (for rules that are enabled in their file) or cannot apply.
 pub fn apply(
     findings: Vec<Finding>,
     sources: &SourceMap,
-    enabled: &dyn Fn(&str) -> bool,
+    enabled: &dyn Fn(SourceId, &str) -> bool,
 ) -> Applied {
     let mut all: Vec<Directive> = Vec::new();
     for i in 0..sources.len() {
@@ -363,7 +363,7 @@ pub fn apply(
         }
         for (item, u) in d.items.iter().zip(used) {
             let Some(code) = item.code else { continue };
-            if !*u && enabled(code) {
+            if !*u && enabled(d.source, code) {
                 out.problems.push(problem(
                     "CH990",
                     item.span,

@@ -1056,7 +1056,12 @@ impl Workspace {
             return None;
         }
         match path.canonicalize() {
-            Ok(real) if roots.iter().any(|r| real.starts_with(r)) => None,
+            Ok(real) if crate::discover::within_roots(roots, &real) => None,
+            // A path written in a file (a Terraform module `../..`) need
+            // not be a link.
+            Ok(_) if !path.ancestors().any(is_link) => {
+                Some("not read: outside the checked folders".into())
+            }
             Ok(_) => {
                 Some("not followed: a symbolic link to a file outside the checked folders".into())
             }
@@ -1509,6 +1514,10 @@ fn parsed_base(
 fn dangling_link(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
         && std::fs::metadata(path).is_err()
+}
+
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 pub fn is_clickhouse_root(name: &str) -> bool {
