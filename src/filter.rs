@@ -1,7 +1,9 @@
 //! From the rules' findings to what a run reports, in this order:
 //!
 //! 1. severity overrides from the configuration file;
-//! 2. rule selection (`select`/`ignore`, `--select`/`--ignore`);
+//! 2. rule selection (`select`/`ignore`, `--select`/`--ignore`); a finding
+//!    set aside because a stronger one states it (`repeats.rs`) comes back
+//!    when no rule that states it is selected;
 //! 3. inline suppressions (unless `--no-ignores`), which add CH990/CH991
 //!    findings about suppressions that match nothing or cannot apply;
 //! 4. `exclude` and `per-path-ignores` (the latter not with `--no-ignores`);
@@ -45,14 +47,23 @@ pub fn apply(
         .map(overridden)
         .filter(|f| settings.is_enabled(f.code))
         .collect();
-    // Findings come in check_paths' order; only findings added here (CH990,
-    // CH991) make sorting again necessary.
+    // Findings come in check_paths' order; only findings added here (an
+    // implied finding brought back, CH990, CH991) make sorting again
+    // necessary.
     let mut added = false;
+    // A finding set aside because a stronger one states it is shown when
+    // no rule that states it is selected.
+    for i in std::mem::take(&mut report.implied) {
+        if settings.is_enabled(i.finding.code) && !i.by.iter().any(|c| settings.is_enabled(c)) {
+            findings.push(overridden(i.finding));
+            added = true;
+        }
+    }
     if !settings.no_ignores {
         let applied = crate::suppress::apply(findings, sources, &|c| settings.is_enabled(c));
         dropped.suppressed = applied.suppressed;
         findings = applied.kept;
-        added = !applied.problems.is_empty();
+        added |= !applied.problems.is_empty();
         findings.extend(
             applied
                 .problems

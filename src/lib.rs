@@ -15,6 +15,7 @@ pub mod guard;
 pub mod lower;
 pub mod model;
 pub mod phases;
+pub mod repeats;
 pub mod repo;
 pub mod report;
 pub mod rule_pages;

@@ -112,8 +112,15 @@ pub fn unauthenticated_access_from_outside(server: &Server, emit: &mut Emitter) 
     );
     add_user(f, server, user);
     add_listener(f, server, listener);
-    for (span, label) in &exposure.related {
-        f.related(Some(*span), label.clone());
+    // The other ports this line publishes: CH250/CH251 stay silent on it.
+    for e in server
+        .exposures
+        .iter()
+        .filter(|e| e.span == exposure.span && reached(server, e.ports).is_some())
+    {
+        for (span, label) in &e.related {
+            f.related(Some(*span), label.clone());
+        }
     }
     match &server.deploy.user_setup {
         Some(UserSetup::Skipped { span }) => {

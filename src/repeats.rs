@@ -1,0 +1,289 @@
+//! One problem, one finding. After the rules have run and every finding
+//! points at a repository file:
+//!
+//! 1. one file read under several spellings (`docker/users.xml` and a
+//!    compose file's `e2e/../../docker/users.xml`) is one file: its spans are
+//!    moved to one source;
+//! 2. one problem reached by several routes (a users file mounted by two
+//!    compose files, a ConfigMap mounted by two workloads) is one finding,
+//!    with the other routes' locations as related locations;
+//! 3. a finding that a stronger one already states (see
+//!    [`crate::rules::IMPLIED`]) is set aside; rule selection brings it back
+//!    when every rule that implies it is disabled.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+use crate::finding::{Finding, Related};
+use crate::rules::{Shared, IMPLIED};
+use crate::source::{SourceId, SourceKind, SourceMap, Span};
+
+/// Where a finding comes from, for telling routes apart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The server whose checks made it; `None` for findings about files
+    /// and the repository model.
+    pub server: Option<usize>,
+    /// Its primary location was moved from the shipped defaults to a
+    /// repository line that stands for several facts (a `listen_host` that
+    /// exposes every shipped port).
+    pub settled: bool,
+}
+
+impl Origin {
+    /// A finding of one server at the line its rule chose: another server
+    /// reporting the same rule there reached the same problem another way.
+    fn routed(self) -> Option<usize> {
+        self.server.filter(|_| !self.settled)
+    }
+}
+
+/// A finding set aside because stronger findings state it.
+#[derive(Clone, Debug)]
+pub struct Implied {
+    pub finding: Finding,
+    /// The codes of the findings that state it.
+    pub by: Vec<&'static str>,
+}
+
+/// Most locations one finding takes from its other routes: a ConfigMap
+/// mounted by a thousand workloads is still one readable finding.
+const MAX_ROUTE_LOCATIONS: usize = 16;
+
+/// Move every span of the findings (and the secret spans) in a file read
+/// under several spellings to one source: the one with the shortest
+/// spelling. Two sources are one file when they resolve to the same path
+/// and hold the same text.
+pub fn unify_sources(findings: &mut [Finding], secrets: &mut [Span], sources: &SourceMap) {
+    let mut used: Vec<SourceId> = findings
+        .iter()
+        .flat_map(|f| {
+            std::iter::once(f.primary.source).chain(f.related.iter().map(|r| r.span.source))
+        })
+        .filter(|s| sources.get(*s).kind == SourceKind::File)
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    // Sources by the file they resolve to; the key is only computed for
+    // sources some finding points into.
+    let mut by_file: HashMap<PathBuf, Vec<SourceId>> = HashMap::new();
+    for s in used {
+        by_file
+            .entry(identity(&sources.get(s).path))
+            .or_default()
+            .push(s);
+    }
+    let mut to: HashMap<SourceId, SourceId> = HashMap::new();
+    for mut ids in by_file.into_values().filter(|ids| ids.len() > 1) {
+        ids.sort_by_cached_key(|s| spelling_rank(&sources.get(*s).path));
+        for (i, &s) in ids.iter().enumerate() {
+            let text = &sources.get(s).text;
+            // The first earlier spelling with the same text.
+            if let Some(&rep) = ids[..i].iter().find(|r| sources.get(**r).text == *text) {
+                to.insert(s, *to.get(&rep).unwrap_or(&rep));
+            }
+        }
+    }
+    if to.is_empty() {
+        return;
+    }
+    let moved = |span: &mut Span| {
+        if let Some(&rep) = to.get(&span.source) {
+            span.source = rep;
+        }
+    };
+    for f in findings.iter_mut() {
+        moved(&mut f.primary);
+        f.related.iter_mut().for_each(|r| moved(&mut r.span));
+    }
+    secrets.iter_mut().for_each(moved);
+}
+
+/// The file a path names: resolved on disk when it exists, else made
+/// absolute and rid of `.` and `..` by its text.
+fn identity(path: &Path) -> PathBuf {
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    let absolute = match std::env::current_dir() {
+        Ok(cwd) if path.is_relative() => cwd.join(path),
+        _ => path.to_path_buf(),
+    };
+    let mut out = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push(c);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Shorter spellings first (fewer components, no `..`), then by text, so
+/// that the choice does not depend on the order files were read in.
+fn spelling_rank(path: &Path) -> (usize, usize, String) {
+    let ups = path
+        .components()
+        .filter(|c| matches!(c, Component::ParentDir))
+        .count();
+    (
+        ups,
+        path.components().count(),
+        path.to_string_lossy().into_owned(),
+    )
+}
+
+/// One finding per problem: findings of one rule at one primary location
+/// with the same message, or from different servers at a line the rule
+/// chose itself, are merged. The most severe one speaks (the first among
+/// equals); the others add their related locations. Within one server, a
+/// rule's findings at one line are distinct facts (two ports exposed by
+/// one `listen_host`) and stay apart.
+pub fn merge_routes(findings: Vec<Finding>, origins: &[Origin]) -> Vec<Finding> {
+    let mut groups: Vec<Vec<(Finding, Origin)>> = Vec::new();
+    let mut exact: HashMap<(&'static str, Span, String), usize> = HashMap::new();
+    let mut at_line: HashMap<(&'static str, Span), Vec<usize>> = HashMap::new();
+    for (i, f) in findings.into_iter().enumerate() {
+        let origin = origins.get(i).copied().unwrap_or_default();
+        let key = (f.code, f.primary, f.message.clone());
+        let group = exact.get(&key).copied().or_else(|| {
+            let server = origin.routed()?;
+            at_line
+                .get(&(f.code, f.primary))?
+                .iter()
+                .copied()
+                .find(|&g| {
+                    groups[g]
+                        .iter()
+                        .all(|(_, o)| o.routed().is_some_and(|s| s != server))
+                })
+        });
+        let g = group.unwrap_or_else(|| {
+            groups.push(Vec::new());
+            let g = groups.len() - 1;
+            if origin.routed().is_some() {
+                at_line.entry((f.code, f.primary)).or_default().push(g);
+            }
+            g
+        });
+        exact.entry(key).or_insert(g);
+        groups[g].push((f, origin));
+    }
+    groups.into_iter().map(merge_group).collect()
+}
+
+fn merge_group(mut group: Vec<(Finding, Origin)>) -> Finding {
+    let speaker = (0..group.len())
+        .max_by_key(|&i| (group[i].0.severity, std::cmp::Reverse(i)))
+        .expect("a group has a finding");
+    let (mut f, _) = group.swap_remove(speaker);
+    let mut added = 0;
+    let mut left_out = 0;
+    for (other, _) in group {
+        for r in other.related {
+            if r.span == f.primary || f.related.iter().any(|o| o.span == r.span) {
+                continue;
+            }
+            if added == MAX_ROUTE_LOCATIONS {
+                left_out += 1;
+                continue;
+            }
+            added += 1;
+            f.related.push(r);
+        }
+    }
+    if left_out > 0 {
+        if let Some(last) = f.related.last_mut() {
+            last.message = format!("{} (and {left_out} more locations)", last.message);
+        }
+    }
+    f
+}
+
+/// Drop related locations at the primary one and give each span one entry
+/// (several facts of an embedded text land on one line: their labels are
+/// joined). Linear in the related locations.
+pub fn tidy_related(f: &mut Finding) {
+    let mut related: Vec<Related> = Vec::with_capacity(f.related.len());
+    let mut at: HashMap<Span, usize> = HashMap::new();
+    for r in std::mem::take(&mut f.related) {
+        if r.span == f.primary {
+            continue;
+        }
+        match at.get(&r.span) {
+            Some(&i) => {
+                let o = &mut related[i];
+                if !o.message.contains(&r.message) {
+                    o.message = format!("{}; {}", o.message, r.message);
+                }
+            }
+            None => {
+                at.insert(r.span, related.len());
+                related.push(r);
+            }
+        }
+    }
+    f.related = related;
+}
+
+/// Set aside the findings a stronger finding already states.
+pub fn set_aside_implied(findings: Vec<Finding>) -> (Vec<Finding>, Vec<Implied>) {
+    // For each relation, where its stronger findings are, and which.
+    let places: Vec<HashMap<Span, Vec<&'static str>>> = IMPLIED
+        .iter()
+        .map(|rel| {
+            let mut at: HashMap<Span, Vec<&'static str>> = HashMap::new();
+            for f in findings.iter().filter(|f| rel.by.contains(&f.code)) {
+                let mut spans: HashSet<Span> = HashSet::from([f.primary]);
+                if rel.shared == Shared::Location {
+                    spans.extend(f.related.iter().map(|r| r.span));
+                }
+                for s in spans {
+                    let codes = at.entry(s).or_default();
+                    if !codes.contains(&f.code) {
+                        codes.push(f.code);
+                    }
+                }
+            }
+            at
+        })
+        .collect();
+    let mut kept = Vec::with_capacity(findings.len());
+    let mut implied = Vec::new();
+    for f in findings {
+        let by = IMPLIED
+            .iter()
+            .zip(&places)
+            .find(|(rel, _)| rel.code == f.code)
+            .and_then(|(_, at)| at.get(&f.primary));
+        match by {
+            Some(by) => implied.push(Implied {
+                by: by.clone(),
+                finding: f,
+            }),
+            None => kept.push(f),
+        }
+    }
+    (kept, implied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_resolve_to_one_file() {
+        let a = identity(Path::new("no-such-dir/e2e/../../no-such-dir/x.xml"));
+        let b = identity(Path::new("./no-such-dir/x.xml"));
+        assert_eq!(a, b);
+        assert!(
+            spelling_rank(Path::new("no-such-dir/x.xml"))
+                < spelling_rank(Path::new("e2e/../no-such-dir/x.xml"))
+        );
+    }
+}
