@@ -208,3 +208,20 @@ fn the_chain_service_is_not_repeated() {
         "{found:#?}"
     );
 }
+
+/// The shipped config.xml's ports, exposed by one `listen_host`: one
+/// finding per rule at that line, naming every port.
+#[test]
+fn one_listen_host_exposing_shipped_ports_is_one_finding_per_rule() {
+    let found = check(&case("shipped-ports"));
+    assert_eq!(
+        of(&found, &["CH101", "CH201", "CH202", "CH203", "CH209"]),
+        [
+            "CH101 config.d/listen.xml:3",
+            "CH202 config.d/listen.xml:3",
+            "CH203 config.d/listen.xml:3",
+            "CH209 config.d/listen.xml:3"
+        ],
+        "{found:#?}"
+    );
+}

@@ -111,10 +111,9 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("config.xml", 12, "high", "`tcp_port`"),
     ]),
     // YAML listen_host over the shipped ports: the port lines are shipped, so
-    // the findings point at the listen_host that exposes them.
+    // the finding points at the listen_host that exposes them, naming both.
     ("CH203", &[
-        ("config.d/network.yaml", 2, "medium", "`mysql_port`"),
-        ("config.d/network.yaml", 2, "medium", "`postgresql_port`"),
+        ("config.d/network.yaml", 2, "medium", "`mysql_port` (9004) and `postgresql_port` (9005) open"),
     ]),
     // Package interserver_http_port, listen_host on a private address, no credentials.
     ("CH209", &[

@@ -22,7 +22,7 @@ fn add_exposure(f: &mut Finding, e: &Exposure) {
 
 /// " here", or where a default comes from when the image or an operator
 /// ships it (the location is then the line that names the image).
-fn here(server: &Server, span: crate::source::Span) -> &'static str {
+pub(super) fn here(server: &Server, span: crate::source::Span) -> &'static str {
     if server.deploy.is_shipped(span) {
         " by the image's defaults"
     } else {
