@@ -26,6 +26,9 @@ pub struct Report {
     /// Findings not reported because stronger ones state them (rule
     /// selection brings them back, see `filter.rs`).
     pub implied: Vec<Implied>,
+    /// Sources whose findings were moved to another spelling of the same
+    /// file (see `repeats.rs`).
+    pub aliases: Vec<SourceId>,
     /// Where secret values are written: never printed.
     pub secret_spans: Vec<Span>,
 }
@@ -216,7 +219,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     for s in &mut secret_spans {
         *s = ws.sources.to_host(*s);
     }
-    repeats::unify_sources(&mut findings, &mut secret_spans, &ws.sources);
+    let aliases = repeats::unify_sources(&mut findings, &mut secret_spans, &ws.sources);
     findings.iter_mut().for_each(repeats::tidy_related);
     crate::deploy::terraform::scrub(&mut findings, &sensitive_texts);
     // A file shared by trees (conf.d) or servers is reported once.
@@ -238,6 +241,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     Report {
         findings: unique,
         implied,
+        aliases,
         files_scanned: discovery.files_scanned,
         errors: discovery.errors,
         internal_errors,

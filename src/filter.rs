@@ -17,6 +17,7 @@
 use crate::baseline::Baseline;
 use crate::check::Report;
 use crate::finding::Finding;
+use crate::repeats::Implied;
 use crate::settings::Settings;
 use crate::source::SourceMap;
 
@@ -53,14 +54,22 @@ pub fn apply(
     let mut added = false;
     // A finding set aside because a stronger one states it is shown when
     // no rule that states it is selected.
-    for i in std::mem::take(&mut report.implied) {
-        if settings.is_enabled(i.finding.code) && !i.by.iter().any(|c| settings.is_enabled(c)) {
-            findings.push(overridden(i.finding));
-            added = true;
-        }
-    }
+    let (back, implied): (Vec<Implied>, Vec<Implied>) = std::mem::take(&mut report.implied)
+        .into_iter()
+        .partition(|i| {
+            settings.is_enabled(i.finding.code) && !i.by.iter().any(|c| settings.is_enabled(c))
+        });
+    added |= !back.is_empty();
+    findings.extend(back.into_iter().map(|i| overridden(i.finding)));
+    report.implied = implied;
     if !settings.no_ignores {
-        let applied = crate::suppress::apply(findings, sources, &|c| settings.is_enabled(c));
+        let implied: Vec<Finding> = report.implied.iter().map(|i| i.finding.clone()).collect();
+        let context = crate::suppress::Context {
+            implied: &implied,
+            aliases: &report.aliases,
+        };
+        let applied =
+            crate::suppress::apply(findings, sources, &|c| settings.is_enabled(c), &context);
         dropped.suppressed = applied.suppressed;
         findings = applied.kept;
         added |= !applied.problems.is_empty();

@@ -53,8 +53,12 @@ const MAX_ROUTE_LOCATIONS: usize = 16;
 /// Move every span of the findings (and the secret spans) in a file read
 /// under several spellings to one source: the one with the shortest
 /// spelling. Two sources are one file when they resolve to the same path
-/// and hold the same text.
-pub fn unify_sources(findings: &mut [Finding], secrets: &mut [Span], sources: &SourceMap) {
+/// and hold the same text. Returns the sources given up.
+pub fn unify_sources(
+    findings: &mut [Finding],
+    secrets: &mut [Span],
+    sources: &SourceMap,
+) -> Vec<SourceId> {
     let mut used: Vec<SourceId> = findings
         .iter()
         .flat_map(|f| {
@@ -64,10 +68,14 @@ pub fn unify_sources(findings: &mut [Finding], secrets: &mut [Span], sources: &S
         .collect();
     used.sort_unstable();
     used.dedup();
-    // Sources by the file they resolve to; the key is only computed for
-    // sources some finding points into.
-    let mut by_file: HashMap<PathBuf, Vec<SourceId>> = HashMap::new();
+    // Only sources of one length can be one file: paths are resolved (a
+    // few system calls each) only for those.
+    let mut by_len: HashMap<usize, Vec<SourceId>> = HashMap::new();
     for s in used {
+        by_len.entry(sources.get(s).text.len()).or_default().push(s);
+    }
+    let mut by_file: HashMap<PathBuf, Vec<SourceId>> = HashMap::new();
+    for s in by_len.into_values().filter(|ids| ids.len() > 1).flatten() {
         by_file
             .entry(identity(&sources.get(s).path))
             .or_default()
@@ -85,7 +93,7 @@ pub fn unify_sources(findings: &mut [Finding], secrets: &mut [Span], sources: &S
         }
     }
     if to.is_empty() {
-        return;
+        return Vec::new();
     }
     let moved = |span: &mut Span| {
         if let Some(&rep) = to.get(&span.source) {
@@ -97,6 +105,9 @@ pub fn unify_sources(findings: &mut [Finding], secrets: &mut [Span], sources: &S
         f.related.iter_mut().for_each(|r| moved(&mut r.span));
     }
     secrets.iter_mut().for_each(moved);
+    let mut aliases: Vec<SourceId> = to.into_keys().collect();
+    aliases.sort_unstable();
+    aliases
 }
 
 /// The file a path names: resolved on disk when it exists, else made

@@ -225,3 +225,27 @@ fn one_listen_host_exposing_shipped_ports_is_one_finding_per_rule() {
         "{found:#?}"
     );
 }
+
+/// A suppression in a file read under two spellings applies to the one
+/// finding, and is not unused under the other spelling.
+#[test]
+fn a_suppression_in_a_file_mounted_twice_is_used_once() {
+    let found = check(&case("suppressed-mount"));
+    assert_eq!(
+        of(&found, &["CH101", "CH990", "CH991"]),
+        Vec::<String>::new(),
+        "{found:#?}"
+    );
+}
+
+/// A suppression of a finding that a stronger one states is not unused:
+/// the configuration it excuses is still there.
+#[test]
+fn a_suppression_of_an_implied_finding_is_not_unused() {
+    let found = check(&case("suppressed-implied"));
+    assert_eq!(
+        of(&found, &["CH101", "CH201", "CH990"]),
+        ["CH101 users.xml:4"],
+        "{found:#?}"
+    );
+}
