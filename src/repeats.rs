@@ -158,30 +158,36 @@ fn spelling_rank(path: &Path) -> (usize, usize, String) {
 pub fn merge_routes(findings: Vec<Finding>, origins: &[Origin]) -> Vec<Finding> {
     let mut groups: Vec<Vec<(Finding, Origin)>> = Vec::new();
     let mut exact: HashMap<(&'static str, Span, String), usize> = HashMap::new();
-    let mut at_line: HashMap<(&'static str, Span), Vec<usize>> = HashMap::new();
+    // Per rule and line, the group other servers' findings join, and the
+    // servers already in it (each finding costs one look-up).
+    let mut at_line: HashMap<(&'static str, Span), (usize, HashSet<usize>)> = HashMap::new();
     for (i, f) in findings.into_iter().enumerate() {
         let origin = origins.get(i).copied().unwrap_or_default();
+        let line = (f.code, f.primary);
         let key = (f.code, f.primary, f.message.clone());
-        let group = exact.get(&key).copied().or_else(|| {
-            let server = origin.routed()?;
+        let joins = |server: usize| {
             at_line
-                .get(&(f.code, f.primary))?
-                .iter()
-                .copied()
-                .find(|&g| {
-                    groups[g]
-                        .iter()
-                        .all(|(_, o)| o.routed().is_some_and(|s| s != server))
-                })
-        });
-        let g = group.unwrap_or_else(|| {
+                .get(&line)
+                .filter(|(_, servers)| !servers.contains(&server))
+                .map(|(g, _)| *g)
+        };
+        let found = exact
+            .get(&key)
+            .copied()
+            .or_else(|| origin.routed().and_then(joins));
+        let g = found.unwrap_or_else(|| {
             groups.push(Vec::new());
             let g = groups.len() - 1;
             if origin.routed().is_some() {
-                at_line.entry((f.code, f.primary)).or_default().push(g);
+                at_line.insert(line, (g, HashSet::new()));
             }
             g
         });
+        if let (Some(server), Some((lg, servers))) = (origin.routed(), at_line.get_mut(&line)) {
+            if *lg == g {
+                servers.insert(server);
+            }
+        }
         exact.entry(key).or_insert(g);
         groups[g].push((f, origin));
     }
@@ -286,6 +292,98 @@ pub fn set_aside_implied(findings: Vec<Finding>) -> (Vec<Finding>, Vec<Implied>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Severity;
+
+    fn span(start: usize) -> Span {
+        Span::new(SourceId(1), start, start + 1)
+    }
+
+    fn finding(message: &str, severity: Severity, related: &[usize]) -> Finding {
+        Finding {
+            code: "CH101",
+            name: "default-user-without-password",
+            severity,
+            message: message.into(),
+            primary: span(0),
+            related: related
+                .iter()
+                .map(|&r| Related {
+                    span: span(r),
+                    message: format!("route {r}"),
+                })
+                .collect(),
+            help: String::new(),
+            note: None,
+        }
+    }
+
+    fn from(server: usize, settled: bool) -> Origin {
+        Origin {
+            server: Some(server),
+            settled,
+        }
+    }
+
+    #[test]
+    fn other_servers_at_one_line_are_other_routes() {
+        let merged = merge_routes(
+            vec![
+                finding("listens on `::`", Severity::High, &[10]),
+                finding("listens on `0.0.0.0`", Severity::Critical, &[20]),
+                finding("listens on `::`", Severity::High, &[30]),
+            ],
+            &[from(0, false), from(1, false), from(2, false)],
+        );
+        assert_eq!(merged.len(), 1, "{merged:#?}");
+        // The most severe speaks; every route is related.
+        assert_eq!(merged[0].message, "listens on `0.0.0.0`");
+        let related: Vec<u32> = merged[0].related.iter().map(|r| r.span.start).collect();
+        assert_eq!(related, [20, 10, 30]);
+    }
+
+    #[test]
+    fn one_server_at_one_line_states_distinct_facts() {
+        let merged = merge_routes(
+            vec![
+                finding("port 8123", Severity::High, &[]),
+                finding("port 9000", Severity::High, &[]),
+                finding("port 8123", Severity::High, &[]),
+            ],
+            &[from(0, false), from(0, false), from(1, false)],
+        );
+        let messages: Vec<&str> = merged.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(messages, ["port 8123", "port 9000"]);
+    }
+
+    #[test]
+    fn a_settled_line_stands_for_several_facts() {
+        let merged = merge_routes(
+            vec![
+                finding("port 8123", Severity::High, &[]),
+                finding("port 9000", Severity::High, &[]),
+            ],
+            &[from(0, true), from(1, true)],
+        );
+        assert_eq!(merged.len(), 2, "{merged:#?}");
+    }
+
+    #[test]
+    fn routes_beyond_the_bound_are_counted() {
+        let n = MAX_ROUTE_LOCATIONS + 3;
+        let findings: Vec<Finding> = (0..=n)
+            .map(|i| finding("same", Severity::High, &[100 + i]))
+            .collect();
+        let origins: Vec<Origin> = (0..=n).map(|i| from(i, false)).collect();
+        let merged = merge_routes(findings, &origins);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].related.len(), 1 + MAX_ROUTE_LOCATIONS);
+        assert!(merged[0]
+            .related
+            .last()
+            .unwrap()
+            .message
+            .ends_with("(and 3 more locations)"));
+    }
 
     #[test]
     fn spellings_resolve_to_one_file() {
