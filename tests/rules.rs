@@ -162,12 +162,11 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("compose.yaml", 15, "high", "`network_mode: host`"),
     ]),
     // Terraform: the world from a variable default, an all-ports IPv6 rule,
-    // dynamic blocks, a rule linked to its group, GCP, Azure, a local
-    // module's argument, and a plan file.
+    // dynamic blocks (two ports on one line: one finding), a rule linked to
+    // its group, GCP, Azure, a local module's argument, and a plan file.
     ("CH252", &[
         ("terraform/main.tf", 17, "critical", "`aws_security_group.clickhouse (ingress #2)` allows `::/0` to all ports"),
-        ("terraform/main.tf", 26, "critical", "port 9004"),
-        ("terraform/main.tf", 26, "critical", "port 9005"),
+        ("terraform/main.tf", 26, "critical", "`aws_security_group.clickhouse (ingress #3, ingress #4)` allows `0.0.0.0/0` to ClickHouse port 9004 (MySQL protocol) and ClickHouse port 9005"),
         ("terraform/main.tf", 37, "critical", "`aws_security_group_rule.keeper` allows `0.0.0.0/0` to ClickHouse port 9181"),
         ("terraform/main.tf", 42, "critical", "`aws_vpc_security_group_ingress_rule.native_tls`"),
         ("terraform/main.tf", 51, "critical", "`google_compute_firewall.clickhouse` allows `0.0.0.0/0` to ports 9000-9010"),
