@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::clickhouse::element::Element;
 use crate::clickhouse::load::{ConfigNote, Workspace};
 use crate::discover::discover_each;
-use crate::finding::Finding;
+use crate::finding::{Finding, Related};
 use crate::model::Server;
 use crate::repeats::{self, Implied, Origin};
 use crate::rules::{check_notes, check_server, server_notes};
@@ -44,6 +44,9 @@ struct Checked {
     /// What settling its findings needs to know about the server.
     files: Vec<SourceId>,
     assumed: Vec<&'static str>,
+    /// The deployment unit that runs the server (a compose service, a
+    /// workload), to relate when several report one problem.
+    route: Option<Related>,
 }
 
 /// Check one server, in any thread: the rules, and what settling needs.
@@ -68,6 +71,10 @@ fn check_one(server: Server) -> Checked {
             .copied()
             .collect(),
         assumed: server.assumed.clone(),
+        route: server.deploy.unit.as_ref().map(|u| Related {
+            span: u.span,
+            message: format!("{} `{}` reads this", u.kind, u.name),
+        }),
         label: server.label,
         found,
         secrets,
@@ -129,7 +136,13 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     // Which server each finding came from (the others, added after these,
     // come from none).
     let mut origins = Vec::new();
+    let mut routes: Vec<Option<Related>> = Vec::new();
     for (index, mut server) in checked {
+        routes.resize(index + 1, None);
+        routes[index] = server.route.take().map(|mut r| {
+            r.span = ws.sources.to_host(r.span);
+            r
+        });
         let found = std::mem::replace(&mut server.found, Ok(Vec::new()));
         // Settling is guarded too: a bug there is one server's.
         let settled = found.and_then(|mut found| {
@@ -223,7 +236,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     findings.iter_mut().for_each(repeats::tidy_related);
     crate::deploy::terraform::scrub(&mut findings, &sensitive_texts);
     // A file shared by trees (conf.d) or servers is reported once.
-    let unique = repeats::merge_routes(findings, &origins);
+    let unique = repeats::merge_routes(findings, &origins, &routes);
     let (mut unique, mut implied) = repeats::set_aside_implied(unique);
     implied.sort_by_cached_key(|i| {
         let loc = ws.sources.locate(i.finding.primary);

@@ -154,8 +154,13 @@ fn spelling_rank(path: &Path) -> (usize, usize, String) {
 /// chose itself, are merged. The most severe one speaks (the first among
 /// equals); the others add their related locations. Within one server, a
 /// rule's findings at one line are distinct facts (two ports exposed by
-/// one `listen_host`) and stay apart.
-pub fn merge_routes(findings: Vec<Finding>, origins: &[Origin]) -> Vec<Finding> {
+/// one `listen_host`) and stay apart. When several servers report one
+/// problem, the deployment unit of each (`routes`, by server) is related.
+pub fn merge_routes(
+    findings: Vec<Finding>,
+    origins: &[Origin],
+    routes: &[Option<Related>],
+) -> Vec<Finding> {
     let mut groups: Vec<Vec<(Finding, Origin)>> = Vec::new();
     let mut exact: HashMap<(&'static str, Span, String), usize> = HashMap::new();
     // Per rule and line, the group other servers' findings join, and the
@@ -191,28 +196,42 @@ pub fn merge_routes(findings: Vec<Finding>, origins: &[Origin]) -> Vec<Finding> 
         exact.entry(key).or_insert(g);
         groups[g].push((f, origin));
     }
-    groups.into_iter().map(merge_group).collect()
+    groups.into_iter().map(|g| merge_group(g, routes)).collect()
 }
 
-fn merge_group(mut group: Vec<(Finding, Origin)>) -> Finding {
+fn merge_group(mut group: Vec<(Finding, Origin)>, routes: &[Option<Related>]) -> Finding {
+    // The deployments that read the problem, when several do.
+    let mut seen = HashSet::new();
+    let servers: Vec<usize> = group
+        .iter()
+        .filter_map(|(_, o)| o.server)
+        .filter(|s| seen.insert(*s))
+        .collect();
+    let read_by: Vec<Related> = if servers.len() > 1 {
+        servers
+            .iter()
+            .filter_map(|s| routes.get(*s).cloned().flatten())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let speaker = (0..group.len())
         .max_by_key(|&i| (group[i].0.severity, std::cmp::Reverse(i)))
         .expect("a group has a finding");
     let (mut f, _) = group.swap_remove(speaker);
     let mut added = 0;
     let mut left_out = 0;
-    for (other, _) in group {
-        for r in other.related {
-            if r.span == f.primary || f.related.iter().any(|o| o.span == r.span) {
-                continue;
-            }
-            if added == MAX_ROUTE_LOCATIONS {
-                left_out += 1;
-                continue;
-            }
-            added += 1;
-            f.related.push(r);
+    let others = group.into_iter().flat_map(|(other, _)| other.related);
+    for r in read_by.into_iter().chain(others) {
+        if r.span == f.primary || f.related.iter().any(|o| o.span == r.span) {
+            continue;
         }
+        if added == MAX_ROUTE_LOCATIONS {
+            left_out += 1;
+            continue;
+        }
+        added += 1;
+        f.related.push(r);
     }
     if left_out > 0 {
         if let Some(last) = f.related.last_mut() {
@@ -333,12 +352,24 @@ mod tests {
                 finding("listens on `::`", Severity::High, &[30]),
             ],
             &[from(0, false), from(1, false), from(2, false)],
+            &[
+                Some(Related {
+                    span: span(40),
+                    message: "compose service `a` reads this".into(),
+                }),
+                None,
+                Some(Related {
+                    span: span(50),
+                    message: "compose service `c` reads this".into(),
+                }),
+            ],
         );
         assert_eq!(merged.len(), 1, "{merged:#?}");
-        // The most severe speaks; every route is related.
+        // The most severe speaks; every route is related, and the units
+        // that read the problem.
         assert_eq!(merged[0].message, "listens on `0.0.0.0`");
         let related: Vec<u32> = merged[0].related.iter().map(|r| r.span.start).collect();
-        assert_eq!(related, [20, 10, 30]);
+        assert_eq!(related, [20, 40, 50, 10, 30]);
     }
 
     #[test]
@@ -350,6 +381,7 @@ mod tests {
                 finding("port 8123", Severity::High, &[]),
             ],
             &[from(0, false), from(0, false), from(1, false)],
+            &[],
         );
         let messages: Vec<&str> = merged.iter().map(|f| f.message.as_str()).collect();
         assert_eq!(messages, ["port 8123", "port 9000"]);
@@ -363,6 +395,7 @@ mod tests {
                 finding("port 9000", Severity::High, &[]),
             ],
             &[from(0, true), from(1, true)],
+            &[],
         );
         assert_eq!(merged.len(), 2, "{merged:#?}");
     }
@@ -374,7 +407,7 @@ mod tests {
             .map(|i| finding("same", Severity::High, &[100 + i]))
             .collect();
         let origins: Vec<Origin> = (0..=n).map(|i| from(i, false)).collect();
-        let merged = merge_routes(findings, &origins);
+        let merged = merge_routes(findings, &origins, &[]);
         assert_eq!(merged.len(), 1);
         assert_eq!(merged[0].related.len(), 1 + MAX_ROUTE_LOCATIONS);
         assert!(merged[0]

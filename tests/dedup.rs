@@ -90,6 +90,8 @@ fn a_file_mounted_twice_is_reported_once() {
         .expect("CH101")
         .related;
     for route in [
+        "docker/docker-compose.yml:2",
+        "tests/e2e/compose/docker-compose.e2e.yml:4",
         "docker/docker-compose.yml:3",
         "tests/e2e/compose/docker-compose.e2e.yml:5",
         "tests/e2e/compose/listen.xml:4",
