@@ -155,9 +155,9 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
                 );
                 let mut settled = Vec::with_capacity(found.len());
                 for mut f in found {
-                    let shipped = ws.sources.is_builtin(f.primary);
+                    let from_defaults = ws.sources.is_builtin(f.primary);
                     if settle(&mut f, &server, ws) {
-                        settled.push((f, shipped));
+                        settled.push((f, from_defaults));
                     }
                 }
                 settled
@@ -234,9 +234,10 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     }
     let aliases = repeats::unify_sources(&mut findings, &mut secret_spans, &ws.sources);
     findings.iter_mut().for_each(repeats::tidy_related);
-    crate::deploy::terraform::scrub(&mut findings, &sensitive_texts);
     // A file shared by trees (conf.d) or servers is reported once.
-    let unique = repeats::merge_routes(findings, &origins, &routes);
+    let mut unique = repeats::merge_routes(findings, &origins, &routes);
+    // After merging: the labels of the routes are texts too.
+    crate::deploy::terraform::scrub(&mut unique, &sensitive_texts);
     let (mut unique, mut implied) = repeats::set_aside_implied(unique);
     implied.sort_by_cached_key(|i| {
         let loc = ws.sources.locate(i.finding.primary);
