@@ -25,8 +25,8 @@ pub struct Origin {
     /// and the repository model.
     pub server: Option<usize>,
     /// Its primary location was moved from the shipped defaults to a
-    /// repository line that stands for several facts (a `listen_host` that
-    /// exposes every shipped port).
+    /// repository line that stands for several facts (the `listen_host`
+    /// that exposes the shipped users file's `default` and its rights).
     pub settled: bool,
 }
 
