@@ -1,7 +1,9 @@
 //! From the rules' findings to what a run reports, in this order:
 //!
 //! 1. severity overrides from the configuration file;
-//! 2. rule selection (`select`/`ignore`, `--select`/`--ignore`);
+//! 2. rule selection (`select`/`ignore`, `--select`/`--ignore`); a finding
+//!    set aside because a stronger one states it (`repeats.rs`) comes back
+//!    when no rule that states it is selected;
 //! 3. inline suppressions (unless `--no-ignores`), which add CH990/CH991
 //!    findings about suppressions that match nothing or cannot apply;
 //! 4. `exclude` and `per-path-ignores` (the latter not with `--no-ignores`);
@@ -15,6 +17,7 @@
 use crate::baseline::Baseline;
 use crate::check::Report;
 use crate::finding::Finding;
+use crate::repeats::Implied;
 use crate::settings::Settings;
 use crate::source::{SourceId, SourceMap};
 
@@ -58,17 +61,38 @@ pub fn apply_each<'s>(
         .map(overridden)
         .filter(|f| of(f).is_enabled(f.code))
         .collect();
-    // Findings come in check_paths' order; only findings added here (CH990,
-    // CH991) make sorting again necessary.
+    // Findings come in check_paths' order; only findings added here (an
+    // implied finding brought back, CH990, CH991) make sorting again
+    // necessary.
     let mut added = false;
+    // A finding set aside because a stronger one states it is shown when
+    // no rule that states it is selected in its file.
+    let (back, implied): (Vec<Implied>, Vec<Implied>) = std::mem::take(&mut report.implied)
+        .into_iter()
+        .partition(|i| {
+            let settings = of(&i.finding);
+            settings.is_enabled(i.finding.code) && !i.by.iter().any(|c| settings.is_enabled(c))
+        });
+    added |= !back.is_empty();
+    findings.extend(back.into_iter().map(|i| overridden(i.finding)));
+    report.implied = implied;
     // `--no-ignores` is the command line's: the same for every file.
     let no_ignores = settings_of(SourceId(0)).no_ignores;
     if !no_ignores {
-        let applied =
-            crate::suppress::apply(findings, sources, &|s, c| settings_of(s).is_enabled(c));
+        let implied: Vec<Finding> = report.implied.iter().map(|i| i.finding.clone()).collect();
+        let context = crate::suppress::Context {
+            implied: &implied,
+            aliases: &report.aliases,
+        };
+        let applied = crate::suppress::apply(
+            findings,
+            sources,
+            &|s, c| settings_of(s).is_enabled(c),
+            &context,
+        );
         dropped.suppressed = applied.suppressed;
         findings = applied.kept;
-        added = !applied.problems.is_empty();
+        added |= !applied.problems.is_empty();
         findings.extend(
             applied
                 .problems

@@ -16,6 +16,7 @@ pub mod lower;
 pub mod model;
 pub mod paths;
 pub mod phases;
+pub mod repeats;
 pub mod repo;
 pub mod report;
 pub mod rule_pages;

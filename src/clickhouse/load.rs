@@ -165,6 +165,9 @@ pub struct Loaded {
     pub root: Element,
     /// The main file, `None` when the shipped defaults stand in for it.
     pub main: Option<SourceId>,
+    /// The shipped defaults standing in for the main file, when they do:
+    /// the repository wrote none of their lines.
+    pub defaults: Option<SourceId>,
     /// Every file that contributed, in merge order.
     pub files: Vec<SourceId>,
     pub notes: Vec<ConfigNote>,
@@ -1372,6 +1375,7 @@ impl Workspace {
     ) -> Result<Loaded, ConfigNote> {
         let mut notes = Vec::new();
         let mut files = Vec::new();
+        let builtin_base = matches!(base, Base::Builtin { .. });
         let (mut root, main) = match base {
             Base::Builtin { name, text } => (self.builtin(name, text), None),
             Base::Tree(root) => (root, None),
@@ -1385,6 +1389,7 @@ impl Workspace {
                 parsed_base(entry, &path, &mut notes, &mut files)?
             }
         };
+        let defaults = builtin_base.then_some(root.span.source);
         let main_is_ch = is_clickhouse_root(&root.name);
         let flavor = self.flavor;
         let mut work = 0u64;
@@ -1460,6 +1465,7 @@ impl Workspace {
             self.sources.pin(*source);
         }
         Ok(Loaded {
+            defaults,
             root,
             main,
             files,
