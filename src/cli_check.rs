@@ -11,6 +11,7 @@ use chlint::config_file::{self, common_ancestor};
 use chlint::filter;
 use chlint::report;
 use chlint::settings::{CliChoices, Settings};
+use chlint::trusted::TrustedBase;
 
 use crate::cli::{Filters, Format};
 use crate::print;
@@ -70,8 +71,14 @@ pub fn run(
         paths.insert(0, name);
     }
 
+    let trusted = match &filters.config_from_git {
+        Some(rev) => Some(TrustedBase::open(rev)?),
+        None => None,
+    };
     let config = if filters.no_config {
         None
+    } else if let Some(base) = &trusted {
+        base.config(filters.config.as_deref(), &paths)?
     } else if let Some(path) = &filters.config {
         Some(config_file::load(path)?)
     } else {
@@ -90,8 +97,19 @@ pub fn run(
     };
     let settings = Settings::resolve(config.as_ref(), &choices)?;
     // Read the baseline before the work, so that a bad one fails fast.
-    let baseline = match (&filters.baseline, &filters.write_baseline) {
-        (Some(path), None) => Some(Baseline::load(path)?),
+    let baseline = match (&filters.baseline, &filters.write_baseline, &trusted) {
+        (Some(path), None, Some(base)) => {
+            let found = base.baseline(path)?;
+            if found.is_none() {
+                eprintln!(
+                    "chlint: warning: {}: not in commit {}: no finding is excused by a baseline",
+                    path.display(),
+                    base.commit
+                );
+            }
+            found
+        }
+        (Some(path), None, None) => Some(Baseline::load(path)?),
         _ => None,
     };
 
