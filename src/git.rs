@@ -7,6 +7,7 @@
 //! read by id, so no file name or user text is ever parsed as an option,
 //! a pathspec or a revision expression.
 
+use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io::Read;
 use std::ops::Range;
@@ -64,6 +65,9 @@ fn is_null_oid(oid: &str) -> bool {
     oid.bytes().all(|b| b == b'0')
 }
 
+/// New-side line ranges of changed files, by (old blob id, new blob id).
+pub type Hunks = HashMap<(String, String), Vec<Range<usize>>>;
+
 /// Largest output read from one `git` call that lists (trees, diffs).
 const MAX_LISTING: u64 = 256 * 1024 * 1024;
 
@@ -93,10 +97,16 @@ impl Git {
         Some(rel.to_string_lossy().replace('\\', "/"))
     }
 
-    /// Blobs by id, read by one `git cat-file --batch`: each one's bytes, or
-    /// why not (larger than `max`, not a blob).
-    pub fn blobs(&self, oids: &[String], max: u64) -> Result<Vec<Result<Vec<u8>, String>>, String> {
-        use std::io::{BufRead, BufReader, Write};
+    /// Blobs by id, read by one `git cat-file --batch` and handed to `each`
+    /// one at a time (index, bytes or why not: larger than `max`, not a
+    /// blob), so that only one is held at once.
+    pub fn for_each_blob(
+        &self,
+        oids: &[String],
+        max: u64,
+        mut each: impl FnMut(usize, Result<Vec<u8>, String>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        use std::io::{BufReader, Write};
         if oids
             .iter()
             .any(|o| !o.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -117,47 +127,40 @@ impl Git {
             let _ = stdin.write_all(request.as_bytes());
         });
         let mut out = BufReader::new(child.stdout.take().expect("piped"));
-        let mut blobs = Vec::with_capacity(oids.len());
-        for _ in oids {
-            let mut header = String::new();
-            if out
-                .read_line(&mut header)
-                .map_err(|e| format!("git: {e}"))?
-                == 0
-            {
-                break;
+        let mut result = Ok(());
+        for i in 0..oids.len() {
+            let mut header = Vec::new();
+            match read_line_capped(&mut out, &mut header, 512) {
+                Ok(true) => {}
+                Ok(false) => {
+                    result = Err("git cat-file stopped early".into());
+                    break;
+                }
+                Err(e) => {
+                    result = Err(format!("git: {e}"));
+                    break;
+                }
             }
             // `<oid> <type> <size>`, or `<oid> missing`.
+            let header = String::from_utf8_lossy(&header);
             let fields: Vec<&str> = header.split_whitespace().collect();
-            let [_, kind, size] = fields[..] else {
-                blobs.push(Err("not in the repository".to_string()));
-                continue;
+            let blob = match fields[..] {
+                [_, kind, size] => match size.parse::<u64>() {
+                    Ok(size) => read_object(&mut out, kind, size, max),
+                    Err(_) => Err("bad cat-file output".to_string()),
+                },
+                _ => Err("not in the repository".to_string()),
             };
-            let size: u64 = size
-                .parse()
-                .map_err(|_| "git: bad cat-file output".to_string())?;
-            let mut bytes = Vec::new();
-            let keep = kind == "blob" && size <= max;
-            if keep {
-                (&mut out).take(size).read_to_end(&mut bytes)
-            } else {
-                std::io::copy(&mut (&mut out).take(size), &mut std::io::sink()).map(|_| 0)
+            if let Err(e) = each(i, blob) {
+                result = Err(e);
+                break;
             }
-            .map_err(|e| format!("git: {e}"))?;
-            let mut newline = [0u8; 1];
-            let _ = out.read_exact(&mut newline);
-            blobs.push(match (keep, kind) {
-                (true, _) => Ok(bytes),
-                (false, "blob") => Err(format!("larger than {max} bytes")),
-                (false, other) => Err(format!("a {other}, not a file")),
-            });
         }
-        let _ = writer.join();
+        drop(out);
+        let _ = child.kill();
         let _ = child.wait();
-        if blobs.len() != oids.len() {
-            return Err("git cat-file stopped early".into());
-        }
-        Ok(blobs)
+        let _ = writer.join();
+        result
     }
 
     fn run<I, S>(&self, args: I, max: u64) -> Result<Vec<u8>, String>
@@ -228,11 +231,7 @@ impl Git {
         if !oid.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(format!("`{oid}` is not an object id"));
         }
-        let bytes = self.run(["cat-file", "blob", oid], max)?;
-        if bytes.len() as u64 > max {
-            return Err(format!("larger than {max} bytes"));
-        }
-        Ok(bytes)
+        self.run(["cat-file", "blob", oid], max)
     }
 
     /// The files that differ between two commits, renames detected.
@@ -254,31 +253,51 @@ impl Git {
         Ok(parse_raw(&out))
     }
 
-    /// The lines (1-based, in the new blob) that `new` adds to `old`: every
-    /// line when `old` is the null id.
-    pub fn added_lines(
-        &self,
-        old: &str,
-        new: &str,
-        text: &str,
-    ) -> Result<Vec<Range<usize>>, String> {
-        if is_null_oid(old) {
-            let all = 1..text.lines().count() + 1;
-            return Ok(Vec::from([all]));
-        }
-        let out = self.run(
-            [
+    /// The new-side line ranges of every changed file's hunks from `base`
+    /// to `head` (one `git diff`, read as it comes: only hunk headers are
+    /// kept), by (old blob id, new blob id).
+    pub fn hunks(&self, base: &str, head: &str) -> Result<Hunks, String> {
+        use std::io::BufReader;
+        let mut child = git_command(&self.root)
+            .args([
                 "diff",
                 "--unified=0",
+                "--full-index",
                 "--no-color",
                 "--no-ext-diff",
                 "--no-textconv",
-                old,
-                new,
-            ],
-            MAX_LISTING,
-        )?;
-        Ok(added_hunks(&String::from_utf8_lossy(&out)))
+                "-M",
+                base,
+                head,
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        let mut out = BufReader::new(child.stdout.take().expect("piped"));
+        let mut all = Hunks::new();
+        let mut key: Option<(String, String)> = None;
+        let mut line = Vec::new();
+        // Lines of the files themselves are cut to this: only headers matter.
+        while read_line_capped(&mut out, &mut line, 4096).map_err(|e| format!("git: {e}"))? {
+            let text = String::from_utf8_lossy(&line);
+            if text.starts_with("diff --git ") {
+                key = None;
+            } else if let Some(ids) = text.strip_prefix("index ") {
+                let ids = ids.split(' ').next().unwrap_or_default();
+                key = ids
+                    .split_once("..")
+                    .map(|(a, b)| (a.to_string(), b.to_string()));
+            } else if let (Some(k), Some(range)) = (&key, hunk_range(&text)) {
+                all.entry(k.clone()).or_default().push(range);
+            }
+        }
+        let status = child.wait().map_err(|e| format!("git: {e}"))?;
+        if !status.success() {
+            return Err(format!("git diff {base} {head} failed"));
+        }
+        Ok(all)
     }
 }
 
@@ -318,29 +337,67 @@ fn parse_raw(out: &[u8]) -> Vec<Change> {
     changes
 }
 
-/// The new-side line ranges of a unified diff's hunks (`@@ -a,b +c,d @@`).
-/// A hunk that only removes lines gives the empty range at the line after
-/// which they were.
-pub fn added_hunks(diff: &str) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    for line in diff.lines() {
-        let Some(rest) = line.strip_prefix("@@ -") else {
-            continue;
+/// The new-side line range of a unified diff's hunk header (`@@ -a,b +c,d
+/// @@`). A hunk that only removes lines gives the empty range at the line
+/// after which they were.
+pub fn hunk_range(line: &str) -> Option<Range<usize>> {
+    let rest = line.strip_prefix("@@ -")?;
+    let plus = rest.split(' ').nth(1)?.strip_prefix('+')?;
+    let (start, count) = match plus.split_once(',') {
+        Some((s, c)) => (s.parse().ok()?, c.parse().ok()?),
+        None => (plus.parse().ok()?, 1),
+    };
+    Some(start..start + count)
+}
+
+/// Read one line (without its `\n`) into `buf`, keeping at most `cap`
+/// bytes of it; `false` at the end of the input.
+fn read_line_capped(
+    r: &mut impl std::io::BufRead,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<bool> {
+    buf.clear();
+    let mut any = false;
+    loop {
+        let chunk = r.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(any);
+        }
+        any = true;
+        let (part, done) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (&chunk[..i], i + 1),
+            None => (chunk, chunk.len()),
         };
-        let Some(plus) = rest.split(' ').nth(1).and_then(|p| p.strip_prefix('+')) else {
-            continue;
-        };
-        let (start, count) = match plus.split_once(',') {
-            Some((s, c)) => (s.parse().unwrap_or(0), c.parse().unwrap_or(0)),
-            None => (plus.parse().unwrap_or(0), 1),
-        };
-        if count == 0 {
-            out.push(start..start);
-        } else {
-            out.push(start..start + count);
+        let room = cap.saturating_sub(buf.len());
+        buf.extend_from_slice(&part[..part.len().min(room)]);
+        let found = done > part.len();
+        r.consume(done);
+        if found {
+            return Ok(true);
         }
     }
-    out
+}
+
+/// An object's content after its `cat-file --batch` header, and the newline
+/// after it: kept when it is a blob of at most `max` bytes, else skipped.
+fn read_object(r: &mut impl Read, kind: &str, size: u64, max: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    let keep = kind == "blob" && size <= max;
+    if keep {
+        r.take(size).read_to_end(&mut bytes)
+    } else {
+        std::io::copy(&mut r.take(size), &mut std::io::sink()).map(|_| 0)
+    }
+    .map_err(|e| format!("git: {e}"))?;
+    let mut newline = [0u8; 1];
+    r.read_exact(&mut newline)
+        .map_err(|e| format!("git: {e}"))?;
+    match (keep, kind) {
+        (true, _) => Ok(bytes),
+        (false, "blob") => Err(format!("larger than {max} bytes")),
+        (false, other) => Err(format!("a {other}, not a file")),
+    }
 }
 
 /// `git -C dir` with no pager, no prompt, no external diff program: it must
@@ -401,11 +458,13 @@ where
     let read = stdout.take(max + 1).read_to_end(&mut out);
     if out.len() as u64 > max {
         let _ = child.kill();
+        let _ = child.wait();
+        return Err(format!("git: more than {max} bytes of output"));
     }
     let status = child.wait().map_err(|e| format!("git: {e}"))?;
     let err = errors.join().unwrap_or_default();
     read.map_err(|e| format!("git: {e}"))?;
-    if !status.success() && (out.len() as u64) <= max {
+    if !status.success() {
         let err = String::from_utf8_lossy(&err);
         let first = err.lines().next().unwrap_or("failed").trim();
         return Err(format!("git: {}", crate::report::human::printable(first)));
@@ -419,8 +478,22 @@ mod tests {
 
     #[test]
     fn hunks_give_the_new_side() {
-        let diff = "diff --git a/x b/x\n@@ -1,0 +2,3 @@\n+a\n+b\n+c\n@@ -9 +11 @@\n-x\n+y\n@@ -20,2 +22,0 @@\n-p\n-q\n";
-        assert_eq!(added_hunks(diff), vec![2..5, 11..12, 22..22]);
+        assert_eq!(hunk_range("@@ -1,0 +2,3 @@ x"), Some(2..5));
+        assert_eq!(hunk_range("@@ -9 +11 @@"), Some(11..12));
+        assert_eq!(hunk_range("@@ -20,2 +22,0 @@"), Some(22..22));
+        assert_eq!(hunk_range("+@@ -1 +1 @@"), None);
+    }
+
+    #[test]
+    fn long_lines_are_cut_not_held() {
+        let text = format!("{}\nshort\n", "x".repeat(100_000));
+        let mut r = std::io::BufReader::with_capacity(1000, text.as_bytes());
+        let mut buf = Vec::new();
+        assert!(read_line_capped(&mut r, &mut buf, 16).unwrap());
+        assert_eq!(buf.len(), 16);
+        assert!(read_line_capped(&mut r, &mut buf, 16).unwrap());
+        assert_eq!(buf, b"short");
+        assert!(!read_line_capped(&mut r, &mut buf, 16).unwrap());
     }
 
     #[test]

@@ -103,62 +103,56 @@ pub fn review(git: &Git, req: &Request) -> Result<Vec<Note>, String> {
     let configs = in_repo(req.configs)?;
     let baselines = in_repo(req.baselines)?;
     let changes = git.changes(&base, &head)?;
-    // Every new text in one `git cat-file --batch`; modes other than files
-    // and links (submodules) have no blob.
-    let readable: Vec<&Change> = changes
-        .iter()
-        .filter(|c| !c.is_deleted() && c.new_mode.starts_with("100"))
-        .collect();
-    let oids: Vec<String> = readable.iter().map(|c| c.new_oid.clone()).collect();
-    let blobs = git.blobs(&oids, req.max_size)?;
-    let texts: HashMap<&str, Result<Vec<u8>, String>> = readable
-        .iter()
-        .map(|c| c.new_path.as_str())
-        .zip(blobs)
-        .collect();
+    let hunks = git.hunks(&base, &head)?;
     let mut notes = Vec::new();
+    // Files and links have blobs (submodules do not); a link's blob is its
+    // target, not text chlint reads.
+    let mut readable = Vec::new();
     for c in &changes {
         let old_role = role(&c.old_path, &configs, &baselines);
-        let new_role = role(&c.new_path, &configs, &baselines);
         if let Some(kind) = old_role.filter(|_| c.is_deleted() || c.old_path != c.new_path) {
             notes.push(removed(kind, &c.old_path));
         }
         if c.is_deleted() {
             continue;
         }
-        let text = match texts.get(c.new_path.as_str()) {
-            Some(Ok(bytes)) => match crate::clickhouse::load::decode(bytes) {
-                Ok(text) => text,
-                // Not text: chlint does not read it either, unless it has a role.
-                Err(why) => {
-                    if new_role.is_some() {
-                        notes.push(unreviewed(&c.new_path, &why));
-                    }
-                    continue;
+        let new_role = role(&c.new_path, &configs, &baselines);
+        if c.new_mode.starts_with("100") {
+            readable.push((c, new_role));
+        } else if let Some(kind) = new_role {
+            notes.push(Note {
+                kind,
+                file: c.new_path.clone(),
+                lines: None,
+                message: format!(
+                    "this change makes {} a link or submodule (mode {}): chlint does not follow it",
+                    c.new_path, c.new_mode
+                ),
+            });
+        }
+    }
+    // Every new text through one `git cat-file --batch`, one at a time.
+    let oids: Vec<String> = readable.iter().map(|(c, _)| c.new_oid.clone()).collect();
+    git.for_each_blob(&oids, req.max_size, |i, blob| {
+        let (c, role) = readable[i];
+        let text = match blob.and_then(|b| crate::clickhouse::load::decode(&b)) {
+            Ok(text) => text,
+            // Not text, or too large: chlint cannot read it either; said
+            // when the file matters to chlint's settings or is large.
+            Err(why) => {
+                if role.is_some() || why.starts_with("larger") {
+                    notes.push(unreviewed(&c.new_path, &why));
                 }
-            },
-            Some(Err(why)) => {
-                notes.push(unreviewed(&c.new_path, why));
-                continue;
-            }
-            // A link or submodule: a role file that is one is a change to see.
-            None => {
-                if let Some(kind) = new_role {
-                    notes.push(Note {
-                        kind,
-                        file: c.new_path.clone(),
-                        lines: None,
-                        message: format!(
-                            "this change makes {} a link or submodule (mode {}): chlint does not follow it",
-                            c.new_path, c.new_mode
-                        ),
-                    });
-                }
-                continue;
+                return Ok(());
             }
         };
-        notes.extend(review_file(git, c, &text, new_role, req)?);
-    }
+        let empty = Vec::new();
+        let file_hunks = hunks
+            .get(&(c.old_oid.clone(), c.new_oid.clone()))
+            .unwrap_or(&empty);
+        notes.extend(review_file(git, c, &text, role, file_hunks, req)?);
+        Ok(())
+    })?;
     Ok(notes)
 }
 
@@ -168,6 +162,7 @@ fn review_file(
     c: &Change,
     text: &str,
     role: Option<Kind>,
+    hunks: &[Range<usize>],
     req: &Request,
 ) -> Result<Vec<Note>, String> {
     let mut notes = Vec::new();
@@ -175,15 +170,21 @@ fn review_file(
     if role.is_none() && !has_directive {
         return Ok(notes);
     }
-    let hunks = git.added_lines(&c.old_oid, &c.new_oid, text)?;
     let added = |line: usize| hunks.iter().any(|h| h.contains(&line));
     if has_directive {
         notes.extend(added_suppressions(&c.new_path, text, &added));
     }
     match role {
         Some(Kind::Baseline) => notes.extend(grown_baseline(git, c, text, &added, req)?),
+        // Moved here unchanged (a rename): the whole file is the change.
+        Some(kind) if hunks.is_empty() => notes.push(Note {
+            kind,
+            file: c.new_path.clone(),
+            lines: None,
+            message: role_message(kind, &c.new_path, false),
+        }),
         Some(kind) => {
-            for h in &hunks {
+            for h in hunks {
                 let start = h.start.max(1);
                 notes.push(Note {
                     kind,

@@ -472,3 +472,31 @@ fn revisions_and_links_are_refused_clearly() {
     );
     assert!(!stderr.contains("root:"), "{stderr}");
 }
+
+#[test]
+fn moving_or_deleting_a_configuration_is_annotated() {
+    let (s, _) = base_repo("trust-move");
+    let dir = s.path();
+    write(&dir.join("ci/lenient.toml"), "exclude = [\"**\"]\n");
+    let base = commit(dir, "a lenient file, unused");
+    git(dir, &["mv", "ci/lenient.toml", "deploy/.chlint.toml"]);
+    git(dir, &["rm", "-q", ".chlint.toml"]);
+    commit(dir, "move it into use");
+    let out = chlint(
+        dir,
+        &["review-changes", "--base", &base, "--format", "github"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let mut got = annotated(&text);
+    got.sort();
+    assert_eq!(
+        got,
+        ["file=.chlint.toml", "file=deploy/.chlint.toml"],
+        "{text}"
+    );
+    assert!(
+        text.contains("deletes or moves chlint's configuration .chlint.toml"),
+        "{text}"
+    );
+}
