@@ -104,10 +104,17 @@ impl TrustedBase {
             })?;
             return config_file::from_text(path, &self.shown(path), &text).map(Some);
         }
-        let Some(start) = config_file::common_ancestor(paths) else {
-            return Ok(None);
-        };
-        for dir in start.ancestors() {
+        match config_file::common_ancestor(paths) {
+            Some(start) => self.nearest(&start),
+            None => Ok(None),
+        }
+    }
+
+    /// The `.chlint.toml` that applies to the folder `dir` in the commit:
+    /// the first found going up from it, not beyond the repository root
+    /// (what [`config_file::discover`] does in the working tree).
+    pub fn nearest(&self, dir: &Path) -> Result<Option<Config>, String> {
+        for dir in dir.ancestors() {
             let candidate = dir.join(FILE_NAME);
             if let Some(text) = self.read(&candidate, config_file::MAX_SIZE)? {
                 return config_file::from_text(&candidate, &self.shown(&candidate), &text)

@@ -500,3 +500,87 @@ fn moving_or_deleting_a_configuration_is_annotated() {
         "{text}"
     );
 }
+
+#[test]
+fn a_named_configuration_file_is_read_from_the_base_and_its_changes_annotated() {
+    let (s, _) = base_repo("trust-named");
+    let dir = s.path();
+    write(&dir.join("ci/chlint.toml"), "select = [\"CH101\"]\n");
+    let base = commit(dir, "named config");
+    write(
+        &dir.join("ci/chlint.toml"),
+        "select = [\"CH101\"]\nignore = [\"default-user-without-password\"]\n",
+    );
+    commit(dir, "quiet CH101");
+
+    let out = chlint(
+        dir,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--config",
+            "ci/chlint.toml",
+            "deploy",
+        ],
+    );
+    assert!(
+        findings(&out).is_empty(),
+        "the pull request's file quiets it"
+    );
+    let out = chlint(
+        dir,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--config-from-git",
+            &base,
+            "--config",
+            "ci/chlint.toml",
+            "deploy",
+        ],
+    );
+    let found = findings(&out);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(has(&found, "CH101", "deploy/users.xml", 4), "{found:?}");
+
+    let out = chlint(
+        dir,
+        &[
+            "review-changes",
+            "--base",
+            &base,
+            "--config",
+            "ci/chlint.toml",
+            "--format",
+            "github",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(annotated(&text), ["file=ci/chlint.toml line=2"], "{text}");
+
+    // A configuration the base lacks, or cannot parse, stops the run.
+    let out = chlint(
+        dir,
+        &[
+            "check",
+            "--config-from-git",
+            &base,
+            "--config",
+            "ci/none.toml",
+            "deploy",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such configuration file in commit"));
+    write(&dir.join(".chlint.toml"), "select = [\n");
+    let broken = commit(dir, "broken");
+    let out = chlint(dir, &["check", "--config-from-git", &broken, "deploy"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(".chlint.toml (at {})", &broken[..12])),
+        "the error names the file and the commit: {stderr}"
+    );
+}
