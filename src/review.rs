@@ -386,7 +386,7 @@ pub fn render_github(notes: &[Note]) -> String {
             out,
             "::warning {props},title={}::{}",
             escape_property(n.kind.title()),
-            escape_data(&n.message)
+            escape_data(&printable(&n.message))
         );
     }
     out
@@ -400,7 +400,7 @@ pub fn render_human(notes: &[Note]) -> String {
             Some(l) => format!("{}:{}", printable(&n.file), l.start),
             None => printable(&n.file).into_owned(),
         };
-        let _ = writeln!(out, "{at}: {}: {}", n.kind.title(), n.message);
+        let _ = writeln!(out, "{at}: {}: {}", n.kind.title(), printable(&n.message));
     }
     out
 }
@@ -459,7 +459,7 @@ mod tests {
         };
         assert_eq!(
             render_github(&[n]),
-            "::warning file=a%2Cb%3Ac.toml,line=3,endLine=4,title=chlint%3A configuration changed::x%0A::error::y\n"
+            "::warning file=a%2Cb%3Ac.toml,line=3,endLine=4,title=chlint%3A configuration changed::x\u{FFFD}::error::y\n"
         );
     }
 }
