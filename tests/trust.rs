@@ -584,3 +584,24 @@ fn a_named_configuration_file_is_read_from_the_base_and_its_changes_annotated() 
         "the error names the file and the commit: {stderr}"
     );
 }
+
+#[test]
+fn a_file_name_cannot_start_a_workflow_command() {
+    let (s, base) = base_repo("trust-name");
+    let dir = s.path();
+    write(
+        &dir.join("deploy/x\n::error::owned.yaml"),
+        "# chlint: ignore[CH101] why\nk: v\n",
+    );
+    commit(dir, "odd name");
+    let out = chlint(
+        dir,
+        &["review-changes", "--base", &base, "--format", "github"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.starts_with("::warning file=deploy/x\u{FFFD}%3A%3Aerror%3A%3Aowned.yaml,line=1,"),
+        "{text}"
+    );
+}
