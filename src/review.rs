@@ -184,13 +184,22 @@ fn review_file(
             message: role_message(kind, &c.new_path, false),
         }),
         Some(kind) => {
+            // What the settings become, once, on the first hunk.
+            let mut summary = match kind {
+                Kind::Config => config_summary(git, c, text, req),
+                _ => None,
+            };
             for h in hunks {
                 let start = h.start.max(1);
+                let mut message = role_message(kind, &c.new_path, h.is_empty());
+                if let Some(s) = summary.take() {
+                    message.push_str(&s);
+                }
                 notes.push(Note {
                     kind,
                     file: c.new_path.clone(),
                     lines: Some(start..h.end.max(start + 1)),
-                    message: role_message(kind, &c.new_path, h.is_empty()),
+                    message,
                 });
             }
         }
@@ -213,6 +222,41 @@ fn role_message(kind: Kind, path: &str, removal: bool) -> String {
             "this change {what} chlint's configuration {path}: it can switch checks off once merged (a run with --config-from-git uses the base commit's version): review it"
         ),
     }
+}
+
+/// The settings a configuration change sets, key by key (`exclude` now
+/// `["**"]`, was unset), for the reviewer who reads only the annotation.
+fn config_summary(git: &Git, c: &Change, text: &str, req: &Request) -> Option<String> {
+    // No larger than chlint reads a configuration file.
+    let table = |t: &str| {
+        (t.len() as u64 <= crate::config_file::MAX_SIZE)
+            .then(|| t.parse::<toml::Table>().ok())
+            .flatten()
+    };
+    let new = table(text)?;
+    let old = if c.is_new() {
+        toml::Table::new()
+    } else {
+        let bytes = git.blob(&c.old_oid, req.max_size).ok()?;
+        table(&String::from_utf8(bytes).ok()?).unwrap_or_default()
+    };
+    let show = |v: Option<&toml::Value>| match v {
+        None => "unset".to_string(),
+        Some(v) => {
+            let s = serde_json::to_string(v).unwrap_or_default();
+            match s.char_indices().nth(120) {
+                Some((i, _)) => format!("{}…", &s[..i]),
+                None => s,
+            }
+        }
+    };
+    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let changed: Vec<String> = keys
+        .into_iter()
+        .filter(|k| old.get(*k) != new.get(*k))
+        .map(|k| format!("`{k}` now {} (was {})", show(new.get(k)), show(old.get(k))))
+        .collect();
+    (!changed.is_empty()).then(|| format!(". Settings changed: {}", changed.join("; ")))
 }
 
 fn removed(kind: Kind, path: &str) -> Note {

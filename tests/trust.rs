@@ -353,6 +353,10 @@ fn every_change_that_quiets_chlint_is_annotated_at_its_line() {
         "{text}"
     );
     assert!(text.contains("title=chlint%3A suppression added::"));
+    assert!(
+        text.contains("Settings changed: `exclude` now [\"**\"] (was unset)"),
+        "the annotation says what the configuration becomes: {text}"
+    );
 
     // Nothing to review between a commit and itself.
     let out = chlint(
