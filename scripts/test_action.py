@@ -457,6 +457,11 @@ def main():
     ctx, result, log, summary, temp = run_action("pr-badbase", dict(pr_inputs, base=f"--upload-pack=touch {marker}"), ws, False, "pull_request", payload)
     check(not os.path.exists(marker) and ctx["steps"]["trust"]["outcome"] == "failure", "a base input that is no ref is rejected, not run")
 
+    ws = workspace_with("pr-nogit", "open")
+    print("scenario: pull request, no git checkout")
+    ctx, result, log, summary, temp = run_action("pr-nogit", pr_inputs, ws, False, "pull_request", payload)
+    check(result == "failure" and "needs the repository checked out" in stdout_of(log, "trust"), "without a checkout, trusted-config says what is missing")
+
     print(f"action: {PASSED} passed, {len(FAILURES)} failed")
     return 1 if FAILURES else 0
 
