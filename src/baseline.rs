@@ -108,6 +108,25 @@ pub fn write(
     Ok(out.findings.len())
 }
 
+/// The recorded findings of a baseline's text, as (rule, file, fingerprint),
+/// in the file's order.
+pub fn keys(shown: &Path, text: &str) -> Result<Vec<(String, String, String)>, String> {
+    let file: File = serde_json::from_str(text)
+        .map_err(|e| format!("{}: not a chlint baseline: {e}", shown.display()))?;
+    if file.version != FORMAT_VERSION {
+        return Err(format!(
+            "{}: baseline format {} is not supported (this chlint reads {FORMAT_VERSION})",
+            shown.display(),
+            file.version
+        ));
+    }
+    Ok(file
+        .findings
+        .into_iter()
+        .map(|e| (e.rule, e.file, e.fingerprint))
+        .collect())
+}
+
 /// A baseline, read.
 #[derive(Debug)]
 pub struct Baseline {
@@ -119,25 +138,22 @@ impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?;
-        let file: File = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a chlint baseline: {e}", path.display()))?;
-        if file.version != FORMAT_VERSION {
-            return Err(format!(
-                "{}: baseline format {} is not supported (this chlint reads {FORMAT_VERSION})",
-                path.display(),
-                file.version
-            ));
-        }
+        Self::from_text(path, path, &text)
+    }
+
+    /// A baseline's text, read elsewhere (from a commit): its file names are
+    /// relative to `path`'s folder; errors name it `shown`.
+    pub fn from_text(path: &Path, shown: &Path, text: &str) -> Result<Baseline, String> {
         let dir = dir_of(path);
         let mut counts = HashMap::new();
-        for e in file.findings {
+        for (rule, file, fingerprint) in keys(shown, text)? {
             // Older baselines recorded files outside the folder absolute.
-            let file = if Path::new(&e.file).is_absolute() {
-                relative_file(Path::new(&e.file), &dir)
+            let file = if Path::new(&file).is_absolute() {
+                relative_file(Path::new(&file), &dir)
             } else {
-                e.file
+                file
             };
-            *counts.entry((e.rule, file, e.fingerprint)).or_insert(0) += 1;
+            *counts.entry((rule, file, fingerprint)).or_insert(0) += 1;
         }
         Ok(Baseline { dir, counts })
     }

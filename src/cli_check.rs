@@ -11,6 +11,7 @@ use chlint::config_file::{self, Config};
 use chlint::filter;
 use chlint::report;
 use chlint::settings::{CliChoices, PerFile, Settings};
+use chlint::trusted::TrustedBase;
 
 use crate::cli::{Filters, Format};
 use crate::print;
@@ -39,16 +40,6 @@ fn read_stdin(ws: &mut Workspace, name: Option<&Path>) -> Result<PathBuf, String
     };
     ws.insert_text(path.clone(), text);
     Ok(path)
-}
-
-/// A configuration file, its folder with links resolved as the files it
-/// matches are.
-fn load_config(path: &Path) -> Result<Config, String> {
-    let mut config = config_file::load(path)?;
-    if let Ok(dir) = config.dir.canonicalize() {
-        config.dir = dir;
-    }
-    Ok(config)
 }
 
 /// Every named path once, in its canonical form (a path that does not
@@ -119,6 +110,26 @@ pub fn run(
     }
     let paths = resolve_inputs(paths, stdin, filters.stdin_filename.as_deref());
 
+    // With --config-from-git, configuration files come from that commit.
+    let trusted = match &filters.config_from_git {
+        Some(rev) => Some(TrustedBase::open(rev)?),
+        None => None,
+    };
+    let load = |path: &Path| -> Result<Config, String> {
+        let mut config = match &trusted {
+            Some(base) => base.load(path)?,
+            None => config_file::load(path)?,
+        };
+        if let Ok(dir) = config.dir.canonicalize() {
+            config.dir = dir;
+        }
+        Ok(config)
+    };
+    let mut cache = std::collections::HashMap::new();
+    let mut find = |dir: &Path| match &trusted {
+        Some(base) => base.nearest_path(dir),
+        None => config_file::discover_in(dir, &mut cache),
+    };
     let choices = CliChoices {
         select: filters.select.clone(),
         ignore: filters.ignore.clone(),
@@ -132,26 +143,41 @@ pub fn run(
     let fixed = if filters.no_config {
         Some(Settings::resolve(None, &choices)?)
     } else if let Some(path) = &filters.config {
-        Some(Settings::resolve(Some(&load_config(path)?), &choices)?)
+        Some(Settings::resolve(Some(&load(path)?), &choices)?)
     } else {
         None
     };
     let mut named_configs = Vec::new();
     if fixed.is_none() {
-        let mut cache = std::collections::HashMap::new();
-        for found in paths
-            .iter()
-            .filter_map(|p| config_file::discover_with(p, &mut cache))
-        {
+        for path in &paths {
+            let dir = if path.is_dir() {
+                Some(path.as_path())
+            } else {
+                path.parent()
+            };
+            let Some(found) = dir.and_then(&mut find) else {
+                continue;
+            };
             if !named_configs.contains(&found) {
-                Settings::resolve(Some(&load_config(&found)?), &choices)?;
+                Settings::resolve(Some(&load(&found)?), &choices)?;
                 named_configs.push(found);
             }
         }
     }
     // Read the baseline before the work, so that a bad one fails fast.
-    let baseline = match (&filters.baseline, &filters.write_baseline) {
-        (Some(path), None) => Some(Baseline::load(path)?),
+    let baseline = match (&filters.baseline, &filters.write_baseline, &trusted) {
+        (Some(path), None, Some(base)) => {
+            let found = base.baseline(path)?;
+            if found.is_none() {
+                eprintln!(
+                    "chlint: warning: {}: not in commit {}: no finding is excused by a baseline",
+                    path.display(),
+                    base.commit
+                );
+            }
+            found
+        }
+        (Some(path), None, None) => Some(Baseline::load(path)?),
         _ => None,
     };
 
@@ -166,7 +192,8 @@ pub fn run(
         None => PerFile::discover(
             &ws.sources,
             named_configs.first().map(PathBuf::as_path),
-            &load_config,
+            &mut find,
+            &load,
             &choices,
         )?,
     };

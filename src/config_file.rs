@@ -74,19 +74,25 @@ pub fn load(path: &Path) -> Result<Config, String> {
             path.display()
         )
     })?;
-    let file = parse(&text)
-        .map_err(|e| format!("{}: invalid configuration file:\n{e}", path.display()))?;
+    from_text(path, path, &text)
+}
+
+/// A configuration file's text, read elsewhere (from a commit): its globs
+/// are relative to `path`'s folder; errors name it `shown`.
+pub fn from_text(path: &Path, shown: &Path, text: &str) -> Result<Config, String> {
+    let file = parse(text)
+        .map_err(|e| format!("{}: invalid configuration file:\n{e}", shown.display()))?;
     let abs = absolute(path);
     let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok(Config {
-        path: path.to_path_buf(),
+        path: shown.to_path_buf(),
         dir,
         file,
     })
 }
 
 /// Largest configuration file read.
-const MAX_SIZE: u64 = 1024 * 1024;
+pub const MAX_SIZE: u64 = 1024 * 1024;
 
 /// A small regular file's text: nothing else is opened (a FIFO would block).
 fn read_small(path: &Path) -> Result<String, String> {
@@ -200,24 +206,6 @@ pub fn normalise(path: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// The deepest folder that holds every path (for finding the configuration
-/// of a run over several paths).
-pub fn common_ancestor(paths: &[PathBuf]) -> Option<PathBuf> {
-    let mut iter = paths.iter().map(|p| absolute(p));
-    let first = iter.next()?;
-    let mut common = if first.is_dir() {
-        first
-    } else {
-        first.parent()?.to_path_buf()
-    };
-    for p in iter {
-        while !p.starts_with(&common) {
-            common = common.parent()?.to_path_buf();
-        }
-    }
-    Some(common)
 }
 
 #[cfg(test)]

@@ -237,12 +237,14 @@ impl PerFile {
         }
     }
 
-    /// Each source's settings from its own configuration file, loaded once
-    /// each; `first` is the configuration that applies where no file does
-    /// (the first named path's).
+    /// Each source's settings from its own configuration file (`find` says
+    /// which applies to a folder, `load` reads it), loaded once each;
+    /// `first` is the configuration that applies where no file does (the
+    /// first named path's).
     pub fn discover(
         sources: &SourceMap,
         first: Option<&Path>,
+        find: &mut dyn FnMut(&Path) -> Option<PathBuf>,
         load: &dyn Fn(&Path) -> Result<Config, String>,
         cli: &CliChoices,
     ) -> Result<PerFile, String> {
@@ -258,7 +260,6 @@ impl PerFile {
             Ok(all.len() - 1)
         };
         index_of(first.map(Path::to_path_buf))?;
-        let mut cache = HashMap::new();
         let mut of_source = Vec::with_capacity(sources.len());
         for i in 0..sources.len() {
             let host = sources.to_host(Span::new(SourceId(i as u32), 0, 0)).source;
@@ -267,7 +268,7 @@ impl PerFile {
                 .then(|| absolute(&file.path))
                 .and_then(|p| p.parent().map(Path::to_path_buf));
             let index = match dir {
-                Some(dir) => index_of(crate::config_file::discover_in(&dir, &mut cache))?,
+                Some(dir) => index_of(find(&dir))?,
                 None => 0,
             };
             of_source.push(index);
