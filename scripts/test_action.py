@@ -199,14 +199,14 @@ def read_kv_file(path):
     return out
 
 
-def run_action(name, inputs, workspace, upload_succeeds):
+def run_action(name, inputs, workspace, upload_succeeds, event="push", payload=None):
     """Run every step; returns (steps context, outcome of the action, logs)."""
     temp = tempfile.mkdtemp(prefix="runner-temp-", dir=SCRATCH)
     files = {k: os.path.join(temp, f"_{k.lower()}") for k in ("GITHUB_OUTPUT", "GITHUB_PATH", "GITHUB_ENV", "GITHUB_STEP_SUMMARY")}
     for f in files.values():
         open(f, "w").close()
     all_inputs = {k: v.get("default", "") for k, v in ACTION["inputs"].items()}
-    ctx = {"github": {"token": "ghs_test-token", "action_path": HERE, "workspace": workspace}, "runner": {"temp": temp}}
+    ctx = {"github": {"token": "ghs_test-token", "action_path": HERE, "workspace": workspace, "event_name": event, "event": payload or {}}, "runner": {"temp": temp}}
     ctx["inputs"] = {k: interpolate(v, Evaluator(ctx)) for k, v in all_inputs.items()}
     ctx["inputs"].update(inputs)
     ctx["steps"] = {}
@@ -223,8 +223,12 @@ def run_action(name, inputs, workspace, upload_succeeds):
         "GITHUB_ACTION_PATH": HERE,
         "GITHUB_REPOSITORY": "example/clickhouse-deploy",
         "GITHUB_SHA": "0" * 40,
-        "GITHUB_REF": "refs/pull/1/merge",
-        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_REF": "refs/pull/1/merge" if event.startswith("pull_request") else "refs/heads/main",
+        "GITHUB_EVENT_NAME": event,
+        # The runner's git configuration stays out of the scenarios.
+        **GIT_ENV,
+        # A cheaper release build for a local try, when asked for.
+        **{k: v for k, v in os.environ.items() if k.startswith("CARGO_PROFILE_RELEASE_")},
         "RUNNER_TEMP": temp,
         "RUNNER_OS": "Linux",
         **files,
@@ -264,6 +268,55 @@ def run_action(name, inputs, workspace, upload_succeeds):
             failed = True
     summary = open(files["GITHUB_STEP_SUMMARY"]).read()
     return ctx, ("failure" if failed else "success"), log, summary, temp
+
+
+GIT_ENV = {
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+}
+
+
+def git(cwd, *args):
+    env = dict(os.environ, **GIT_ENV)
+    p = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"git {args}: {p.stderr}")
+    return p.stdout.strip()
+
+
+def pull_request_repo(name):
+    """An origin repository: a base commit (examples/open in deploy/, a
+    `.chlint.toml` selecting CH101 and CH106, an empty baseline), then a
+    pull request that quiets chlint (`exclude = ["**"]`, a suppression, its
+    findings recorded in the baseline); and a depth-1 clone of it, as
+    actions/checkout makes. Returns (clone, base commit, head commit)."""
+    origin = os.path.join(SCRATCH, name + "-origin")
+    shutil.copytree(os.path.join(HERE, "examples", "open"), os.path.join(origin, "deploy", "open"))
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "config", "uploadpack.allowAnySHA1InWant", "true")
+    with open(os.path.join(origin, ".chlint.toml"), "w") as f:
+        f.write('select = ["CH101", "CH106"]\n')
+    with open(os.path.join(origin, "chlint-baseline.json"), "w") as f:
+        f.write('{"version": 1, "findings": []}\n')
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "base")
+    base = git(origin, "rev-parse", "HEAD")
+    with open(os.path.join(origin, ".chlint.toml"), "a") as f:
+        f.write('exclude = ["**"]\n')
+    with open(os.path.join(origin, "deploy", "open", "config.d", "lab.yaml"), "w") as f:
+        f.write("# chlint: ignore[CH203] lab only\nmysql_port: 9004\n")
+    chlint = os.path.join(CARGO_TARGET, "release", "chlint")
+    subprocess.run([chlint, "check", "--no-config", "--select", "CH101,CH106", "--write-baseline", "chlint-baseline.json", "deploy"], cwd=origin, check=True, capture_output=True)
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "quiet chlint")
+    head = git(origin, "rev-parse", "HEAD")
+    ws = os.path.join(SCRATCH, name)
+    git(SCRATCH, "clone", "-q", "--depth", "1", "file://" + origin, ws)
+    return ws, base, head
 
 
 def stdout_of(log, sid):
@@ -319,6 +372,7 @@ def main():
     # 2. Open configuration, upload works: no annotations.
     ws, (ctx, result, log, summary, temp) = scenario("open, upload works", {"paths": "deploy"}, "open", True)
     check(ctx["steps"]["upload"]["outcome"] == "success", "upload succeeds")
+    check(ctx["steps"]["trust"]["outputs"].get("base", "") == "" and ctx["steps"]["review"]["outcome"] == "skipped", "a push is checked with its own configuration, nothing to review")
     check(ctx["steps"]["Annotate findings (code scanning not used)"]["outcome"] == "skipped", "no annotations when code scanning has the results")
     check(result == "failure", "the action still fails on findings")
 
@@ -357,6 +411,56 @@ def main():
     check(result == "failure", "the action fails when chlint cannot run")
     ctx, result, log, summary, temp = run_action("hostile-sev", {"paths": "deploy", "min-severity": f"low; touch {marker}"}, ws, False)
     check(not os.path.exists(marker) and result == "failure", "a bad min-severity is rejected, not run")
+
+    # 7. A pull request that quiets chlint, trusted configuration on (auto).
+    print("scenario: pull request, trusted configuration")
+    ws, base, head = pull_request_repo("pr-trusted")
+    payload = {"pull_request": {"base": {"sha": base}, "head": {"sha": head}}}
+    pr_inputs = {"paths": "deploy", "baseline": "chlint-baseline.json", "upload-sarif": "false"}
+    ctx, result, log, summary, temp = run_action("pr-trusted", pr_inputs, ws, False, "pull_request", payload)
+    steps = ctx["steps"]
+    check(steps["trust"]["outputs"].get("base") == base and "fetching the base commit" in stdout_of(log, "trust"), "the base commit is fetched into the shallow clone and used")
+    check(steps["run"]["outputs"].get("exit-code") == "1", "findings are reported despite the pull request's exclude and baseline")
+    check("--config-from-git" in open(os.path.join(temp, "chlint-args")).read(), "the run reads the configuration from the base commit")
+    review_out = stdout_of(log, "review")
+    check("::warning file=.chlint.toml,line=2,title=chlint%3A configuration changed::" in review_out, "the exclude the pull request adds is annotated at its line")
+    check("::warning file=deploy/open/config.d/lab.yaml,line=1,title=chlint%3A suppression added::" in review_out, "the suppression the pull request adds is annotated at its line")
+    check("::warning file=chlint-baseline.json,line=" in review_out and "records a CH101 finding" in review_out, "the baseline entries the pull request adds are annotated")
+    check(steps["review"]["outputs"].get("changes", "0") == str(review_out.count("::warning ")) != "0", "review-changes output counts the annotations")
+    check("change(s) to chlint's own checks" in summary, "the step summary lists the changes")
+    check(result == "failure", "the action fails on the findings the pull request tried to hide")
+    if result != "failure" or not review_out:
+        dump(log)
+
+    # 8. The same with trusted-config: false: the pull request's own files.
+    print("scenario: pull request, trusted configuration off")
+    ws, base, head = pull_request_repo("pr-untrusted")
+    payload = {"pull_request": {"base": {"sha": base}, "head": {"sha": head}}}
+    ctx, result, log, summary, temp = run_action("pr-untrusted", dict(pr_inputs, **{"trusted-config": "false"}), ws, False, "pull_request", payload)
+    check(ctx["steps"]["trust"]["outputs"].get("base", "") == "" and ctx["steps"]["review"]["outcome"] == "skipped", "off: no base, no review")
+    check(ctx["steps"]["run"]["outputs"].get("exit-code") == "0" and result == "success", "off: the pull request's exclude applies (what trusted-config prevents)")
+
+    # 9. strict-review fails on the changes even when findings would not.
+    print("scenario: pull request, strict review")
+    ws, base, head = pull_request_repo("pr-strict")
+    payload = {"pull_request": {"base": {"sha": base}, "head": {"sha": head}}}
+    ctx, result, log, summary, temp = run_action("pr-strict", dict(pr_inputs, **{"strict-review": "true", "fail-on": "never"}), ws, False, "pull_request", payload)
+    check(result == "failure" and "strict-review is on" in stdout_of(log, "Verdict"), "strict-review fails the action on changes to chlint's checks")
+
+    # 10. A base commit that cannot be fetched: a clear failure, no fallback.
+    print("scenario: pull request, base not fetchable")
+    ws, base, head = pull_request_repo("pr-nobase")
+    payload = {"pull_request": {"base": {"sha": "1" * 40}}}
+    ctx, result, log, summary, temp = run_action("pr-nobase", pr_inputs, ws, False, "pull_request", payload)
+    check(ctx["steps"]["trust"]["outcome"] == "failure" and ctx["steps"]["run"]["outcome"] == "skipped", "an unfetchable base stops the action before the run")
+    check("cannot fetch the base commit" in stdout_of(log, "trust") and result == "failure", "and says why")
+    ctx, result, log, summary, temp = run_action("pr-badbase", dict(pr_inputs, base=f"--upload-pack=touch {marker}"), ws, False, "pull_request", payload)
+    check(not os.path.exists(marker) and ctx["steps"]["trust"]["outcome"] == "failure", "a base input that is no ref is rejected, not run")
+
+    ws = workspace_with("pr-nogit", "open")
+    print("scenario: pull request, no git checkout")
+    ctx, result, log, summary, temp = run_action("pr-nogit", pr_inputs, ws, False, "pull_request", payload)
+    check(result == "failure" and "needs the repository checked out" in stdout_of(log, "trust"), "without a checkout, trusted-config says what is missing")
 
     print(f"action: {PASSED} passed, {len(FAILURES)} failed")
     return 1 if FAILURES else 0

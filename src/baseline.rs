@@ -50,17 +50,26 @@ fn key(
     secrets: &Secrets,
     dir: &Path,
 ) -> (String, String, String) {
-    let shown = sources.locate(f.primary).file;
-    let abs = absolute(Path::new(&shown));
-    let file = match abs.strip_prefix(dir) {
-        Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
-        Err(_) => abs.to_string_lossy().replace('\\', "/"),
-    };
-    (f.code.to_string(), file, line_hash(f, sources, secrets))
+    let path = &sources.get(sources.to_host(f.primary).source).path;
+    (
+        f.code.to_string(),
+        relative_file(&absolute(path), dir),
+        line_hash(f, sources, secrets),
+    )
 }
 
+/// A file as a baseline records it: relative to the baseline's folder
+/// (`..` where it lies outside), so that the baseline can be committed and
+/// used from any working folder.
+fn relative_file(path: &Path, dir: &Path) -> String {
+    crate::paths::relative_to(path, dir)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// The baseline's folder, its links resolved (files are held that way).
 fn dir_of(path: &Path) -> PathBuf {
-    absolute(path)
+    crate::paths::canonical_name(path)
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default()
@@ -99,6 +108,25 @@ pub fn write(
     Ok(out.findings.len())
 }
 
+/// The recorded findings of a baseline's text, as (rule, file, fingerprint),
+/// in the file's order.
+pub fn keys(shown: &Path, text: &str) -> Result<Vec<(String, String, String)>, String> {
+    let file: File = serde_json::from_str(text)
+        .map_err(|e| format!("{}: not a chlint baseline: {e}", shown.display()))?;
+    if file.version != FORMAT_VERSION {
+        return Err(format!(
+            "{}: baseline format {} is not supported (this chlint reads {FORMAT_VERSION})",
+            shown.display(),
+            file.version
+        ));
+    }
+    Ok(file
+        .findings
+        .into_iter()
+        .map(|e| (e.rule, e.file, e.fingerprint))
+        .collect())
+}
+
 /// A baseline, read.
 #[derive(Debug)]
 pub struct Baseline {
@@ -110,23 +138,24 @@ impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?;
-        let file: File = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a chlint baseline: {e}", path.display()))?;
-        if file.version != FORMAT_VERSION {
-            return Err(format!(
-                "{}: baseline format {} is not supported (this chlint reads {FORMAT_VERSION})",
-                path.display(),
-                file.version
-            ));
-        }
+        Self::from_text(path, path, &text)
+    }
+
+    /// A baseline's text, read elsewhere (from a commit): its file names are
+    /// relative to `path`'s folder; errors name it `shown`.
+    pub fn from_text(path: &Path, shown: &Path, text: &str) -> Result<Baseline, String> {
+        let dir = dir_of(path);
         let mut counts = HashMap::new();
-        for e in file.findings {
-            *counts.entry((e.rule, e.file, e.fingerprint)).or_insert(0) += 1;
+        for (rule, file, fingerprint) in keys(shown, text)? {
+            // Older baselines recorded files outside the folder absolute.
+            let file = if Path::new(&file).is_absolute() {
+                relative_file(Path::new(&file), &dir)
+            } else {
+                file
+            };
+            *counts.entry((rule, file, fingerprint)).or_insert(0) += 1;
         }
-        Ok(Baseline {
-            dir: dir_of(path),
-            counts,
-        })
+        Ok(Baseline { dir, counts })
     }
 
     /// Keep the findings that are not in the baseline; returns how many

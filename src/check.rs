@@ -1,14 +1,15 @@
 //! One run of `chlint check`: discover, lower, run the rules, settle where
 //! each finding points.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use crate::clickhouse::element::Element;
 use crate::clickhouse::load::{ConfigNote, Workspace};
 use crate::discover::discover_each;
-use crate::finding::Finding;
+use crate::finding::{Finding, Related};
 use crate::model::Server;
+use crate::repeats::{self, Implied, Origin};
 use crate::rules::{check_notes, check_server, server_notes};
 use crate::source::{display_path, SourceId, Span};
 
@@ -28,6 +29,12 @@ pub struct Report {
     /// Paths skipped without being read (FIFOs, devices, symbolic links that
     /// loop, dangle or lead outside the checked folders): printed, no finding.
     pub warnings: Vec<String>,
+    /// Findings not reported because stronger ones state them (rule
+    /// selection brings them back, see `filter.rs`).
+    pub implied: Vec<Implied>,
+    /// Sources whose findings were moved to another spelling of the same
+    /// file (see `repeats.rs`).
+    pub aliases: Vec<SourceId>,
     /// Where secret values are written: never printed.
     pub secret_spans: Vec<Span>,
 }
@@ -45,6 +52,9 @@ struct Checked {
     /// Where its deployment (compose service, workload…) is written.
     unit: Option<Span>,
     assumed: Vec<&'static str>,
+    /// The deployment unit that runs the server (a compose service, a
+    /// workload), to relate when several report one problem.
+    route: Option<Related>,
 }
 
 /// Check one server, in any thread: the rules, and what settling needs.
@@ -70,6 +80,10 @@ fn check_one(server: Server) -> Checked {
             .collect(),
         assumed: server.assumed.clone(),
         unit: server.deploy.unit.as_ref().map(|u| u.span),
+        route: server.deploy.unit.as_ref().map(|u| Related {
+            span: u.span,
+            message: format!("{} `{}` reads this", u.kind, u.name),
+        }),
         label: server.label,
         found,
         secrets,
@@ -129,7 +143,11 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     let mut internal_errors = discovery.internal_errors.clone();
     let mut warnings = discovery.warnings.clone();
     let mut clickhouse_files: HashSet<PathBuf> = HashSet::new();
-    for (_, mut server) in checked {
+    // Which server each finding came from (the others, added after these,
+    // come from none).
+    let mut origins = Vec::new();
+    let mut routes: Vec<Option<Related>> = Vec::new();
+    for (index, mut server) in checked {
         let spans = server.files.iter().map(|s| Span::new(*s, 0, 0));
         for span in spans.chain(server.unit) {
             let host = ws.sources.to_host(span);
@@ -137,6 +155,11 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
                 clickhouse_files.insert(ws.sources.get(host.source).path.clone());
             }
         }
+        routes.resize(index + 1, None);
+        routes[index] = server.route.take().map(|mut r| {
+            r.span = ws.sources.to_host(r.span);
+            r
+        });
         let found = std::mem::replace(&mut server.found, Ok(Vec::new()));
         // Settling is guarded too: a bug there is one server's.
         let settled = found.and_then(|mut found| {
@@ -149,8 +172,9 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
                 );
                 let mut settled = Vec::with_capacity(found.len());
                 for mut f in found {
+                    let from_defaults = ws.sources.is_builtin(f.primary);
                     if settle(&mut f, &server, ws) {
-                        settled.push(f);
+                        settled.push((f, from_defaults));
                     }
                 }
                 settled
@@ -158,7 +182,13 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
         });
         match settled {
             Ok(found) => {
-                findings.extend(found);
+                for (f, settled) in found {
+                    findings.push(f);
+                    origins.push(Origin {
+                        server: Some(index),
+                        settled,
+                    });
+                }
                 secret_spans.append(&mut server.secrets);
             }
             Err(e) => internal_errors.push(format!(
@@ -231,43 +261,24 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     // Text embedded in another file is reported where the user can open it.
     for f in &mut findings {
         f.primary = ws.sources.to_host(f.primary);
-        let mut related: Vec<crate::finding::Related> = Vec::new();
-        // By span, so that a finding with many related locations (a partial
-        // override of 100,000 elements) stays linear.
-        let mut at: HashMap<Span, usize> = HashMap::new();
-        for mut r in std::mem::take(&mut f.related) {
+        for r in &mut f.related {
             r.span = ws.sources.to_host(r.span);
-            if r.span == f.primary {
-                continue;
-            }
-            // Several facts of one embedded text land on one line: one label.
-            match at.get(&r.span) {
-                Some(&i) => {
-                    let o = &mut related[i];
-                    if !o.message.contains(&r.message) {
-                        o.message = format!("{}; {}", o.message, r.message);
-                    }
-                }
-                None => {
-                    at.insert(r.span, related.len());
-                    related.push(r);
-                }
-            }
         }
-        f.related = related;
     }
     for s in &mut secret_spans {
         *s = ws.sources.to_host(*s);
     }
-    crate::deploy::terraform::scrub(&mut findings, &sensitive_texts);
+    let aliases = repeats::unify_sources(&mut findings, &mut secret_spans, &ws.sources);
+    findings.iter_mut().for_each(repeats::tidy_related);
     // A file shared by trees (conf.d) or servers is reported once.
-    let mut seen = HashSet::new();
-    let mut unique: Vec<Finding> = Vec::with_capacity(findings.len());
-    for f in findings {
-        if seen.insert((f.code, f.primary, f.message.clone())) {
-            unique.push(f);
-        }
-    }
+    let mut unique = repeats::merge_routes(findings, &origins, &routes);
+    // After merging: the labels of the routes are texts too.
+    crate::deploy::terraform::scrub(&mut unique, &sensitive_texts);
+    let (mut unique, mut implied) = repeats::set_aside_implied(unique);
+    implied.sort_by_cached_key(|i| {
+        let loc = ws.sources.locate(i.finding.primary);
+        (loc.file, loc.line, loc.column, i.finding.code)
+    });
     unique.sort_by_cached_key(|f| {
         let loc = ws.sources.locate(f.primary);
         (loc.file, loc.line, loc.column, f.code)
@@ -282,6 +293,8 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     }
     Report {
         findings: unique,
+        implied,
+        aliases,
         files_scanned: discovery.files_scanned,
         clickhouse_files: clickhouse_files.len(),
         errors: discovery.errors,

@@ -106,6 +106,26 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         env_file: Option<PathBuf>,
     },
+    /// List what commits since REV do to chlint's own checks: suppression
+    /// comments added, `.chlint.toml` and baseline changes, `.gitignore`
+    /// changes (compares REV with HEAD). Exit code 1 when there is any.
+    ReviewChanges {
+        /// The trusted commit (a pull request's base).
+        #[arg(long, value_name = "REV")]
+        base: String,
+        /// The commit to review.
+        #[arg(long, value_name = "REV", default_value = "HEAD")]
+        head: String,
+        /// A configuration file the checks use besides every `.chlint.toml`
+        /// (repeatable).
+        #[arg(long, value_name = "FILE")]
+        config: Vec<PathBuf>,
+        /// The baseline file the checks use (repeatable).
+        #[arg(long, value_name = "FILE")]
+        baseline: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = ReviewFormat::Human)]
+        format: ReviewFormat,
+    },
     /// Print the effective configuration of a main file as XML.
     Merged {
         /// A main configuration or users file (config.xml, users.xml, keeper_config.xml …).
@@ -126,6 +146,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ServerVersion::Latest)]
         clickhouse_version: ServerVersion,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ReviewFormat {
+    Human,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
 }
 
 /// What `check` reports and what makes it fail.
@@ -154,12 +181,22 @@ pub struct Filters {
     /// not run).
     #[arg(long)]
     pub exit_zero: bool,
-    /// Use this configuration file instead of looking for `.chlint.toml`.
+    /// Use this configuration file for every file instead of each file's nearest `.chlint.toml`.
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     pub config: Option<PathBuf>,
     /// Use no configuration file.
     #[arg(long)]
     pub no_config: bool,
+    /// Read `.chlint.toml`, the `--config` file and the `--baseline` from
+    /// git commit REV instead of the working tree (a pull request's base
+    /// commit: the pull request cannot change its own checks). A baseline
+    /// REV does not have excuses nothing.
+    #[arg(
+        long,
+        value_name = "REV",
+        conflicts_with_all = ["no_config", "write_baseline"]
+    )]
+    pub config_from_git: Option<String>,
     /// Disregard inline `chlint: ignore[…]` comments and the configuration
     /// file's `per-path-ignores`: show everything.
     #[arg(long)]

@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use chlint::baseline::{self, Baseline};
 use chlint::check::check_paths;
 use chlint::clickhouse::load::{decode, Workspace};
-use chlint::config_file::{self, common_ancestor};
+use chlint::config_file::{self, Config};
 use chlint::filter;
 use chlint::report;
-use chlint::settings::{CliChoices, Settings};
+use chlint::settings::{CliChoices, PerFile, Settings};
+use chlint::trusted::TrustedBase;
 
 use crate::cli::{Filters, Format};
 use crate::print;
@@ -31,13 +32,50 @@ fn read_stdin(ws: &mut Workspace, name: Option<&Path>) -> Result<PathBuf, String
     }
     let text = decode(&bytes).map_err(|e| format!("standard input: {e}"))?;
     let path = match name {
-        Some(n) => n.to_path_buf(),
+        // Where the file would be: its folder's main files apply.
+        Some(n) => chlint::paths::canonical_name(n),
         // Without a name, the content decides between XML and YAML.
         None if text.trim_start().starts_with('<') => PathBuf::from("<stdin>.xml"),
         None => PathBuf::from("<stdin>.yaml"),
     };
     ws.insert_text(path.clone(), text);
     Ok(path)
+}
+
+/// Every named path once, in its canonical form (a path that does not
+/// exist as given, for discovery to report); standard input's name first.
+/// Sets how paths are printed.
+fn resolve_inputs(
+    paths: Vec<PathBuf>,
+    stdin: Option<PathBuf>,
+    stdin_name: Option<&Path>,
+) -> Vec<PathBuf> {
+    use chlint::paths::{canonical, set_display, Input};
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut inputs = Vec::new();
+    if let Some(name) = stdin {
+        if let Some(spelled) = stdin_name {
+            inputs.push(Input::new(spelled, &name));
+        }
+        seen.insert(name.clone());
+        out.push(name);
+    }
+    for p in paths {
+        let path = match canonical(&p) {
+            Some(c) => {
+                inputs.push(Input::new(&p, &c));
+                c
+            }
+            None => p,
+        };
+        // The same folder or file named twice is checked once.
+        if seen.insert(path.clone()) {
+            out.push(path);
+        }
+    }
+    set_display(inputs);
+    out
 }
 
 pub fn run(
@@ -64,21 +102,33 @@ pub fn run(
     } else {
         paths
     };
+    let mut stdin = None;
     if wants_stdin {
         let name = read_stdin(&mut ws, filters.stdin_filename.as_deref())?;
         paths.retain(|p| p != dash);
-        paths.insert(0, name);
+        stdin = Some(name);
     }
+    let paths = resolve_inputs(paths, stdin, filters.stdin_filename.as_deref());
 
-    let config = if filters.no_config {
-        None
-    } else if let Some(path) = &filters.config {
-        Some(config_file::load(path)?)
-    } else {
-        match common_ancestor(&paths).and_then(|d| config_file::discover(&d)) {
-            Some(path) => Some(config_file::load(&path)?),
-            None => None,
+    // With --config-from-git, configuration files come from that commit.
+    let trusted = match &filters.config_from_git {
+        Some(rev) => Some(TrustedBase::open(rev)?),
+        None => None,
+    };
+    let load = |path: &Path| -> Result<Config, String> {
+        let mut config = match &trusted {
+            Some(base) => base.load(path)?,
+            None => config_file::load(path)?,
+        };
+        if let Ok(dir) = config.dir.canonicalize() {
+            config.dir = dir;
         }
+        Ok(config)
+    };
+    let mut cache = std::collections::HashMap::new();
+    let mut find = |dir: &Path| match &trusted {
+        Some(base) => base.nearest_path(dir),
+        None => config_file::discover_in(dir, &mut cache),
     };
     let choices = CliChoices {
         select: filters.select.clone(),
@@ -88,10 +138,46 @@ pub fn run(
         exit_zero: filters.exit_zero,
         no_ignores: filters.no_ignores,
     };
-    let settings = Settings::resolve(config.as_ref(), &choices)?;
+    // One configuration for every file, or each file's own: those found
+    // for the named paths are read now, so that a bad one fails fast.
+    let fixed = if filters.no_config {
+        Some(Settings::resolve(None, &choices)?)
+    } else if let Some(path) = &filters.config {
+        Some(Settings::resolve(Some(&load(path)?), &choices)?)
+    } else {
+        None
+    };
+    let mut named_configs = Vec::new();
+    if fixed.is_none() {
+        for path in &paths {
+            let dir = if path.is_dir() {
+                Some(path.as_path())
+            } else {
+                path.parent()
+            };
+            let Some(found) = dir.and_then(&mut find) else {
+                continue;
+            };
+            if !named_configs.contains(&found) {
+                Settings::resolve(Some(&load(&found)?), &choices)?;
+                named_configs.push(found);
+            }
+        }
+    }
     // Read the baseline before the work, so that a bad one fails fast.
-    let baseline = match (&filters.baseline, &filters.write_baseline) {
-        (Some(path), None) => Some(Baseline::load(path)?),
+    let baseline = match (&filters.baseline, &filters.write_baseline, &trusted) {
+        (Some(path), None, Some(base)) => {
+            let found = base.baseline(path)?;
+            if found.is_none() {
+                eprintln!(
+                    "chlint: warning: {}: not in commit {}: no finding is excused by a baseline",
+                    path.display(),
+                    base.commit
+                );
+            }
+            found
+        }
+        (Some(path), None, None) => Some(Baseline::load(path)?),
         _ => None,
     };
 
@@ -101,7 +187,22 @@ pub fn run(
     if !report.errors.is_empty() {
         return Err(report.errors.join("\n"));
     }
-    let dropped = filter::apply(&mut report, &ws.sources, &settings, baseline.as_ref());
+    let settings = match fixed {
+        Some(s) => PerFile::fixed(s),
+        None => PerFile::discover(
+            &ws.sources,
+            named_configs.first().map(PathBuf::as_path),
+            &mut find,
+            &load,
+            &choices,
+        )?,
+    };
+    let dropped = filter::apply_each(
+        &mut report,
+        &ws.sources,
+        &|s| settings.of(s),
+        baseline.as_ref(),
+    );
 
     let text = match format {
         Format::Json => {
@@ -120,8 +221,8 @@ pub fn run(
         Format::Sarif => report::sarif::render(
             &report,
             &ws.sources,
-            &|r| settings.severity_of(r),
-            std::env::current_dir().ok().as_deref(),
+            &|r| settings.first().severity_of(r),
+            chlint::paths::source_root(&paths).as_deref(),
         ),
         Format::Github => report::github::render(&report, &ws.sources),
     };
@@ -153,7 +254,7 @@ pub fn run(
     }
     let code = if !report.internal_errors.is_empty() {
         ExitCode::from(2)
-    } else if filters.write_baseline.is_none() && filter::fails(&report, &settings) {
+    } else if filters.write_baseline.is_none() && filter::fails_each(&report, &|s| settings.of(s)) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -1,6 +1,6 @@
-//! `.chlint.toml`: project settings, found from the checked path upwards to
-//! the repository root (the first folder holding `.git`), or named with
-//! `--config`. Unknown keys are errors: a misspelt `ignore` must not silently
+//! `.chlint.toml`: project settings, each file's own: found from the file's
+//! folder upwards to the repository root (the first folder holding `.git`),
+//! or named with `--config` for every file. Unknown keys are errors: a misspelt `ignore` must not silently
 //! turn into "check everything" or "check nothing".
 //!
 //! ```toml
@@ -17,7 +17,7 @@
 //! "dev/**" = ["CH202", "user-network-unrestricted"]
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -74,19 +74,25 @@ pub fn load(path: &Path) -> Result<Config, String> {
             path.display()
         )
     })?;
-    let file = parse(&text)
-        .map_err(|e| format!("{}: invalid configuration file:\n{e}", path.display()))?;
+    from_text(path, path, &text)
+}
+
+/// A configuration file's text, read elsewhere (from a commit): its globs
+/// are relative to `path`'s folder; errors name it `shown`.
+pub fn from_text(path: &Path, shown: &Path, text: &str) -> Result<Config, String> {
+    let file = parse(text)
+        .map_err(|e| format!("{}: invalid configuration file:\n{e}", shown.display()))?;
     let abs = absolute(path);
     let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok(Config {
-        path: path.to_path_buf(),
+        path: shown.to_path_buf(),
         dir,
         file,
     })
 }
 
 /// Largest configuration file read.
-const MAX_SIZE: u64 = 1024 * 1024;
+pub const MAX_SIZE: u64 = 1024 * 1024;
 
 /// A small regular file's text: nothing else is opened (a FIFO would block).
 fn read_small(path: &Path) -> Result<String, String> {
@@ -123,25 +129,51 @@ fn safe_candidate(candidate: &Path, dir: &Path) -> bool {
     }
 }
 
-/// The `.chlint.toml` that applies to `start` (a file or folder): the first
-/// one found going up from it, not beyond the folder that holds `.git`.
+/// The `.chlint.toml` that applies to `start` (a file or folder): the
+/// first one found going up from it, not beyond the folder that holds `.git`.
 pub fn discover(start: &Path) -> Option<PathBuf> {
+    discover_with(start, &mut HashMap::new())
+}
+
+/// [`discover`], remembering answers in `cache` (see [`discover_in`]).
+pub fn discover_with(
+    start: &Path,
+    cache: &mut HashMap<PathBuf, Option<PathBuf>>,
+) -> Option<PathBuf> {
     let start = absolute(start);
-    let mut dir = if start.is_dir() {
+    let dir = if start.is_dir() {
         start.as_path()
     } else {
         start.parent()?
     };
-    loop {
-        let candidate = dir.join(FILE_NAME);
-        if safe_candidate(&candidate, dir) {
-            return Some(candidate);
+    discover_in(dir, cache)
+}
+
+/// [`discover`] for a file's folder, remembering the answer for every
+/// folder passed on the way up (a run asks for thousands of files, in a
+/// few folders).
+pub fn discover_in(dir: &Path, cache: &mut HashMap<PathBuf, Option<PathBuf>>) -> Option<PathBuf> {
+    let mut passed = Vec::new();
+    let mut at = Some(dir);
+    let found = loop {
+        let Some(d) = at else { break None };
+        if let Some(known) = cache.get(d) {
+            break known.clone();
         }
-        if dir.join(".git").exists() {
-            return None;
+        passed.push(d.to_path_buf());
+        let candidate = d.join(FILE_NAME);
+        if safe_candidate(&candidate, d) {
+            break Some(candidate);
         }
-        dir = dir.parent()?;
+        if d.join(".git").exists() {
+            break None;
+        }
+        at = d.parent();
+    };
+    for d in passed {
+        cache.insert(d, found.clone());
     }
+    found
 }
 
 /// An absolute, lexically normalised path (`.` and `..` resolved without
@@ -161,33 +193,19 @@ pub fn normalise(path: &Path) -> PathBuf {
     for c in path.components() {
         match c {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            // `..` takes a name off; above the root it stays the root, and
+            // leading ones of a relative path stay.
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other),
         }
     }
     out
-}
-
-/// The deepest folder that holds every path (for finding the configuration
-/// of a run over several paths).
-pub fn common_ancestor(paths: &[PathBuf]) -> Option<PathBuf> {
-    let mut iter = paths.iter().map(|p| absolute(p));
-    let first = iter.next()?;
-    let mut common = if first.is_dir() {
-        first
-    } else {
-        first.parent()?.to_path_buf()
-    };
-    for p in iter {
-        while !p.starts_with(&common) {
-            common = common.parent()?.to_path_buf();
-        }
-    }
-    Some(common)
 }
 
 #[cfg(test)]
@@ -221,5 +239,8 @@ mod tests {
     #[test]
     fn normalising_is_lexical() {
         assert_eq!(normalise(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+        assert_eq!(normalise(Path::new("../..")), PathBuf::from("../.."));
+        assert_eq!(normalise(Path::new("a/../../b")), PathBuf::from("../b"));
+        assert_eq!(normalise(Path::new("/../a")), PathBuf::from("/a"));
     }
 }

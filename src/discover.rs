@@ -572,7 +572,7 @@ const MAX_IGNORE_FILE: u64 = 1024 * 1024;
 /// whose main file sits beside it). Symbolic links leading elsewhere are
 /// not followed.
 pub fn read_roots(paths: &[PathBuf]) -> Vec<PathBuf> {
-    paths
+    let roots: BTreeSet<PathBuf> = paths
         .iter()
         .filter_map(|p| {
             if p.is_dir() {
@@ -591,7 +591,23 @@ pub fn read_roots(paths: &[PathBuf]) -> Vec<PathBuf> {
                 _ => Some(dir),
             }
         })
+        .collect();
+    // Each read is checked against every root: the files of one folder (a
+    // pre-commit run names thousands) are one root, a folder inside
+    // another none of its own.
+    roots
+        .iter()
+        .filter(|r| !r.ancestors().skip(1).any(|a| roots.contains(a)))
+        .cloned()
         .collect()
+}
+
+/// Does a path (canonical) lie in one of `roots`, as [`read_roots`] makes
+/// them (sorted, none inside another)? Only the greatest root before it in
+/// path order can hold it: a lookup, however many folders were named.
+pub fn within_roots(roots: &[PathBuf], path: &Path) -> bool {
+    let i = roots.partition_point(|r| r.as_path() <= path);
+    i > 0 && path.starts_with(&roots[i - 1])
 }
 
 /// Why the walker must not read the ignore files of `dir`, if it must not:
@@ -616,7 +632,7 @@ fn unsafe_ignore_file(dir: &Path, roots: &[PathBuf]) -> Option<String> {
         if link.file_type().is_symlink() {
             let inside = path
                 .canonicalize()
-                .is_ok_and(|real| roots.iter().any(|r| real.starts_with(r)));
+                .is_ok_and(|real| within_roots(roots, &real));
             if !inside {
                 return Some(format!(
                     "`{name}` is a symbolic link to a file outside the checked folders"
@@ -805,6 +821,8 @@ pub fn discover_each(
     let mut files: Vec<PathBuf> = Vec::new();
     let mut inside: HashSet<PathBuf> = HashSet::new();
     let warnings = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut ignore_checked: std::collections::HashMap<PathBuf, Option<String>> =
+        std::collections::HashMap::new();
     for path in paths {
         // Text registered under a name (standard input) is not on disk.
         if ws.has_text(path) {
@@ -817,7 +835,8 @@ pub fn discover_each(
             } else {
                 "no such file or directory".to_string()
             };
-            out.errors.push(format!("{}: {why}", path.display()));
+            out.errors
+                .push(format!("{}: {why}", crate::source::display_path(path)));
             continue;
         }
         // The walker also reads ignore files in the folders above.
@@ -828,14 +847,19 @@ pub fn discover_each(
                 p.parent()
             };
             start.and_then(|s| {
-                s.ancestors()
-                    .find_map(|d| unsafe_ignore_file(d, &roots).map(|w| (d.to_path_buf(), w)))
+                s.ancestors().find_map(|d| {
+                    // Named files share their folders: each is looked at once.
+                    let why = ignore_checked
+                        .entry(d.to_path_buf())
+                        .or_insert_with(|| unsafe_ignore_file(d, &roots));
+                    why.clone().map(|w| (d.to_path_buf(), w))
+                })
             })
         });
         if let Some((dir, why)) = unsafe_above {
             out.errors.push(format!(
                 "{}: cannot be checked: {why} in {}",
-                path.display(),
+                crate::source::display_path(path),
                 dir.display()
             ));
             continue;
@@ -1395,6 +1419,28 @@ mod tests {
         assert!(in_merge_dir(&dir.join("d/extra.d/x.xml")));
         assert!(is_main_with_merge_dir(&dir.join("a/config.yaml")));
         assert!(!is_main_with_merge_dir(&dir.join("b/config.yaml")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn roots_are_few_and_found_by_lookup() {
+        let dir = std::env::temp_dir().join(format!("chlint-roots-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("a/config.d")).unwrap();
+        std::fs::create_dir_all(dir.join("a-b")).unwrap();
+        for f in ["a/x.xml", "a/y.xml", "a/config.d/z.xml", "a-b/w.xml"] {
+            std::fs::write(dir.join(f), "").unwrap();
+        }
+        let named: Vec<PathBuf> = ["a/x.xml", "a/y.xml", "a/config.d/z.xml", "a", "a-b/w.xml"]
+            .iter()
+            .map(|f| dir.join(f))
+            .collect();
+        let roots = read_roots(&named);
+        let real = dir.canonicalize().unwrap();
+        assert_eq!(roots, vec![real.join("a"), real.join("a-b")]);
+        assert!(within_roots(&roots, &real.join("a/config.d/z.xml")));
+        assert!(within_roots(&roots, &real.join("a-b/w.xml")));
+        assert!(!within_roots(&roots, &real.join("ab/w.xml")));
+        assert!(!within_roots(&roots, &real));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

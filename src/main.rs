@@ -17,7 +17,7 @@ use chlint::clickhouse::write::{to_xml, Options};
 use chlint::report;
 use chlint::rules::RULES;
 use chlint::source::Span;
-use cli::{Cli, Command, ListFormat, ServerVersion};
+use cli::{Cli, Command, ListFormat, ReviewFormat, ServerVersion};
 
 /// mimalloc instead of the system allocator: parsing allocates a node per
 /// element and scalar, and glibc's malloc and free were a quarter of all
@@ -118,6 +118,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             print(&text)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::ReviewChanges {
+            base,
+            head,
+            config,
+            baseline,
+            format,
+        } => review_changes(&base, &head, &config, &baseline, format),
         Command::Explain { rule } => {
             let r = chlint::rules::find(&rule)
                 .ok_or_else(|| format!("no rule `{rule}` (see `chlint rules`)"))?;
@@ -221,6 +228,38 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn review_changes(
+    base: &str,
+    head: &str,
+    configs: &[PathBuf],
+    baselines: &[PathBuf],
+    format: ReviewFormat,
+) -> Result<ExitCode, String> {
+    use chlint::review;
+    let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+    let git = chlint::git::Git::open(&cwd)?;
+    let request = review::Request {
+        base,
+        head,
+        configs,
+        baselines,
+        max_size: chlint::clickhouse::load::DEFAULT_MAX_FILE_SIZE,
+    };
+    let notes = review::review(&git, &request)?;
+    print(&match format {
+        ReviewFormat::Github => review::render_github(&notes),
+        ReviewFormat::Human => review::render_human(&notes),
+    })?;
+    if format == ReviewFormat::Human {
+        eprintln!("chlint: {} change(s) to review", notes.len());
+    }
+    Ok(if notes.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// One line on a note, with its location.

@@ -248,6 +248,16 @@ impl User {
 }
 
 impl Server {
+    /// Is this text the repository did not write: what an image or
+    /// operator ships, or the package defaults standing in for a file the
+    /// repository lacks?
+    pub fn is_implicit(&self, span: Span) -> bool {
+        self.deploy.is_shipped(span)
+            || std::iter::once(&self.config)
+                .chain(self.users_config.as_ref())
+                .any(|t| t.defaults == Some(span.source))
+    }
+
     /// The tree users come from.
     pub fn users_tree(&self) -> &Element {
         &self.users_config.as_ref().unwrap_or(&self.config).root

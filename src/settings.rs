@@ -9,6 +9,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use crate::config_file::{absolute, Config};
 use crate::finding::Severity;
 use crate::rules::{Rule, RULES};
+use crate::source::{SourceId, SourceMap, Span};
 
 /// Command-line choices that override or extend the configuration file.
 #[derive(Debug, Default, Clone)]
@@ -60,10 +61,9 @@ impl PathMatcher {
         })
     }
 
-    /// Does a file (as displayed: relative to the working folder, or
-    /// absolute) match?
-    pub fn matches(&self, file: &str) -> bool {
-        let abs = absolute(Path::new(file));
+    /// Does a file (absolute, or relative to the working folder) match?
+    pub fn matches(&self, file: &Path) -> bool {
+        let abs = absolute(file);
         let Ok(rel) = abs.strip_prefix(&self.base) else {
             return false;
         };
@@ -217,6 +217,77 @@ impl Settings {
     }
 }
 
+/// The settings of each file of a run: one set for every file (`--config`,
+/// `--no-config`), or each file's nearest `.chlint.toml` (see
+/// [`crate::config_file::discover_in`]), so that a file's findings do not
+/// depend on the other paths checked with it.
+#[derive(Debug)]
+pub struct PerFile {
+    /// The distinct settings; the first applies where nothing else does.
+    all: Vec<Settings>,
+    /// Index into `all` by source (its host file's).
+    of_source: Vec<usize>,
+}
+
+impl PerFile {
+    pub fn fixed(settings: Settings) -> PerFile {
+        PerFile {
+            all: vec![settings],
+            of_source: Vec::new(),
+        }
+    }
+
+    /// Each source's settings from its own configuration file (`find` says
+    /// which applies to a folder, `load` reads it), loaded once each;
+    /// `first` is the configuration that applies where no file does (the
+    /// first named path's).
+    pub fn discover(
+        sources: &SourceMap,
+        first: Option<&Path>,
+        find: &mut dyn FnMut(&Path) -> Option<PathBuf>,
+        load: &dyn Fn(&Path) -> Result<Config, String>,
+        cli: &CliChoices,
+    ) -> Result<PerFile, String> {
+        let mut loaded: HashMap<Option<PathBuf>, usize> = HashMap::new();
+        let mut all = Vec::new();
+        let mut index_of = |config: Option<PathBuf>| -> Result<usize, String> {
+            if let Some(&i) = loaded.get(&config) {
+                return Ok(i);
+            }
+            let file = config.as_deref().map(load).transpose()?;
+            all.push(Settings::resolve(file.as_ref(), cli)?);
+            loaded.insert(config, all.len() - 1);
+            Ok(all.len() - 1)
+        };
+        index_of(first.map(Path::to_path_buf))?;
+        let mut of_source = Vec::with_capacity(sources.len());
+        for i in 0..sources.len() {
+            let host = sources.to_host(Span::new(SourceId(i as u32), 0, 0)).source;
+            let file = sources.get(host);
+            let dir = (!file.is_builtin())
+                .then(|| absolute(&file.path))
+                .and_then(|p| p.parent().map(Path::to_path_buf));
+            let index = match dir {
+                Some(dir) => index_of(find(&dir))?,
+                None => 0,
+            };
+            of_source.push(index);
+        }
+        Ok(PerFile { all, of_source })
+    }
+
+    /// The settings of a source's file.
+    pub fn of(&self, source: SourceId) -> &Settings {
+        let i = self.of_source.get(source.0 as usize).copied().unwrap_or(0);
+        &self.all[i]
+    }
+
+    /// The settings where no file decides (SARIF's rule list).
+    pub fn first(&self) -> &Settings {
+        &self.all[0]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,11 +312,11 @@ mod tests {
             "t",
         )
         .unwrap();
-        assert!(m.matches("/repo/legacy/config.d/a.xml"));
-        assert!(m.matches("/repo/x/y/users.yaml"));
-        assert!(m.matches("/repo/top.xml"));
-        assert!(!m.matches("/repo/sub/top.xml"));
-        assert!(!m.matches("/repo/config.xml"));
-        assert!(!m.matches("/elsewhere/legacy/a.xml"));
+        assert!(m.matches(Path::new("/repo/legacy/config.d/a.xml")));
+        assert!(m.matches(Path::new("/repo/x/y/users.yaml")));
+        assert!(m.matches(Path::new("/repo/top.xml")));
+        assert!(!m.matches(Path::new("/repo/sub/top.xml")));
+        assert!(!m.matches(Path::new("/repo/config.xml")));
+        assert!(!m.matches(Path::new("/elsewhere/legacy/a.xml")));
     }
 }

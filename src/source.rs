@@ -389,11 +389,16 @@ impl SourceMap {
     }
 }
 
-/// Paths are printed with forward slashes and without a leading `./`.
+/// Paths are printed with forward slashes and without a leading `./`;
+/// absolute ones as [`crate::paths::display`] decides.
 pub fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
+    let s = crate::paths::display(path)
+        .to_string_lossy()
+        .replace('\\', "/");
     match s.strip_prefix("./") {
         Some(rest) if !rest.is_empty() => rest.to_string(),
+        // The working folder itself (a server's folder).
+        _ if s.is_empty() => ".".to_string(),
         _ => s,
     }
 }

@@ -275,18 +275,30 @@ fn problem(code: &str, primary: Span, message: String, help: &str) -> Finding {
     }
 }
 
+/// What suppressions are matched against besides the findings.
+#[derive(Default)]
+pub struct Context<'a> {
+    /// Findings not reported because stronger ones state them: a directive
+    /// for one is not unused.
+    pub implied: &'a [Finding],
+    /// Sources that are another spelling of a file findings point into
+    /// under its first spelling: their directives are that file's. Sorted.
+    pub aliases: &'a [SourceId],
+}
+
 /// Drop the findings a directive covers; report directives that are unused
-/// (for rules that are enabled) or cannot apply.
+/// (for rules that are enabled in their file) or cannot apply.
 pub fn apply(
     findings: Vec<Finding>,
     sources: &SourceMap,
-    enabled: &dyn Fn(&str) -> bool,
+    enabled: &dyn Fn(SourceId, &str) -> bool,
+    context: &Context,
 ) -> Applied {
     let mut all: Vec<Directive> = Vec::new();
     for i in 0..sources.len() {
         let id = SourceId(i as u32);
         let file = sources.get(id);
-        if !file.is_builtin() {
+        if !file.is_builtin() && context.aliases.binary_search(&id).is_err() {
             all.extend(directives(id, file));
         }
     }
@@ -308,7 +320,8 @@ pub fn apply(
         }
     }
     let mut out = Applied::default();
-    for f in findings {
+    // Marks the directives that cover a finding; is there one?
+    let mut covered = |f: &Finding| {
         let (line, _) = sources.get(f.primary.source).line_col(f.primary.start);
         let mut hit = false;
         let covering = by_line
@@ -327,11 +340,17 @@ pub fn apply(
                 }
             }
         }
-        if hit {
+        hit
+    };
+    for f in findings {
+        if covered(&f) {
             out.suppressed += 1;
         } else {
             out.kept.push(f);
         }
+    }
+    for f in context.implied {
+        covered(f);
     }
     for (d, used) in all.iter().zip(&used) {
         if let Some(why) = &d.malformed {
@@ -363,7 +382,7 @@ pub fn apply(
         }
         for (item, u) in d.items.iter().zip(used) {
             let Some(code) = item.code else { continue };
-            if !*u && enabled(code) {
+            if !*u && enabled(d.source, code) {
                 out.problems.push(problem(
                     "CH990",
                     item.span,

@@ -351,7 +351,7 @@ fn github_annotations_one_per_finding_escaped() {
     );
     let first = run.stdout.lines().next().unwrap();
     assert!(
-        first.contains("file=a%2Cb%3Ac%25d/config.d/network.xml,line=3,"),
+        first.contains("file=a%2Cb%3Ac%25d/config.xml,line=10,"),
         "{first}"
     );
     assert!(run.stdout.lines().all(|l| l.starts_with("::")));
@@ -914,7 +914,7 @@ fn a_named_merge_file_is_merged_with_the_main_files_beside_it() {
     };
     let named = found("examples/open/config.d/network.xml");
     let expected = [
-        ("CH201", "examples/open/config.d/network.xml", 3),
+        ("CH202", "examples/open/config.xml", 10),
         ("CH101", "examples/open/users.xml", 14),
         ("CH103", "examples/open/users.d/analytics.xml", 6),
     ];

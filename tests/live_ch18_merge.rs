@@ -1,7 +1,7 @@
 //! Differential merge tests against a running ClickHouse 18.16 server.
 //!
 //! For each case — generated overlays (`common::overlays`, deterministic in
-//! `CHLINT_LIVE_SEED`, `CHLINT_LIVE_CASES` of them, 120 by default) and the
+//! `CHLINT_LIVE_SEED`, `CHLINT_LIVE_CASES` of them, 300 by default) and the
 //! inputs of the recorded cases in `../shared/oracle/ch18-merge-cases/` — the
 //! overlay files are laid over the package's shipped configuration, the real
 //! server is started on it (in a network namespace of its own), and what it
@@ -31,7 +31,7 @@ use common::scratch::{file_name, NOT_CONFIG, RUN_ETC};
 use common::xml_compare::compare_xml;
 
 const DEFAULT_SEED: u64 = 0x6368_6c69_6e74_0006;
-const DEFAULT_CASES: usize = 120;
+const DEFAULT_CASES: usize = 300;
 const MAIN_FILES: [&str; 2] = ["config.xml", "users.xml"];
 
 #[test]
@@ -48,8 +48,16 @@ fn generated_overlays_merge_like_clickhouse_18() {
     ));
     summary.assert_ok();
     if n >= DEFAULT_CASES {
+        let wide = cases
+            .iter()
+            .filter(|c| c.features.contains(&"wide"))
+            .count();
         assert!(
-            summary.trees >= 150,
+            wide >= n / 20,
+            "only {wide} of {n} cases have a file of realistic width"
+        );
+        assert!(
+            summary.trees >= 400,
             "only {} preprocessed files compared in {n} cases: the generator makes too many \
              configurations the server does not get through",
             summary.trees

@@ -98,9 +98,11 @@ const TABLE: &[(&str, &[Expect])] = &[
     ("CH122", &[
         ("docker-compose.yml", 4, "critical", "`yandex/clickhouse-server:21.8` predates"),
     ]),
-    // The Docker image's docker_related_config.xml over the shipped files.
+    // Over the shipped files, clients on a private address and replication
+    // on every interface. CH101 names the client `listen_host` (where CH201
+    // would only repeat it), not this one.
     ("CH201", &[
-        ("config.d/docker_related_config.xml", 3, "high", "(`::`)"),
+        ("config.d/network.xml", 3, "high", "(`::`)"),
     ]),
     // Package config.xml ports and a PROXY port, bound to a private address.
     ("CH202", &[
@@ -109,10 +111,9 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("config.xml", 12, "high", "`tcp_port`"),
     ]),
     // YAML listen_host over the shipped ports: the port lines are shipped, so
-    // the findings point at the listen_host that exposes them.
+    // the finding points at the listen_host that exposes them, naming both.
     ("CH203", &[
-        ("config.d/network.yaml", 2, "medium", "`mysql_port`"),
-        ("config.d/network.yaml", 2, "medium", "`postgresql_port`"),
+        ("config.d/network.yaml", 2, "medium", "`mysql_port` (9004) and `postgresql_port` (9005) open"),
     ]),
     // Package interserver_http_port, listen_host on a private address, no credentials.
     ("CH209", &[
@@ -161,12 +162,11 @@ const TABLE: &[(&str, &[Expect])] = &[
         ("compose.yaml", 15, "high", "`network_mode: host`"),
     ]),
     // Terraform: the world from a variable default, an all-ports IPv6 rule,
-    // dynamic blocks, a rule linked to its group, GCP, Azure, a local
-    // module's argument, and a plan file.
+    // dynamic blocks (two ports on one line: one finding), a rule linked to
+    // its group, GCP, Azure, a local module's argument, and a plan file.
     ("CH252", &[
         ("terraform/main.tf", 17, "critical", "`aws_security_group.clickhouse (ingress #2)` allows `::/0` to all ports"),
-        ("terraform/main.tf", 26, "critical", "port 9004"),
-        ("terraform/main.tf", 26, "critical", "port 9005"),
+        ("terraform/main.tf", 26, "critical", "`aws_security_group.clickhouse (ingress #3, ingress #4)` allows `0.0.0.0/0` to ClickHouse port 9004 (MySQL protocol) and ClickHouse port 9005"),
         ("terraform/main.tf", 37, "critical", "`aws_security_group_rule.keeper` allows `0.0.0.0/0` to ClickHouse port 9181"),
         ("terraform/main.tf", 42, "critical", "`aws_vpc_security_group_ingress_rule.native_tls`"),
         ("terraform/main.tf", 51, "critical", "`google_compute_firewall.clickhouse` allows `0.0.0.0/0` to ports 9000-9010"),
@@ -594,9 +594,10 @@ fn scenario_incident_listen_all_with_shipped_users() {
         .unwrap_or_else(|| panic!("CH101 must point at the listen_host line:\n{show}"));
     assert_eq!(ch101.severity, "critical", "{show}");
     assert!(ch101.message.contains("`default`"), "{show}");
+    // CH201 would say the same at the same line: one problem, one finding.
     assert!(
-        find(&found, "CH201", "config.d/listen.xml", 2).is_some(),
-        "CH201 at the listen_host line:\n{show}"
+        find(&found, "CH201", "config.d/listen.xml", 2).is_none(),
+        "CH201 repeats CH101 at the listen_host line:\n{show}"
     );
     assert!(
         find(&found, "CH202", "config.xml", 11).is_some(),

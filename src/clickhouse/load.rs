@@ -165,6 +165,9 @@ pub struct Loaded {
     pub root: Element,
     /// The main file, `None` when the shipped defaults stand in for it.
     pub main: Option<SourceId>,
+    /// The shipped defaults standing in for the main file, when they do:
+    /// the repository wrote none of their lines.
+    pub defaults: Option<SourceId>,
     /// Every file that contributed, in merge order.
     pub files: Vec<SourceId>,
     pub notes: Vec<ConfigNote>,
@@ -1066,7 +1069,12 @@ impl Workspace {
             return None;
         }
         match path.canonicalize() {
-            Ok(real) if roots.iter().any(|r| real.starts_with(r)) => None,
+            Ok(real) if crate::discover::within_roots(roots, &real) => None,
+            // A path written in a file (a Terraform module `../..`) need
+            // not be a link.
+            Ok(_) if !path.ancestors().any(is_link) => {
+                Some("not read: outside the checked folders".into())
+            }
             Ok(_) => {
                 Some("not followed: a symbolic link to a file outside the checked folders".into())
             }
@@ -1378,6 +1386,7 @@ impl Workspace {
     ) -> Result<Loaded, ConfigNote> {
         let mut notes = Vec::new();
         let mut files = Vec::new();
+        let builtin_base = matches!(base, Base::Builtin { .. });
         let (mut root, main) = match base {
             Base::Builtin { name, text } => (self.builtin(name, text), None),
             Base::Tree(root) => (root, None),
@@ -1391,6 +1400,7 @@ impl Workspace {
                 parsed_base(entry, &path, &mut notes, &mut files)?
             }
         };
+        let defaults = builtin_base.then_some(root.span.source);
         let main_is_ch = is_clickhouse_root(&root.name);
         let flavor = self.flavor;
         let mut work = 0u64;
@@ -1466,6 +1476,7 @@ impl Workspace {
             self.sources.pin(*source);
         }
         Ok(Loaded {
+            defaults,
             root,
             main,
             files,
@@ -1520,6 +1531,10 @@ fn parsed_base(
 fn dangling_link(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
         && std::fs::metadata(path).is_err()
+}
+
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 pub fn is_clickhouse_root(name: &str) -> bool {

@@ -358,7 +358,10 @@ struct Mount {
 }
 
 fn mounts(layers: &[(&Value, &ComposeFile)], dir: &Path) -> Vec<Mount> {
-    let pwd = dir.to_string_lossy().into_owned();
+    // `${PWD}` as docker compose sets it run in the project folder: absolute.
+    let pwd = crate::config_file::absolute(dir)
+        .to_string_lossy()
+        .into_owned();
     let mut out: Vec<Mount> = Vec::new();
     for (svc, _) in layers {
         for v in svc.get("volumes").map(Value::items).unwrap_or_default() {

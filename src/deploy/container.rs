@@ -512,6 +512,7 @@ pub fn build_server(
             Loaded {
                 root: Element::new("clickhouse", anchor),
                 main: None,
+                defaults: None,
                 files: vec![anchor.source],
                 notes: Vec::new(),
             }

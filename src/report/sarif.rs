@@ -123,23 +123,37 @@ fn encode_path(path: &str) -> String {
     out
 }
 
-/// The artifact location of a displayed path: relative paths relative to
-/// `%SRCROOT%` (the folder chlint ran in), absolute ones as `file:` URIs.
-fn artifact(file: &str) -> Value {
-    let p = Path::new(file);
-    if p.is_absolute() {
-        json!({"uri": format!("file://{}", encode_path(&file.replace('\\', "/")))})
-    } else {
-        json!({"uri": encode_path(file), "uriBaseId": SRCROOT})
+/// The artifact location of a file: relative to `%SRCROOT%` (the
+/// repository root) when it lies under it, a `file:` URI otherwise. Neither
+/// depends on how the file was named or where chlint ran.
+fn artifact(path: &Path, root: Option<&Path>) -> Value {
+    let abs = crate::config_file::absolute(path);
+    match root.and_then(|r| abs.strip_prefix(r).ok()) {
+        Some(rel) => json!({
+            "uri": encode_path(&rel.to_string_lossy().replace('\\', "/")),
+            "uriBaseId": SRCROOT
+        }),
+        None => {
+            let mut s = abs.to_string_lossy().replace('\\', "/");
+            if !s.starts_with('/') {
+                s.insert(0, '/'); // C:/… → /C:/…
+            }
+            json!({"uri": format!("file://{}", encode_path(&s))})
+        }
     }
 }
 
-/// The URI a finding's file gets, also part of its fingerprint.
-pub fn uri(file: &str) -> String {
-    artifact(file)["uri"]
+/// The URI a file gets, also part of its findings' fingerprints.
+pub fn uri(path: &Path, root: Option<&Path>) -> String {
+    artifact(path, root)["uri"]
         .as_str()
         .unwrap_or_default()
         .to_string()
+}
+
+/// The file a span is reported in, as chlint holds it.
+fn host_path(sources: &SourceMap, span: Span) -> &Path {
+    &sources.get(sources.to_host(span).source).path
 }
 
 fn region(loc: &Location, span: Span) -> Value {
@@ -155,10 +169,10 @@ fn region(loc: &Location, span: Span) -> Value {
     Value::Object(r)
 }
 
-fn physical(sources: &SourceMap, span: Span) -> Value {
+fn physical(sources: &SourceMap, span: Span, root: Option<&Path>) -> Value {
     let loc = sources.locate(span);
     json!({
-        "artifactLocation": artifact(&loc.file),
+        "artifactLocation": artifact(host_path(sources, span), root),
         "region": region(&loc, span),
     })
 }
@@ -177,12 +191,13 @@ fn message_text(f: &Finding) -> String {
 }
 
 /// Render a report. `severity_of` gives each rule's severity in this run
-/// (after any configured override); `fingerprints` has one entry per finding.
+/// (after any configured override); `root` is the repository root
+/// (`%SRCROOT%`) file locations are relative to.
 pub fn render(
     report: &Report,
     sources: &SourceMap,
     severity_of: &dyn Fn(&Rule) -> Severity,
-    cwd: Option<&Path>,
+    root: Option<&Path>,
 ) -> String {
     let rules: Vec<Value> = RULES
         .iter()
@@ -190,7 +205,7 @@ pub fn render(
         .collect();
     let fingerprints =
         crate::fingerprint::fingerprints(&report.findings, sources, &report.secret_spans, |f| {
-            uri(&sources.locate(f.primary).file)
+            uri(host_path(sources, f.primary), root)
         });
     // Each result is printed as soon as it is built: as `Value`s, tens of
     // thousands of results took hundreds of megabytes (a map per object).
@@ -207,7 +222,7 @@ pub fn render(
                 .map(|(i, r)| {
                     json!({
                         "id": i + 1,
-                        "physicalLocation": physical(sources, r.span),
+                        "physicalLocation": physical(sources, r.span, root),
                         "message": {"text": r.message},
                     })
                 })
@@ -216,7 +231,7 @@ pub fn render(
                 "ruleId": f.code,
                 "level": level(f.severity),
                 "message": {"text": message_text(f)},
-                "locations": [{"physicalLocation": physical(sources, f.primary)}],
+                "locations": [{"physicalLocation": physical(sources, f.primary, root)}],
                 "partialFingerprints": {FINGERPRINT_KEY: fp},
                 "properties": {"severity": f.severity.as_str(), "name": f.name},
             });
@@ -241,7 +256,7 @@ pub fn render(
         "results": [],
         "invocations": [invocation(report)],
     });
-    if let Some(base) = cwd.and_then(base_uri) {
+    if let Some(base) = root.and_then(base_uri) {
         run["originalUriBaseIds"] = json!({SRCROOT: {"uri": base}});
     }
     let log = json!({
@@ -327,9 +342,18 @@ mod tests {
 
     #[test]
     fn paths_become_uri_references() {
-        assert_eq!(uri("conf/a b.xml"), "conf/a%20b.xml");
-        assert_eq!(uri("/etc/ch/config.xml"), "file:///etc/ch/config.xml");
-        assert_eq!(uri("ü.xml"), "%C3%BC.xml");
+        let root = Some(Path::new("/repo"));
+        assert_eq!(uri(Path::new("/repo/conf/a b.xml"), root), "conf/a%20b.xml");
+        assert_eq!(
+            uri(Path::new("/etc/ch/config.xml"), root),
+            "file:///etc/ch/config.xml"
+        );
+        assert_eq!(uri(Path::new("/repo/ü.xml"), root), "%C3%BC.xml");
+        // The same file however it is spelled.
+        assert_eq!(
+            uri(Path::new("/repo/x/../conf/./a.xml"), root),
+            "conf/a.xml"
+        );
     }
 
     #[test]

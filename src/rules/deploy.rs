@@ -22,7 +22,7 @@ fn add_exposure(f: &mut Finding, e: &Exposure) {
 
 /// " here", or where a default comes from when the image or an operator
 /// ships it (the location is then the line that names the image).
-fn here(server: &Server, span: crate::source::Span) -> &'static str {
+pub(super) fn here(server: &Server, span: crate::source::Span) -> &'static str {
     if server.deploy.is_shipped(span) {
         " by the image's defaults"
     } else {
@@ -112,8 +112,15 @@ pub fn unauthenticated_access_from_outside(server: &Server, emit: &mut Emitter) 
     );
     add_user(f, server, user);
     add_listener(f, server, listener);
-    for (span, label) in &exposure.related {
-        f.related(Some(*span), label.clone());
+    // The other ports this line publishes: CH250/CH251 stay silent on it.
+    for e in server
+        .exposures
+        .iter()
+        .filter(|e| e.span == exposure.span && reached(server, e.ports).is_some())
+    {
+        for (span, label) in &e.related {
+            f.related(Some(*span), label.clone());
+        }
     }
     match &server.deploy.user_setup {
         Some(UserSetup::Skipped { span }) => {

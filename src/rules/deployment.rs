@@ -29,56 +29,130 @@ fn ports_text(ports: &Ports) -> (String, Vec<u32>) {
     (opened, covered)
 }
 
-pub fn firewall_open_to_world(repo: &Repo, emit: &mut Emitter) {
-    for rule in &repo.firewall_rules {
-        // A group that says it is for something else is not ClickHouse's.
-        if rule.other_purpose.is_some() {
-            continue;
+/// What one firewall rule opens, before rules written on one line (a
+/// `dynamic` block over several ports) are reported as one finding.
+struct Opening {
+    resource: String,
+    src: String,
+    at: crate::source::Span,
+    to: String,
+    severity: Option<Severity>,
+    note: Option<String>,
+    related: Vec<(crate::source::Span, String)>,
+}
+
+fn opening(rule: &crate::repo::FirewallRule) -> Opening {
+    let (opened, covered) = ports_text(&rule.ports);
+    let names: Vec<String> = covered
+        .iter()
+        .take(4)
+        .map(|p| format!("{p} ({})", port_name(*p).unwrap_or("ClickHouse")))
+        .collect();
+    let more = if covered.len() > 4 {
+        format!(" and {} more", covered.len() - 4)
+    } else {
+        String::new()
+    };
+    let (src, at) = rule.world[0].clone();
+    let to = match &rule.ports {
+        Ports::Ranges(r) if r.len() == 1 && r[0].0 == r[0].1 => {
+            format!("ClickHouse port {}", names.join(", "))
         }
-        let (opened, covered) = ports_text(&rule.ports);
-        let names: Vec<String> = covered
-            .iter()
-            .take(4)
-            .map(|p| format!("{p} ({})", port_name(*p).unwrap_or("ClickHouse")))
-            .collect();
-        let more = if covered.len() > 4 {
-            format!(" and {} more", covered.len() - 4)
-        } else {
-            String::new()
-        };
-        let (src, src_span) = rule.world[0].clone();
-        let to = match &rule.ports {
-            Ports::Ranges(r) if r.len() == 1 && r[0].0 == r[0].1 => {
-                format!("ClickHouse port {}", names.join(", "))
-            }
-            _ => format!(
-                "{opened}, which include ClickHouse port{} {}{more}",
-                if covered.len() > 1 { "s" } else { "" },
-                names.join(", ")
-            ),
-        };
+        _ => format!(
+            "{opened}, which include ClickHouse port{} {}{more}",
+            if covered.len() > 1 { "s" } else { "" },
+            names.join(", ")
+        ),
+    };
+    let only_shared = covered.iter().all(|p| SHARED_PORTS.contains(p));
+    let (severity, note) = if rule.private_endpoint {
+        (Some(Severity::High), Some("the group guards a VPC interface endpoint (private addresses): `the world` is every network routed to that VPC"))
+    } else if !rule.clickhouse_context && (rule.ports.is_wide() || only_shared) {
+        (Some(Severity::High), Some("nothing names ClickHouse on this rule or its group; the ports it opens are ClickHouse's among others"))
+    } else {
+        (None, None)
+    };
+    let mut related = Vec::new();
+    if !covers(rule.sources_attr, at) {
+        related.push((rule.sources_attr, "sources set here".to_string()));
+    }
+    if rule.ports_span != rule.span {
+        related.push((rule.ports_span, "ports set here".to_string()));
+    }
+    for (s, span) in rule.world.iter().skip(1) {
+        related.push((*span, format!("`{s}` too")));
+    }
+    Opening {
+        resource: rule.resource.clone(),
+        src,
+        at,
+        to,
+        severity,
+        note: note.map(str::to_string),
+        related,
+    }
+}
+
+/// `aws_security_group.ch (ingress #3)` and `… (ingress #4)` as
+/// `aws_security_group.ch (ingress #3, ingress #4)`.
+fn resources_text(names: &[&str]) -> String {
+    let split = |n: &str| match n.split_once(" (") {
+        Some((base, rest)) => (base.to_string(), rest.trim_end_matches(')').to_string()),
+        None => (n.to_string(), String::new()),
+    };
+    let (base, _) = split(names[0]);
+    let parts: Vec<(String, String)> = names.iter().map(|n| split(n)).collect();
+    if parts.iter().all(|(b, p)| *b == base && !p.is_empty()) {
+        let blocks: Vec<&str> = parts.iter().map(|(_, p)| p.as_str()).collect();
+        format!("{base} ({})", blocks.join(", "))
+    } else {
+        names.join("`, `")
+    }
+}
+
+pub fn firewall_open_to_world(repo: &Repo, emit: &mut Emitter) {
+    // One finding per line that opens the world: the rules a `dynamic`
+    // block writes on one line are one problem.
+    let mut lines: Vec<Vec<Opening>> = Vec::new();
+    // A group that says it is for something else is not ClickHouse's.
+    for o in repo
+        .firewall_rules
+        .iter()
+        .filter(|r| r.other_purpose.is_none())
+        .map(opening)
+    {
+        match lines
+            .iter_mut()
+            .find(|g| g[0].at == o.at && g[0].src == o.src)
+        {
+            Some(g) => g.push(o),
+            None => lines.push(vec![o]),
+        }
+    }
+    for group in lines {
+        let resources: Vec<&str> = group.iter().map(|o| o.resource.as_str()).collect();
+        let to: Vec<&str> = group.iter().map(|o| o.to.as_str()).collect();
+        let first = &group[0];
         let f = emit.report(
             "CH252",
-            src_span,
-            format!("`{}` allows `{src}` to {to}", rule.resource),
+            first.at,
+            format!(
+                "`{}` allows `{}` to {}",
+                resources_text(&resources),
+                first.src,
+                to.join(" and ")
+            ),
             "allow only the networks that need ClickHouse (application subnets, a VPN, a bastion) instead of the whole internet",
         );
-        let only_shared = covered.iter().all(|p| SHARED_PORTS.contains(p));
-        if rule.private_endpoint {
+        // Lowered only when every rule on the line is.
+        if group.iter().all(|o| o.severity.is_some()) {
             f.severity(Severity::High);
-            f.note = Some("the group guards a VPC interface endpoint (private addresses): `the world` is every network routed to that VPC".into());
-        } else if !rule.clickhouse_context && (rule.ports.is_wide() || only_shared) {
-            f.severity(Severity::High);
-            f.note = Some("nothing names ClickHouse on this rule or its group; the ports it opens are ClickHouse's among others".into());
+            f.note = group.iter().find_map(|o| o.note.clone());
         }
-        if !covers(rule.sources_attr, src_span) {
-            f.related(Some(rule.sources_attr), "sources set here");
-        }
-        if rule.ports_span != rule.span {
-            f.related(Some(rule.ports_span), "ports set here");
-        }
-        for (s, span) in rule.world.iter().skip(1) {
-            f.related(Some(*span), format!("`{s}` too"));
+        for o in &group {
+            for (span, label) in &o.related {
+                f.related(Some(*span), label.clone());
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 use super::Emitter;
 use crate::clickhouse::element::Element;
 use crate::model::{is_loopback, Listener, Protocol, Server};
+use crate::source::Span;
 
 fn bind_related(f: &mut crate::finding::Finding, listener: &Listener) {
     if let Some(bind) = listener.exposed_bind() {
@@ -61,37 +62,115 @@ fn exposed<'a>(server: &'a Server, protocols: &[Protocol]) -> Vec<&'a Listener> 
         .collect()
 }
 
-pub fn plaintext_client_port(server: &Server, emit: &mut Emitter) {
-    for l in exposed(
-        server,
-        &[Protocol::Http, Protocol::Native, Protocol::NativeProxy],
-    ) {
-        let f = emit.report(
-            "CH202",
-            l.span,
-            format!(
-                "`{}` ({}) serves clients without TLS beyond loopback: passwords and data cross the network in clear",
-                l.key, l.port
-            ),
-            "serve clients on `https_port`/`tcp_port_secure` and remove the plaintext port (`<http_port remove=\"1\"/>`), or bind it to loopback",
-        );
-        bind_related(f, l);
+/// The line that decides whether a listener is exposed: its port's own
+/// line when the repository writes it; for a port the image or the shipped
+/// defaults open, the repository's `listen_host` that exposes it.
+fn deciding_span(server: &Server, l: &Listener) -> Span {
+    match l.exposed_bind().and_then(|b| b.span) {
+        Some(bind) if server.is_implicit(l.span) && !server.is_implicit(bind) => bind,
+        _ => l.span,
     }
 }
 
-pub fn mysql_postgres_port_enabled(server: &Server, emit: &mut Emitter) {
-    for l in exposed(server, &[Protocol::Mysql, Protocol::Postgres]) {
-        let f = emit.report(
-            "CH203",
-            l.span,
-            format!(
-                "`{}` ({}) opens another login surface beyond loopback, in plaintext unless the client asks for TLS",
-                l.key, l.port
-            ),
-            format!("remove it when no client needs it: `<{} remove=\"1\"/>`", l.key),
-        );
-        bind_related(f, l);
+/// Listeners by the line that decides: one finding each, naming all of its
+/// ports (one `listen_host` exposing the shipped ports is one problem).
+fn by_deciding_line<'a>(
+    server: &Server,
+    listeners: Vec<&'a Listener>,
+) -> Vec<(Span, Vec<&'a Listener>)> {
+    let mut groups: Vec<(Span, Vec<&Listener>)> = Vec::new();
+    for l in listeners {
+        let at = deciding_span(server, l);
+        match groups.iter_mut().find(|(s, _)| *s == at) {
+            Some((_, g)) => g.push(l),
+            None => groups.push((at, vec![l])),
+        }
     }
+    groups
+}
+
+/// "`http_port` (8123)", "`http_port` (8123) and `tcp_port` (9000)"; and
+/// the verb's ending ("s" for one).
+fn named_ports(ls: &[&Listener]) -> (String, &'static str) {
+    let names: Vec<String> = ls
+        .iter()
+        .map(|l| format!("`{}` ({})", l.key, l.port))
+        .collect();
+    match names.as_slice() {
+        [one] => (one.clone(), "s"),
+        [init @ .., last] => (format!("{} and {last}", init.join(", ")), ""),
+        [] => (String::new(), "s"),
+    }
+}
+
+/// One finding per deciding line over these listeners, with where they
+/// listen and each port's own line as related locations.
+fn report_grouped(
+    server: &Server,
+    emit: &mut Emitter,
+    code: &str,
+    listeners: Vec<&Listener>,
+    message: impl Fn(&str, &str) -> String,
+    help: impl Fn(&[&Listener]) -> String,
+) {
+    for (at, ls) in by_deciding_line(server, listeners) {
+        let (names, s) = named_ports(&ls);
+        let f = emit.report(code, at, message(&names, s), help(&ls));
+        for l in &ls {
+            bind_related(f, l);
+            f.related(
+                Some(l.span),
+                format!(
+                    "`{}` opens port {}{}",
+                    l.key,
+                    l.port,
+                    super::deploy::here(server, l.span)
+                ),
+            );
+        }
+    }
+}
+
+pub fn plaintext_client_port(server: &Server, emit: &mut Emitter) {
+    let listeners = exposed(
+        server,
+        &[Protocol::Http, Protocol::Native, Protocol::NativeProxy],
+    );
+    report_grouped(
+        server,
+        emit,
+        "CH202",
+        listeners,
+        |names, s| {
+            format!("{names} serve{s} clients without TLS beyond loopback: passwords and data cross the network in clear")
+        },
+        |_| {
+            "serve clients on `https_port`/`tcp_port_secure` and remove the plaintext port (`<http_port remove=\"1\"/>`), or bind it to loopback".into()
+        },
+    );
+}
+
+pub fn mysql_postgres_port_enabled(server: &Server, emit: &mut Emitter) {
+    let listeners = exposed(server, &[Protocol::Mysql, Protocol::Postgres]);
+    report_grouped(
+        server,
+        emit,
+        "CH203",
+        listeners,
+        |names, s| {
+            format!("{names} open{s} another login surface beyond loopback, in plaintext unless the client asks for TLS")
+        },
+        |ls| {
+            let removes: Vec<String> = ls
+                .iter()
+                .map(|l| format!("`<{} remove=\"1\"/>`", l.key))
+                .collect();
+            match removes.as_slice() {
+                [one] => format!("remove it when no client needs it: {one}"),
+                many => format!("remove them when no client needs them: {}", many.join(" ")),
+            }
+        },
+    );
 }
 
 pub fn interserver_unauthenticated(server: &Server, emit: &mut Emitter) {
@@ -102,21 +181,22 @@ pub fn interserver_unauthenticated(server: &Server, emit: &mut Emitter) {
     if has_credentials {
         return;
     }
-    for l in exposed(
+    let listeners = exposed(
         server,
         &[Protocol::Interserver, Protocol::InterserverSecure],
-    ) {
-        let f = emit.report(
-            "CH209",
-            l.span,
-            format!(
-                "`{}` ({}) serves data parts to anyone beyond loopback: there are no `interserver_http_credentials`",
-                l.key, l.port
-            ),
-            "add `<interserver_http_credentials><user>…</user><password from_env=\"…\"/></interserver_http_credentials>` and bind `interserver_listen_host` to the cluster network",
-        );
-        bind_related(f, l);
-    }
+    );
+    report_grouped(
+        server,
+        emit,
+        "CH209",
+        listeners,
+        |names, s| {
+            format!("{names} serve{s} data parts to anyone beyond loopback: there are no `interserver_http_credentials`")
+        },
+        |_| {
+            "add `<interserver_http_credentials><user>…</user><password from_env=\"…\"/></interserver_http_credentials>` and bind `interserver_listen_host` to the cluster network".into()
+        },
+    );
 }
 
 pub fn keeper_client_port_exposed(server: &Server, emit: &mut Emitter) {

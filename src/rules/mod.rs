@@ -102,6 +102,50 @@ pub static RULES: &[Rule] = &[
     rule!("CH991", "invalid-suppression", Low, "An inline suppression has no reason, names no rule, or cannot be read, so it does not apply.", Check::Suppressions),
 ];
 
+/// What an implied finding shares with the finding that states it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shared {
+    /// Its primary location is the stronger finding's primary location
+    /// (the same publishing line).
+    Primary,
+    /// Its primary location is one of the stronger finding's locations
+    /// (the `listen_host` a user finding names as a link).
+    Location,
+}
+
+/// A rule whose finding says nothing more than a stronger finding at the
+/// same place: it is not reported beside one (see `repeats.rs`). Each
+/// rule's page says when it stays silent this way.
+pub struct Implication {
+    pub code: &'static str,
+    pub by: &'static [&'static str],
+    pub shared: Shared,
+}
+
+pub static IMPLIED: &[Implication] = &[
+    // "Listens on all interfaces while user X is weak": every user finding
+    // that names this `listen_host` says so, with the user.
+    Implication {
+        code: "CH201",
+        by: &[
+            "CH001", "CH101", "CH102", "CH103", "CH120", "CH121", "CH122",
+        ],
+        shared: Shared::Location,
+    },
+    // "This line publishes a port": CH001 is reported at that very line,
+    // with the rest of the chain.
+    Implication {
+        code: "CH250",
+        by: &["CH001"],
+        shared: Shared::Primary,
+    },
+    Implication {
+        code: "CH251",
+        by: &["CH001"],
+        shared: Shared::Primary,
+    },
+];
+
 /// A rule by code (`CH101`) or name (`default-user-without-password`).
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {
     let key = code_or_name.trim();

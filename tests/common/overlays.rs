@@ -1039,6 +1039,129 @@ fn f_decoys(g: &mut Gen) {
     }
 }
 
+/// Scalars of the shipped `config.xml` a wide overlay sets, replaces or
+/// removes (none the server needs to get as far as preprocessing).
+const WIDE_SCALARS: &[&str] = &[
+    "max_connections",
+    "keep_alive_timeout",
+    "max_concurrent_queries",
+    "builtin_dictionaries_reload_interval",
+    "max_session_timeout",
+    "default_session_timeout",
+    "mark_cache_size",
+    "uncompressed_cache_size",
+];
+/// Sections of the shipped `config.xml` a wide overlay merges into, replaces
+/// or removes.
+const WIDE_SECTIONS: &[&str] = &[
+    "query_log",
+    "graphite_rollup_example",
+    "distributed_ddl",
+    "compression",
+];
+
+/// One file of realistic width (13 to 100 children under one element, 9 to
+/// 40 distinct names, repeated names and identities, `remove` and `replace`
+/// at any position): real `config.d` and `users.d` files are this size, and
+/// a merge that only handles a few names gets them wrong.
+fn f_wide(g: &mut Gen) {
+    g.features.push("wide");
+    let (dir, root) = if g.rng.percent(50) {
+        ("config.d", wide_config(g))
+    } else {
+        ("users.d", X::new("yandex").kid(wide_users(g)))
+    };
+    let name = g.rng.pick(&["wide.xml", "50-wide.xml", "Wide.xml"]);
+    let style = Style {
+        pretty: g.rng.percent(50),
+        declaration: false,
+    };
+    g.extra.push(Entry::File {
+        path: format!("{dir}/{name}"),
+        content: serialize(&root, style).into_bytes(),
+    });
+}
+
+/// `n` names drawn without repeats from `pool` (fewer if it is smaller).
+fn distinct_names(rng: &mut Rng, pool: &[String], n: usize) -> Vec<String> {
+    let mut pool = pool.to_vec();
+    let mut out = Vec::new();
+    while out.len() < n && !pool.is_empty() {
+        out.push(pool.swap_remove(rng.below(pool.len())));
+    }
+    out
+}
+
+fn wide_config(g: &mut Gen) -> X {
+    let pool: Vec<String> = WIDE_SCALARS
+        .iter()
+        .chain(WIDE_SECTIONS)
+        .map(|s| s.to_string())
+        .chain((0..30).map(|i| format!("chlint_w{i}")))
+        .collect();
+    let k = g.rng.range(9, 40);
+    let names = distinct_names(g.rng, &pool, k);
+    let mut root = X::new("yandex");
+    for _ in 0..g.rng.range(13, 100) {
+        let name = names[g.rng.below(names.len())].as_str();
+        let section = WIDE_SECTIONS.contains(&name);
+        let mut x = match g.rng.below(10) {
+            0 => X::new(name).attr("remove", g.remove_attr()),
+            1 if section => X::new(name)
+                .attr("replace", g.replace_attr())
+                .kid(X::leaf("chlint_r", g.word())),
+            1 => X::leaf(name, g.num()).attr("replace", g.replace_attr()),
+            _ if section => X::new(name).kid(X::leaf("chlint_m", g.num())),
+            _ => X::leaf(name, g.num()),
+        };
+        if name.starts_with("chlint_w") && g.rng.percent(30) {
+            x = x.attr("id", g.rng.pick(&["a", "b"]));
+        }
+        root = root.kid(x);
+    }
+    root
+}
+
+/// `<users>` with many application users and, anywhere among them, changes
+/// to the shipped `default` and `readonly` users.
+fn wide_users(g: &mut Gen) -> X {
+    let pool: Vec<String> = (0..38).map(|i| format!("app{i}")).collect();
+    let k = g.rng.range(7, 38);
+    let names = distinct_names(g.rng, &pool, k);
+    let mut kids: Vec<X> = Vec::new();
+    for _ in 0..g.rng.range(11, 98) {
+        let mut u = g.user();
+        u.name = names[g.rng.below(names.len())].clone();
+        kids.push(u);
+    }
+    let hardened = X::new("default")
+        .kid(X::new("password").attr("remove", "1"))
+        .kid(X::leaf("password_sha256_hex", SHA256_OF_SECRET))
+        .kid(
+            X::new("networks")
+                .attr("replace", "replace")
+                .kid(X::leaf("ip", "::1")),
+        );
+    let readonly = match g.rng.below(3) {
+        0 => X::new("readonly").attr("remove", g.remove_attr()),
+        1 => X::new("readonly")
+            .attr("replace", "1")
+            .kid(X::leaf("password", "ro-pw"))
+            .kid(X::leaf("profile", "readonly"))
+            .kid(X::leaf("quota", "default")),
+        _ => X::new("readonly").kid(X::leaf("profile", "default")),
+    };
+    for x in [hardened, readonly] {
+        let at = g.rng.range(kids.len() / 2, kids.len());
+        kids.insert(at, x);
+    }
+    let mut users = X::new("users");
+    for x in kids {
+        users = users.kid(x);
+    }
+    users
+}
+
 /// Something ClickHouse refuses to start with.
 fn f_refused(g: &mut Gen) {
     if !g.refusal {
@@ -1101,6 +1224,7 @@ const FEATURES: &[(Feature, usize)] = &[
     (f_from_env, 8),
     (f_incl, 6),
     (f_decoys, 6),
+    (f_wide, 8),
     (f_refused, 2),
 ];
 

@@ -20,7 +20,7 @@ use super::origin::{Origin, Piece, Rendered};
 use super::value::{Entry, Kind, Unknown, Value};
 use super::{is_config_file, normalize};
 use crate::clickhouse::load::{ConfigNote, Workspace};
-use crate::source::{display_path, SourceId, Span};
+use crate::source::{SourceId, Span};
 use crate::syntax::hcl::{self, Attr, BinOp, Block, Body, Expr, ExprKind, ObjKey, Op, Part, UnOp};
 use crate::syntax::{json, ParseError};
 
@@ -117,6 +117,9 @@ pub struct Instance {
     pub depth: usize,
     /// Its module call (or an enclosing one) has an unknown count/for_each.
     pub maybe: bool,
+    /// The root module's folder: Terraform's working folder (`path.root`,
+    /// `path.cwd`, relative paths of `file()`).
+    root_dir: PathBuf,
 }
 
 #[derive(Clone)]
@@ -588,6 +591,7 @@ impl<'w> Evaluator<'w> {
                     children: RefCell::default(),
                     depth: inst.depth + 1,
                     maybe: inst.maybe || maybe,
+                    root_dir: inst.root_dir.clone(),
                 }));
             }
         }
@@ -1206,9 +1210,11 @@ impl<'w> Evaluator<'w> {
                         return self.apply(v, &ops[1..], scope, span);
                     }
                     "path" => {
+                        // The folders as chlint holds them, whatever the
+                        // working folder: paths made of them are read.
                         let dir = match attr(0) {
-                            Some("module") => display_path(&inst.module.dir),
-                            Some("root" | "cwd") => ".".to_string(),
+                            Some("module") => path_text(&inst.module.dir),
+                            Some("root" | "cwd") => path_text(&inst.root_dir),
                             _ => return Value::error(span),
                         };
                         let dir = if dir.is_empty() { ".".to_string() } else { dir };
@@ -1406,7 +1412,8 @@ impl<'w> Evaluator<'w> {
         let Some(path) = args.first().and_then(|a| a.as_str()) else {
             return Value::unknown(span);
         };
-        let path = PathBuf::from(path);
+        // Relative to Terraform's working folder: the root module's.
+        let path = normalize(&scope.inst.root_dir.join(path));
         if name == "fileexists" {
             return Value::new(Kind::Bool(path.is_file()), span);
         }
@@ -1466,9 +1473,15 @@ const META: [&str; 6] = [
     "lifecycle",
 ];
 
+/// A folder as text, unchanged (not as printed).
+fn path_text(dir: &Path) -> String {
+    dir.to_string_lossy().replace('\\', "/")
+}
+
 impl Instance {
     fn root(module: Rc<Module>, inputs: HashMap<String, Value>) -> Instance {
         Instance {
+            root_dir: module.dir.clone(),
             module,
             address: String::new(),
             inputs,
