@@ -73,7 +73,7 @@ pub fn run(
     let config = if filters.no_config {
         None
     } else if let Some(path) = &filters.config {
-        Some(config_file::load(path)?)
+        Some(config_file::load_named(path)?)
     } else {
         match common_ancestor(&paths).and_then(|d| config_file::discover(&d)) {
             Some(path) => Some(config_file::load(&path)?),
@@ -92,6 +92,10 @@ pub fn run(
     // Read the baseline before the work, so that a bad one fails fast.
     let baseline = match (&filters.baseline, &filters.write_baseline) {
         (Some(path), None) => Some(Baseline::load(path)?),
+        (_, Some(path)) => {
+            baseline::check_writable(path)?;
+            None
+        }
         _ => None,
     };
 

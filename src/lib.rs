@@ -19,6 +19,7 @@ pub mod repo;
 pub mod report;
 pub mod rule_pages;
 pub mod rules;
+pub mod safe_file;
 pub mod settings;
 mod slots;
 pub mod source;

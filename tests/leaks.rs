@@ -1,0 +1,266 @@
+//! Hostile repositories that try to make chlint print a secret, read or
+//! write outside the repository, or hang on a file named on the command
+//! line. Every run ends within [`TIMEOUT`] (the child is killed and the test
+//! fails otherwise), exits with 0, 1 or 2, and no distinctive secret string
+//! appears in its stdout, its stderr or any file it wrote.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// Fails when any of `secrets` is in the output.
+    fn assert_clean(&self, secrets: &[&str]) {
+        for s in secrets {
+            assert!(!self.all().contains(s), "`{s}` printed:\n{}", self.all());
+        }
+    }
+}
+
+/// A fresh repository (a folder holding `.git`) for one case.
+fn repo(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("leaks")
+        .join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join(".git")).unwrap();
+    dir
+}
+
+/// A folder outside every repository (for files a link must not reach).
+fn outside(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chlint-leaks-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+#[cfg(unix)]
+fn link(target: &Path, at: &Path) {
+    let _ = fs::remove_file(at);
+    std::os::unix::fs::symlink(target, at).unwrap();
+}
+
+#[cfg(unix)]
+fn mkfifo(at: &Path) {
+    let status = Command::new("mkfifo").arg(at).status().expect("mkfifo");
+    assert!(status.success());
+}
+
+fn chlint(cwd: &Path, args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chlint"))
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chlint starts");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out = thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let err = thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`chlint {args:?}` did not end within {TIMEOUT:?}");
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = String::from_utf8_lossy(&out.join().unwrap()).into_owned();
+    let stderr = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
+    let code = status.code().expect("not killed by a signal");
+    assert!(matches!(code, 0..=2), "exit {code}\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    Run {
+        code,
+        stdout,
+        stderr,
+    }
+}
+
+const SERVER: &str = "<clickhouse>\n  <listen_host>0.0.0.0</listen_host>\n</clickhouse>\n";
+
+// ---------------------------------------------------------------------------
+// Configuration and baseline files
+
+#[test]
+fn configuration_errors_give_the_place_never_the_text() {
+    let dir = repo("config-text");
+    write(&dir, "config.xml", SERVER);
+    write(
+        &dir,
+        "deploy/.env",
+        "DB_PASSWORD=LeakEnvValue0001\nAPI_TOKEN=\"LeakEnvValue0002\"\n",
+    );
+    // The configuration file found in the repository, a link to the secrets.
+    #[cfg(unix)]
+    {
+        link(Path::new("deploy/.env"), &dir.join(".chlint.toml"));
+        let run = chlint(&dir, &["check", "."]);
+        assert_eq!(run.code, 2);
+        assert!(
+            run.stderr.contains(".chlint.toml") && run.stderr.contains("line 1, column 13"),
+            "{}",
+            run.stderr
+        );
+        run.assert_clean(&["LeakEnvValue"]);
+        fs::remove_file(dir.join(".chlint.toml")).unwrap();
+    }
+    // Values of the wrong type are not quoted back either.
+    for (text, place) in [
+        ("select = \"LeakTomlValue01\"\n", "line 1, column 10"),
+        (
+            "ignore = []\n[per-path-ignores]\n\"x/**\" = 'LeakTomlValue01'\n",
+            "line 3",
+        ),
+        ("exclude = [\"LeakTomlValue01", "line 1"),
+    ] {
+        write(&dir, "named.toml", text);
+        let run = chlint(&dir, &["check", "--config", "named.toml", "."]);
+        assert_eq!(run.code, 2, "{text}");
+        assert!(run.stderr.contains(place), "{text}: {}", run.stderr);
+        run.assert_clean(&["LeakTomlValue01"]);
+    }
+}
+
+#[test]
+fn baseline_errors_give_the_place_never_the_text() {
+    let dir = repo("baseline-text");
+    write(&dir, "config.xml", SERVER);
+    for text in [
+        "{\"version\": \"LeakJsonValue01\"}",
+        "{\"version\": 1, \"findings\": [{\"rule\": 7, \"file\": \"LeakJsonValue01\"}]}",
+        "LeakJsonValue01",
+        "{\"version\": 1, \"findings\": [], \"tool\": \"x\"} LeakJsonValue01",
+    ] {
+        write(&dir, "baseline.json", text);
+        let run = chlint(&dir, &["check", "--baseline", "baseline.json", "."]);
+        assert_eq!(run.code, 2, "{text}");
+        assert!(run.stderr.contains("line 1, column"), "{}", run.stderr);
+        run.assert_clean(&["LeakJsonValue01"]);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn named_files_are_regular_files_inside_the_repository() {
+    let dir = repo("named-files");
+    write(&dir, "config.xml", SERVER);
+    let out = outside("named-files");
+    write(&out, "secrets.toml", "LEAK_OUTSIDE = \"LeakOutside0001\"\n");
+    write(&out, "baseline.json", "{\"version\": 1, \"findings\": []}");
+    link(&out.join("secrets.toml"), &dir.join("cfg.toml"));
+    link(Path::new("/proc/self/environ"), &dir.join("env.toml"));
+    link(&out.join("baseline.json"), &dir.join("out.json"));
+    link(Path::new("/dev/zero"), &dir.join("zero.json"));
+    mkfifo(&dir.join("fifo.json"));
+    mkfifo(&dir.join("fifo.toml"));
+    let cases: [&[&str]; 8] = [
+        &["--config", "cfg.toml"],
+        &["--config", "env.toml"],
+        &["--config", "fifo.toml"],
+        &["--config", "/dev/zero"],
+        &["--baseline", "out.json"],
+        &["--baseline", "zero.json"],
+        &["--baseline", "fifo.json"],
+        &["--baseline", "/dev/stdin"],
+    ];
+    for args in cases {
+        let mut all = vec!["check"];
+        all.extend_from_slice(args);
+        all.push(".");
+        let run = chlint(&dir, &all);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.all());
+        assert!(run.stderr.contains("refused"), "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}: refused before the work");
+        run.assert_clean(&["LeakOutside0001", "PATH="]);
+    }
+    // Too large: refused, not read whole.
+    write(&dir, "big.json", &" ".repeat(17 << 20));
+    let run = chlint(&dir, &["check", "--baseline", "big.json", "."]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("larger than"), "{}", run.stderr);
+    // A link inside the repository is read.
+    write(&dir, "ci/cfg.toml", "select = [\"CH2\"]\n");
+    link(Path::new("ci/cfg.toml"), &dir.join("inside.toml"));
+    let run = chlint(&dir, &["check", "--config", "inside.toml", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_written_baseline_never_leaves_the_repository_nor_blocks() {
+    let dir = repo("write-baseline");
+    write(&dir, "config.xml", SERVER);
+    let out = outside("write-baseline");
+    write(&out, "victim.txt", "untouched\n");
+    link(&out.join("victim.txt"), &dir.join("link.json"));
+    mkfifo(&dir.join("fifo.json"));
+    let victim = out.join("victim.txt");
+    for target in [
+        "link.json",
+        "fifo.json",
+        victim.to_str().unwrap(),
+        "/dev/null",
+    ] {
+        let run = chlint(&dir, &["check", "--write-baseline", target, "."]);
+        assert_eq!(run.code, 2, "{target}: {}", run.all());
+        assert!(run.stderr.contains("refused"), "{target}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{target}: refused before the work");
+    }
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "untouched\n");
+    // Written: a new file, and through a link that stays inside.
+    let run = chlint(&dir, &["check", "--write-baseline", "b.json", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    link(Path::new("b.json"), &dir.join("b-link.json"));
+    let run = chlint(&dir, &["check", "--write-baseline", "b-link.json", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(fs::symlink_metadata(dir.join("b-link.json"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let run = chlint(&dir, &["check", "--baseline", "b-link.json", "."]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    // No temporary file is left behind.
+    let left: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
