@@ -30,6 +30,27 @@ impl Run {
             assert!(!self.all().contains(s), "`{s}` printed:\n{}", self.all());
         }
     }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// (line, message) of every finding of `rule`.
+    fn findings(&self, rule: &str) -> Vec<(u64, String)> {
+        self.json()["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .map(|f| {
+                (
+                    f["line"].as_u64().unwrap(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
 }
 
 /// A fresh repository (a folder holding `.git`) for one case.
@@ -263,4 +284,33 @@ fn a_written_baseline_never_leaves_the_repository_nor_blocks() {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Terraform `sensitive` variables
+
+#[test]
+fn sensitive_terraform_variables_are_never_shown() {
+    let dir = repo("tf-sensitive");
+    write(
+        &dir,
+        "tf/main.tf",
+        "variable \"office\" {\n  type      = string\n  sensitive = true\n  default   = \"0::0/0\"\n}\n\nvariable \"conn\" {\n  type      = string\n  sensitive = true\n}\n\nresource \"clickhouse_service\" \"analytics\" {\n  name           = \"analytics\"\n  cloud_provider = \"aws\"\n  region         = \"us-east-2\"\n  password_hash  = var.conn\n  ip_access {\n    source      = var.office\n    description = \"office\"\n  }\n}\n",
+    );
+    write(
+        &dir,
+        "tf/terraform.tfvars",
+        "conn = \"LeakTfSensitive01\"\n",
+    );
+    for format in ["json", "human", "sarif", "github"] {
+        let run = chlint(&dir, &["check", "--format", format, "tf"]);
+        assert_eq!(run.code, 1, "{format}: {}", run.all());
+        run.assert_clean(&["0::0/0", "LeakTfSensitive01"]);
+        if format == "json" {
+            // The finding is really on the default's line (line 4).
+            let open = run.findings("CH253");
+            assert_eq!(open.len(), 1, "{}", run.stdout);
+            assert_eq!(open[0].0, 4);
+        }
+    }
 }
