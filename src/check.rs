@@ -190,7 +190,11 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
         .map(|f| f.primary.source)
         .collect();
     for source in unparsed {
-        lexical_secrets(source, &ws.sources.get(source).text, &mut secret_spans);
+        let text = &ws.sources.get(source).text;
+        lexical_secrets(source, text, &mut secret_spans);
+        if looks_like_xml(text) {
+            xml_values(source, text, &mut secret_spans);
+        }
     }
     // Text embedded in another file is reported where the user can open it.
     for f in &mut findings {
@@ -222,6 +226,16 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     }
     for s in &mut secret_spans {
         *s = ws.sources.to_host(*s);
+    }
+    // Secrets no parser reports as values: in comments, in URLs.
+    let shown: HashSet<SourceId> = findings
+        .iter()
+        .flat_map(|f| {
+            std::iter::once(f.primary.source).chain(f.related.iter().map(|r| r.span.source))
+        })
+        .collect();
+    for source in shown {
+        incidental_secrets(source, &ws.sources.get(source).text, &mut secret_spans);
     }
     crate::deploy::terraform::scrub(&mut findings, &sensitive_texts);
     // A file shared by trees (conf.d) or servers is reported once.
@@ -343,8 +357,9 @@ fn collect_secrets(root: &Element, out: &mut Vec<Span>) {
     });
 }
 
-/// Words that make the rest of a line a possible secret in unparsed text.
-const SECRET_WORDS: [&str; 7] = [
+/// Words that make the rest of a line a possible secret in unparsed text,
+/// with the stems of their usual misspellings (`pasword`, `passwd`, `pwd`).
+const SECRET_WORDS: [&str; 12] = [
     "password",
     "secret",
     "identity",
@@ -352,7 +367,208 @@ const SECRET_WORDS: [&str; 7] = [
     "token",
     "credential",
     "passphrase",
+    "pass",
+    "pasw",
+    "pwd",
+    "auth",
+    "cred",
 ];
+
+/// Does this text look like XML (its first non-blank character is `<`)?
+fn looks_like_xml(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('<')
+}
+
+/// Is a name, as written in a file that did not parse, a secret's name or
+/// a misspelling of one (`pasword`, `passwd`, `pwd`, `secert`)?
+fn secretish(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    is_secret_element(name)
+        || SECRET_WORDS.iter().any(|w| lower.contains(w))
+        || [
+            "password",
+            "passphrase",
+            "credential",
+            "identity",
+            "secret",
+            "token",
+        ]
+        .iter()
+        .any(|w| {
+            let allowed = if w.len() >= 8 { 2 } else { 1 };
+            lower.len().abs_diff(w.len()) <= allowed && edit_distance(&lower, w) <= allowed
+        })
+}
+
+/// Edit distance counting a swap of neighbours as one edit (optimal string
+/// alignment), of short names only.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    d[0] = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// The name of the tag starting at `at` (`<name`, `</name`), if any.
+fn tag_name(bytes: &[u8], at: usize) -> &str {
+    let start = at + 1 + usize::from(bytes.get(at + 1) == Some(&b'/'));
+    let len = bytes[start.min(bytes.len())..]
+        .iter()
+        .position(|b| b.is_ascii_whitespace() || b"/>=<\"'".contains(b))
+        .unwrap_or(bytes.len() - start.min(bytes.len()));
+    std::str::from_utf8(&bytes[start.min(bytes.len())..start.min(bytes.len()) + len]).unwrap_or("")
+}
+
+/// Mask, in XML that did not parse, the values of secret-sounding elements
+/// and attributes whatever their spelling: an element's text when the tag
+/// before it or the tag after it is secretish (`<pasword>…</password>`,
+/// `<password>…</pasword>`, `<password>…` never closed), CDATA likewise,
+/// an attribute's value when its name is.
+fn xml_values(source: SourceId, text: &str, out: &mut Vec<Span>) {
+    let bytes = text.as_bytes();
+    let mut push = |a: usize, b: usize| {
+        let run = &text[a..b];
+        let start = a + (run.len() - run.trim_start().len());
+        let end = a + run.trim_end().len();
+        if end > start {
+            out.push(Span::new(source, start, end));
+        }
+    };
+    // Whether the last tag seen names a secret.
+    let mut after_secret_tag = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        if rest.starts_with(b"<!--") {
+            // Comments: see comment_secrets.
+            let inner = i + 4;
+            i = memchr::memmem::find(&bytes[inner..], b"-->")
+                .map_or(bytes.len(), |n| inner + n + 3);
+            continue;
+        }
+        let cdata = rest.starts_with(b"<![CDATA[");
+        if bytes[i] != b'<' || cdata {
+            let (from, end, skip) = if cdata {
+                let inner = i + 9;
+                let end = memchr::memmem::find(&bytes[inner..], b"]]>")
+                    .map_or(bytes.len(), |n| inner + n);
+                (inner, end, 3)
+            } else {
+                let end = memchr::memchr(b'<', rest).map_or(bytes.len(), |n| i + n);
+                (i, end, 0)
+            };
+            let next = end + skip;
+            let next_is_secret =
+                next < bytes.len() && bytes[next] == b'<' && secretish(tag_name(bytes, next));
+            if after_secret_tag || next_is_secret {
+                push(from, end);
+            }
+            i = (end + skip).min(bytes.len());
+            continue;
+        }
+        // A tag: its name, and its attributes' values.
+        after_secret_tag = secretish(tag_name(bytes, i));
+        let mut j = i + 1;
+        let mut name_start = j;
+        while j < bytes.len() && bytes[j] != b'>' && bytes[j] != b'<' {
+            match bytes[j] {
+                b'"' | b'\'' => {
+                    let q = bytes[j];
+                    let end = memchr::memchr(q, &bytes[j + 1..]).map_or(bytes.len(), |n| j + 1 + n);
+                    let attr = text[name_start..j].trim().trim_end_matches('=').trim();
+                    if secretish(
+                        attr.rsplit(|c: char| c.is_whitespace())
+                            .next()
+                            .unwrap_or(""),
+                    ) {
+                        push(j + 1, end);
+                    }
+                    j = end + 1;
+                    name_start = j;
+                }
+                _ => j += 1,
+            }
+        }
+        i = if j < bytes.len() && bytes[j] == b'>' {
+            j + 1
+        } else {
+            j
+        };
+    }
+}
+
+/// Mask secrets in any text, parsed or not, that no parser reports as a
+/// value: a comment that mentions a secret (`<!-- <password>old</password>
+/// -->`, `# password: old`), from the word on; and the userinfo of a URL
+/// (`https://user:pass@host`: the password, or a lone token before `@`).
+fn incidental_secrets(source: SourceId, text: &str, out: &mut Vec<Span>) {
+    comment_secrets(source, text, out);
+    url_userinfo(source, text, out);
+}
+
+fn comment_secrets(source: SourceId, text: &str, out: &mut Vec<Span>) {
+    let bytes = text.as_bytes();
+    let mut mask = |start: usize, end: usize| {
+        let lower = text[start..end].to_ascii_lowercase();
+        // The first word, the longest one where several start.
+        let first = SECRET_WORDS
+            .iter()
+            .filter_map(|w| lower.find(w).map(|i| (i, std::cmp::Reverse(w.len()))))
+            .min();
+        if let Some((at, std::cmp::Reverse(len))) = first {
+            out.push(Span::new(source, start + at + len, end));
+        }
+    };
+    for open in memchr::memmem::find_iter(bytes, b"<!--") {
+        let inner = open + 4;
+        let end = memchr::memmem::find(&bytes[inner..], b"-->").map_or(bytes.len(), |n| inner + n);
+        mask(inner, end);
+    }
+    // `#` comments (YAML, HCL, shell-like): at a line's start or after a blank.
+    for hash in memchr::memchr_iter(b'#', bytes) {
+        if hash > 0 && !bytes[hash - 1].is_ascii_whitespace() {
+            continue;
+        }
+        let end = memchr::memchr(b'\n', &bytes[hash..]).map_or(bytes.len(), |n| hash + n);
+        mask(hash + 1, end);
+    }
+}
+
+fn url_userinfo(source: SourceId, text: &str, out: &mut Vec<Span>) {
+    let bytes = text.as_bytes();
+    for scheme_end in memchr::memmem::find_iter(bytes, b"://") {
+        let start = scheme_end + 3;
+        // The authority ends at the first of these; userinfo before an `@`.
+        let end = bytes[start..]
+            .iter()
+            .position(|b| b"/?#\"'<> \t\r\n`".contains(b))
+            .map_or(bytes.len(), |n| start + n);
+        let Some(at) = memchr::memrchr(b'@', &bytes[start..end]).map(|n| start + n) else {
+            continue;
+        };
+        let secret_from = memchr::memchr(b':', &bytes[start..at]).map_or(start, |n| start + n + 1);
+        if at > secret_from {
+            out.push(Span::new(source, secret_from, at));
+        }
+    }
+}
 
 /// Mask, in text that did not parse, what follows a secret-sounding key:
 /// the rest of its line, and the lines after it while the value continues
@@ -442,8 +658,12 @@ mod tests {
     use super::*;
 
     fn masked(text: &str) -> String {
+        masked_by(lexical_secrets, text)
+    }
+
+    fn masked_by(find: fn(SourceId, &str, &mut Vec<Span>), text: &str) -> String {
         let mut spans = Vec::new();
-        lexical_secrets(SourceId(0), text, &mut spans);
+        find(SourceId(0), text, &mut spans);
         text.char_indices()
             .map(|(i, c)| {
                 let secret = spans
@@ -479,6 +699,70 @@ mod tests {
         assert_eq!(
             masked("secret_access_key: \"abc\n  def\"\nb: ok\n"),
             "secret_access_key: ****\n  ****\nb: ok\n"
+        );
+    }
+
+    #[test]
+    fn unparsed_xml_shows_no_value_whatever_the_tag() {
+        let xml = |t| masked_by(xml_values, t);
+        assert_eq!(
+            xml("<pasword>hunter2</password>\n<x a=\"k1\" pasword='k2'>ok</x>"),
+            "<pasword>*******</password>\n<x a=\"k1\" pasword='**'>ok</x>"
+        );
+        assert_eq!(
+            xml("<pwd>\n  hunter2 two\n</x><y><![CDATA[c2]]></secert>"),
+            "<pwd>\n  ******* ***\n</x><y><![CDATA[**]]></secert>"
+        );
+        assert_eq!(xml("<a><password>hunter2"), "<a><password>*******");
+        assert_eq!(
+            xml("<http_port>8123</http_port <secure>1</secure><port>9</Password>"),
+            "<http_port>8123</http_port <secure>1</secure><port>*</Password>"
+        );
+        for name in [
+            "pasword",
+            "passwd",
+            "pssword",
+            "secert",
+            "tokn",
+            "PassWord",
+            "credentails",
+        ] {
+            assert!(secretish(name), "{name}");
+        }
+        for name in [
+            "port",
+            "secure",
+            "host",
+            "user",
+            "listen_host",
+            "path",
+            "networks",
+        ] {
+            assert!(!secretish(name), "{name}");
+        }
+        // Misspelt keys in YAML and XML are secret-sounding words too.
+        assert_eq!(masked("pasword: hunter2\n"), "pasword: *******\n");
+        assert_eq!(masked("<passwd>hunter2</x>"), "<passwd>***********");
+    }
+
+    #[test]
+    fn secrets_in_comments_and_urls_are_masked() {
+        let found = |t| masked_by(incidental_secrets, t);
+        assert_eq!(
+            found("<!-- <password>old1</password> -->\n<!-- plain note -->"),
+            "<!-- <password**************** -->\n<!-- plain note -->"
+        );
+        assert_eq!(
+            found("a: 1 # old password: hunter2\nb: c#d password x\n"),
+            "a: 1 # old password* *******\nb: c#d password x\n"
+        );
+        assert_eq!(
+            found("url: https://app:hunter2@db.example.com:8123/x?y=1"),
+            "url: https://app:*******@db.example.com:8123/x?y=1"
+        );
+        assert_eq!(
+            found("<u>clickhouse://ghp_tok1@h:9000</u> http://h/@x"),
+            "<u>clickhouse://********@h:9000</u> http://h/@x"
         );
     }
 

@@ -314,3 +314,131 @@ fn sensitive_terraform_variables_are_never_shown() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Masking on quoted lines, and identities that do not depend on secrets
+
+/// A repository holding secrets ending in `tag` in every place that is
+/// masked: parsed and unparseable files, comments, URLs, Terraform.
+fn secret_fixture(dir: &Path, tag: &str) {
+    write(
+        dir,
+        "typo-open/config.xml",
+        &format!("<clickhouse>\n  <users><default><pasword>LeakTypo1{tag}</password></default></users>\n</clickhouse>\n"),
+    );
+    write(
+        dir,
+        "typo-close/config.xml",
+        &format!("<clickhouse>\n  <users><default><password>LeakTypo2{tag}</pasword></default></users>\n</clickhouse>\n"),
+    );
+    write(
+        dir,
+        "unclosed/config.xml",
+        &format!("<clickhouse>\n  <users><u><password>LeakTypo3{tag}\n"),
+    );
+    write(
+        dir,
+        "multiline/config.xml",
+        &format!("<clickhouse>\n  <users><u><pwd>\n    LeakTypo4{tag}\n  </password></u></users>\n</clickhouse>\n"),
+    );
+    write(
+        dir,
+        "parsed/config.xml",
+        &format!(
+            "<clickhouse><path>/p/</path>\n  <listen_host>0.0.0.0</listen_host> <!-- old <password>LeakComment{tag}</password> -->\n  <http_port>8123</http_port> <!-- https://ch:LeakUrlPass{tag}@db.internal:8443/ -->\n  <users><app><password>LeakParsed{tag}</password><networks><ip>::/0</ip></networks></app></users>\n</clickhouse>\n"
+        ),
+    );
+    write(
+        dir,
+        "parsed-yaml/config.yaml",
+        &format!("listen_host: 0.0.0.0 # password: LeakYamlComment{tag}\ntcp_port: 9000\n"),
+    );
+}
+
+fn secrets_of(tag: &str) -> Vec<String> {
+    [
+        "LeakTypo1",
+        "LeakTypo2",
+        "LeakTypo3",
+        "LeakTypo4",
+        "LeakComment",
+        "LeakUrlPass",
+        "LeakParsed",
+        "LeakYamlComment",
+    ]
+    .iter()
+    .map(|s| format!("{s}{tag}"))
+    .collect()
+}
+
+#[test]
+fn secrets_on_quoted_lines_are_masked_in_every_format() {
+    let dir = repo("quoted-lines");
+    secret_fixture(&dir, "Aa01");
+    let secrets = secrets_of("Aa01");
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let json = chlint(&dir, &["check", "--format", "json", "."]);
+    // Each secret is really on a line a finding points at.
+    for (rule, file, line) in [
+        ("CH900", "typo-open/config.xml", 2),
+        ("CH900", "typo-close/config.xml", 2),
+        ("CH900", "multiline/config.xml", 4),
+        ("CH201", "parsed/config.xml", 2),
+        ("CH202", "parsed/config.xml", 3),
+        ("CH104", "parsed/config.xml", 4),
+    ] {
+        let found = json.json()["findings"].as_array().unwrap().iter().any(|f| {
+            f["rule"] == rule && f["file"].as_str().unwrap().ends_with(file) && f["line"] == line
+        });
+        assert!(found, "no {rule} at {file}:{line}\n{}", json.stdout);
+    }
+    json.assert_clean(&secrets);
+    for format in ["human", "sarif", "github"] {
+        chlint(&dir, &["check", "--format", format, "."]).assert_clean(&secrets);
+    }
+    let run = chlint(&dir, &["check", "--write-baseline", "b.json", "."]);
+    run.assert_clean(&secrets);
+    let written = fs::read_to_string(dir.join("b.json")).unwrap();
+    for s in &secrets {
+        assert!(!written.contains(s), "{s} in the baseline");
+    }
+}
+
+/// Every `partialFingerprints` value of a SARIF report, in order.
+fn fingerprints(sarif: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(sarif).unwrap();
+    v["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["partialFingerprints"].to_string())
+        .collect()
+}
+
+#[test]
+fn identities_do_not_depend_on_secret_values() {
+    let (a, b) = (repo("identity-a"), repo("identity-b"));
+    secret_fixture(&a, "Aa01");
+    secret_fixture(&b, "Bb02-longer");
+    let sarif = |dir: &Path| chlint(dir, &["check", "--format", "sarif", "."]).stdout;
+    let (fa, fb) = (fingerprints(&sarif(&a)), fingerprints(&sarif(&b)));
+    assert!(fa.len() >= 6, "{fa:?}");
+    assert_eq!(fa, fb);
+    for dir in [&a, &b] {
+        let run = chlint(dir, &["check", "--write-baseline", "b.json", "."]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let entries = |dir: &Path| {
+        let v: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(dir.join("b.json")).unwrap()).unwrap();
+        v["findings"].clone()
+    };
+    assert_eq!(entries(&a), entries(&b));
+    // And each baseline excuses the other repository's findings.
+    fs::copy(a.join("b.json"), b.join("a.json")).unwrap();
+    let run = chlint(
+        &b,
+        &["check", "--format", "json", "--baseline", "a.json", "."],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}
