@@ -172,6 +172,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             env,
             env_file,
             clickhouse_version,
+            show_secrets,
         } => {
             let vars = environment(&env, env_file.as_deref())?;
             let flavor = match clickhouse_version {
@@ -216,6 +217,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             let options = Options {
                 origins: origins.then_some(&ws.sources),
+                // ClickHouse 18.x knows no `hide_in_preprocessed`.
+                hide_marked: flavor == Flavor::Modern,
+                show_secrets,
             };
             print(&to_xml(&loaded.root, &options))?;
             Ok(ExitCode::SUCCESS)

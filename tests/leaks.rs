@@ -442,3 +442,46 @@ fn identities_do_not_depend_on_secret_values() {
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
 }
+
+// ---------------------------------------------------------------------------
+// `chlint merged`
+
+#[test]
+fn merged_hides_marked_elements_and_masks_secrets_unless_asked() {
+    let dir = repo("merged");
+    write(
+        &dir,
+        "config.xml",
+        "<clickhouse>\n  <interserver_http_credentials hide_in_preprocessed=\"true\">\n    <user>admin</user>\n    <password>LeakHidden0001</password>\n  </interserver_http_credentials>\n  <remote_servers><c><shard><replica><host>h</host><password>LeakMerged001</password></replica></shard></c></remote_servers>\n  <storage_configuration><disks><s3><endpoint>https://ak:LeakUrlUser01@s3.example.com/b/</endpoint><secret_access_key>LeakS3Key0001</secret_access_key></s3></disks></storage_configuration>\n</clickhouse>\n",
+    );
+    write(
+        &dir,
+        "config.d/hidden.yaml",
+        "zookeeper:\n  \"@hide_in_preprocessed\": 1\n  identity: \"u:LeakYamlHidden1\"\nmacros:\n  \"@hide_in_preprocessed\": \"off\"\n  shard: s01\n",
+    );
+    let run = chlint(&dir, &["merged", "config.xml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.assert_clean(&[
+        "LeakHidden0001",
+        "LeakMerged001",
+        "LeakUrlUser01",
+        "LeakS3Key0001",
+        "LeakYamlHidden1",
+        "interserver_http_credentials",
+        "<zookeeper",
+    ]);
+    for shown in [
+        "<password>******</password>",
+        "https://ak:******@s3.example.com/b/",
+        "<shard>s01</shard>",
+    ] {
+        assert!(run.stdout.contains(shown), "{shown}:\n{}", run.stdout);
+    }
+    // Asked for, secrets are printed; hidden elements stay hidden.
+    let run = chlint(&dir, &["merged", "--show-secrets", "config.xml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for shown in ["LeakMerged001", "LeakUrlUser01", "LeakS3Key0001"] {
+        assert!(run.stdout.contains(shown), "{shown}:\n{}", run.stdout);
+    }
+    run.assert_clean(&["LeakHidden0001", "LeakYamlHidden1"]);
+}
