@@ -485,3 +485,23 @@ fn merged_hides_marked_elements_and_masks_secrets_unless_asked() {
     }
     run.assert_clean(&["LeakHidden0001", "LeakYamlHidden1"]);
 }
+
+#[cfg(unix)]
+#[test]
+fn env_file_errors_give_the_line_never_the_text() {
+    let dir = repo("env-file");
+    write(
+        &dir,
+        "config.xml",
+        "<clickhouse><x from_env=\"A\"/></clickhouse>\n",
+    );
+    write(&dir, "bad.env", "A=1\nLeakEnvLine0001\n");
+    let run = chlint(&dir, &["merged", "--env-file", "bad.env", "config.xml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("bad.env: line 2"), "{}", run.stderr);
+    run.assert_clean(&["LeakEnvLine0001"]);
+    mkfifo(&dir.join("fifo.env"));
+    let run = chlint(&dir, &["merged", "--env-file", "fifo.env", "config.xml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("FIFO"), "{}", run.stderr);
+}
