@@ -61,15 +61,16 @@ fn resolve_inside(path: &Path, root: &Path) -> Result<PathBuf, String> {
     Ok(real)
 }
 
-/// Open without blocking: a FIFO swapped in after the check must not hang
-/// the open (reading one still fails below, as the handle is checked).
+/// Open a resolved path without blocking and without following a link: a
+/// FIFO or a link swapped in after the check must not hang the open or lead
+/// elsewhere (the handle's own metadata is checked after).
 fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
-        options.custom_flags(libc::O_NONBLOCK);
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
     }
     options.open(path)
 }

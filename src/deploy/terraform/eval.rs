@@ -182,7 +182,9 @@ pub struct SensitiveValues {
 }
 
 /// Most leaves of one sensitive value recorded (a bomb stays a bomb).
-const MAX_SENSITIVE_LEAVES: usize = 10_000;
+const MAX_SENSITIVE_LEAVES: usize = 4096;
+/// Most texts recorded in all: each is searched for in every message.
+const MAX_SENSITIVE_TEXTS: usize = 16_384;
 
 impl SensitiveValues {
     fn add(&mut self, v: &Value, budget: &mut usize) {
@@ -195,7 +197,9 @@ impl SensitiveValues {
             Kind::Object(entries) => entries.iter().for_each(|e| self.add(&e.value, budget)),
             Kind::Str(t) => {
                 self.spans.push(v.span);
-                self.texts.push(t.clone());
+                if self.texts.len() < MAX_SENSITIVE_TEXTS {
+                    self.texts.push(t.clone());
+                }
             }
             Kind::Number(_) | Kind::Bool(_) => self.spans.push(v.span),
             Kind::Null | Kind::Unknown(_) => {}
