@@ -196,6 +196,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
             xml_values(source, text, &mut secret_spans);
         }
     }
+    crate::phases::mark("mask unparsed files");
     // Text embedded in another file is reported where the user can open it.
     for f in &mut findings {
         f.primary = ws.sources.to_host(f.primary);
@@ -398,19 +399,26 @@ fn secretish(name: &str) -> bool {
         .iter()
         .any(|w| {
             let allowed = if w.len() >= 8 { 2 } else { 1 };
-            lower.len().abs_diff(w.len()) <= allowed && edit_distance(&lower, w) <= allowed
+            lower.len().abs_diff(w.len()) <= allowed
+                && edit_distance(lower.as_bytes(), w.as_bytes()) <= allowed
         })
 }
 
 /// Edit distance counting a swap of neighbours as one edit (optimal string
-/// alignment), of short names only.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
+/// alignment) between ASCII-lowercased names of at most 15 bytes (longer
+/// ones are far from every word asked about).
+fn edit_distance(a: &[u8], b: &[u8]) -> usize {
+    const N: usize = 16;
+    if a.len() >= N || b.len() >= N {
+        return usize::MAX;
+    }
+    let mut d = [[0usize; N]; N];
+    for (i, row) in d.iter_mut().enumerate().take(a.len() + 1) {
         row[0] = i;
     }
-    d[0] = (0..=b.len()).collect();
+    for (j, cell) in d[0].iter_mut().enumerate().take(b.len() + 1) {
+        *cell = j;
+    }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
@@ -586,6 +594,19 @@ fn lexical_secrets(source: SourceId, text: &str, out: &mut Vec<Span>) {
             memchr::memmem::find_iter(lower.as_bytes(), w.as_bytes()).map(|i| i + w.len())
         })
         .collect();
+    // Keys misspelt beyond the stems (`psswrd:`): each line's key, by name.
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start_matches([' ', '\t', '-']);
+        let indent = line.len() - body.len();
+        if let Some(k) = body.find([':', '=']).filter(|&k| k > 0 && k <= 64) {
+            let key = body[..k].trim().trim_matches(['"', '\'']);
+            if secretish(key) {
+                hits.push(line_start + indent + k);
+            }
+        }
+        line_start += line.len();
+    }
     hits.sort_unstable();
     hits.dedup();
     let line_end =
@@ -743,6 +764,10 @@ mod tests {
         // Misspelt keys in YAML and XML are secret-sounding words too.
         assert_eq!(masked("pasword: hunter2\n"), "pasword: *******\n");
         assert_eq!(masked("<passwd>hunter2</x>"), "<passwd>***********");
+        assert_eq!(
+            masked("- psswrd = hunter2\nb: ok\n"),
+            "- psswrd = *******\nb: ok\n"
+        );
     }
 
     #[test]
