@@ -559,6 +559,29 @@ fn comment_secrets(source: SourceId, text: &str, out: &mut Vec<Span>) {
     }
 }
 
+/// The byte ranges of the secrets in the URLs of a text: userinfo
+/// passwords or tokens, secret-sounding query parameters.
+pub fn url_secret_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut spans = Vec::new();
+    url_userinfo(SourceId(0), text, &mut spans);
+    // Sorted and merged: a URL inside another's query is found twice.
+    spans.sort_by_key(|s| (s.start, s.end));
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::with_capacity(spans.len());
+    for s in spans {
+        let (start, end) = (s.start as usize, s.end as usize);
+        match ranges.last_mut() {
+            Some(last) if start <= last.end => last.end = last.end.max(end),
+            _ => ranges.push(start..end),
+        }
+    }
+    ranges
+}
+
+/// Where a URL written in a file ends.
+fn ends_url(b: u8) -> bool {
+    b"\"'<> \t\r\n`".contains(&b)
+}
+
 fn url_userinfo(source: SourceId, text: &str, out: &mut Vec<Span>) {
     let bytes = text.as_bytes();
     for scheme_end in memchr::memmem::find_iter(bytes, b"://") {
@@ -566,15 +589,46 @@ fn url_userinfo(source: SourceId, text: &str, out: &mut Vec<Span>) {
         // The authority ends at the first of these; userinfo before an `@`.
         let end = bytes[start..]
             .iter()
-            .position(|b| b"/?#\"'<> \t\r\n`".contains(b))
+            .position(|&b| ends_url(b) || b"/?#".contains(&b))
             .map_or(bytes.len(), |n| start + n);
-        let Some(at) = memchr::memrchr(b'@', &bytes[start..end]).map(|n| start + n) else {
-            continue;
-        };
-        let secret_from = memchr::memchr(b':', &bytes[start..at]).map_or(start, |n| start + n + 1);
-        if at > secret_from {
-            out.push(Span::new(source, secret_from, at));
+        if let Some(at) = memchr::memrchr(b'@', &bytes[start..end]).map(|n| start + n) {
+            let from = memchr::memchr(b':', &bytes[start..at]).map_or(start, |n| start + n + 1);
+            if at > from {
+                out.push(Span::new(source, from, at));
+            }
         }
+        query_secrets(source, text, end, out);
+    }
+}
+
+/// The values of secret-sounding query parameters of a URL whose path
+/// starts at `from` (`?user=u&password=p`, `;pwd=p`).
+fn query_secrets(source: SourceId, text: &str, from: usize, out: &mut Vec<Span>) {
+    let bytes = text.as_bytes();
+    let url_end = bytes[from..]
+        .iter()
+        .position(|&b| ends_url(b))
+        .map_or(bytes.len(), |n| from + n);
+    let mut i = from;
+    while let Some(n) = bytes[i..url_end].iter().position(|b| b"?&;".contains(b)) {
+        let name_start = i + n + 1;
+        let name_len = bytes[name_start..url_end]
+            .iter()
+            .position(|b| b"=?&;#".contains(b))
+            .unwrap_or(url_end - name_start);
+        let value_start = name_start + name_len + 1;
+        if bytes.get(name_start + name_len) != Some(&b'=') {
+            i = name_start;
+            continue;
+        }
+        let value_end = bytes[value_start..url_end]
+            .iter()
+            .position(|b| b"&;#".contains(b))
+            .map_or(url_end, |n| value_start + n);
+        if value_end > value_start && secretish(&text[name_start..name_start + name_len]) {
+            out.push(Span::new(source, value_start, value_end));
+        }
+        i = value_start;
     }
 }
 
@@ -789,6 +843,31 @@ mod tests {
             found("<u>clickhouse://ghp_tok1@h:9000</u> http://h/@x"),
             "<u>clickhouse://********@h:9000</u> http://h/@x"
         );
+        assert_eq!(
+            found("jdbc:clickhouse://h:8123/db?user=u&password=pw1;ssl=1&token=t2#f x"),
+            "jdbc:clickhouse://h:8123/db?user=u&password=***;ssl=1&token=**#f x"
+        );
+    }
+
+    #[test]
+    fn url_secrets_inside_other_urls_are_merged() {
+        let text = "https://h/?next=https://u:p1@x/&token=t2";
+        let ranges = url_secret_ranges(text);
+        assert!(
+            ranges.windows(2).all(|w| w[0].end < w[1].start),
+            "{ranges:?}"
+        );
+        let shown: String = text
+            .char_indices()
+            .map(|(i, c)| {
+                if ranges.iter().any(|r| r.contains(&i)) {
+                    '*'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        assert_eq!(shown, "https://h/?next=https://u:**@x/&token=**");
     }
 
     #[test]

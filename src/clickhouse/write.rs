@@ -52,30 +52,20 @@ pub fn hidden_in_preprocessed(e: &Element) -> bool {
         })
 }
 
-/// A text with the password (or lone token) of each URL's userinfo masked.
+/// A text with the secrets of its URLs (userinfo, query parameters) masked.
 fn mask_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains("://") || !text.contains('@') {
+    let ranges = crate::check::url_secret_ranges(text);
+    if ranges.is_empty() {
         return text.into();
     }
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let start = i + 3;
-        out.push_str(&rest[..start]);
-        rest = &rest[start..];
-        let end = rest
-            .find(|c: char| "/?#\"'<> \t\r\n`".contains(c))
-            .unwrap_or(rest.len());
-        if let Some(at) = rest[..end].rfind('@') {
-            // The user name stays; a lone token before `@` does not.
-            if let Some(colon) = rest[..at].find(':') {
-                out.push_str(&rest[..=colon]);
-            }
-            out.push_str(MASK);
-            rest = &rest[at..];
-        }
+    let mut at = 0;
+    for r in ranges {
+        out.push_str(&text[at..r.start]);
+        out.push_str(MASK);
+        at = r.end;
     }
-    out.push_str(rest);
+    out.push_str(&text[at..]);
     out.into()
 }
 
