@@ -544,18 +544,26 @@ fn comment_secrets(source: SourceId, text: &str, out: &mut Vec<Span>) {
             out.push(Span::new(source, start + at + len, end));
         }
     };
-    for open in memchr::memmem::find_iter(bytes, b"<!--") {
-        let inner = open + 4;
+    // Comments do not nest: the next one starts after this one ends.
+    let mut from = 0;
+    while let Some(n) = memchr::memmem::find(&bytes[from..], b"<!--") {
+        let inner = from + n + 4;
         let end = memchr::memmem::find(&bytes[inner..], b"-->").map_or(bytes.len(), |n| inner + n);
         mask(inner, end);
+        from = (end + 3).min(bytes.len());
     }
-    // `#` comments (YAML, HCL, shell-like): at a line's start or after a blank.
-    for hash in memchr::memchr_iter(b'#', bytes) {
-        if hash > 0 && !bytes[hash - 1].is_ascii_whitespace() {
-            continue;
+    // `#` comments (YAML, HCL, shell-like): the first `#` of a line at its
+    // start or after a blank, to the line's end.
+    let mut line = 0;
+    while line < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[line..]).map_or(bytes.len(), |n| line + n);
+        let hash = memchr::memchr_iter(b'#', &bytes[line..end])
+            .map(|n| line + n)
+            .find(|&h| h == line || bytes[h - 1].is_ascii_whitespace());
+        if let Some(hash) = hash {
+            mask(hash + 1, end);
         }
-        let end = memchr::memchr(b'\n', &bytes[hash..]).map_or(bytes.len(), |n| hash + n);
-        mask(hash + 1, end);
+        line = end + 1;
     }
 }
 
@@ -577,6 +585,10 @@ pub fn url_secret_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
     ranges
 }
 
+/// Longest authority and path-and-query looked at: a text of `://` without
+/// blanks stays linear.
+const MAX_URL_PART: usize = 4096;
+
 /// Where a URL written in a file ends.
 fn ends_url(b: u8) -> bool {
     b"\"'<> \t\r\n`".contains(&b)
@@ -584,31 +596,39 @@ fn ends_url(b: u8) -> bool {
 
 fn url_userinfo(source: SourceId, text: &str, out: &mut Vec<Span>) {
     let bytes = text.as_bytes();
+    let mut scanned_to = 0;
     for scheme_end in memchr::memmem::find_iter(bytes, b"://") {
         let start = scheme_end + 3;
         // The authority ends at the first of these; userinfo before an `@`.
-        let end = bytes[start..]
+        let limit = bytes.len().min(start + MAX_URL_PART);
+        let end = bytes[start..limit]
             .iter()
             .position(|&b| ends_url(b) || b"/?#".contains(&b))
-            .map_or(bytes.len(), |n| start + n);
+            .map_or(limit, |n| start + n);
         if let Some(at) = memchr::memrchr(b'@', &bytes[start..end]).map(|n| start + n) {
             let from = memchr::memchr(b':', &bytes[start..at]).map_or(start, |n| start + n + 1);
             if at > from {
                 out.push(Span::new(source, from, at));
             }
         }
-        query_secrets(source, text, end, out);
+        // A URL inside another's query (a redirect) has its userinfo looked
+        // at, not its query again: the scan stays linear.
+        if start >= scanned_to {
+            scanned_to = query_secrets(source, text, end, out);
+        }
     }
 }
 
 /// The values of secret-sounding query parameters of a URL whose path
-/// starts at `from` (`?user=u&password=p`, `;pwd=p`).
-fn query_secrets(source: SourceId, text: &str, from: usize, out: &mut Vec<Span>) {
+/// starts at `from` (`?user=u&password=p`, `;pwd=p`); returns where the
+/// URL ends.
+fn query_secrets(source: SourceId, text: &str, from: usize, out: &mut Vec<Span>) -> usize {
     let bytes = text.as_bytes();
-    let url_end = bytes[from..]
+    let limit = bytes.len().min(from + MAX_URL_PART);
+    let url_end = bytes[from..limit]
         .iter()
         .position(|&b| ends_url(b))
-        .map_or(bytes.len(), |n| from + n);
+        .map_or(limit, |n| from + n);
     let mut i = from;
     while let Some(n) = bytes[i..url_end].iter().position(|b| b"?&;".contains(b)) {
         let name_start = i + n + 1;
@@ -630,6 +650,7 @@ fn query_secrets(source: SourceId, text: &str, from: usize, out: &mut Vec<Span>)
         }
         i = value_start;
     }
+    url_end
 }
 
 /// Mask, in text that did not parse, what follows a secret-sounding key:

@@ -505,3 +505,28 @@ fn env_file_errors_give_the_line_never_the_text() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("FIFO"), "{}", run.stderr);
 }
+
+#[test]
+fn masking_scans_stay_linear_on_hostile_text() {
+    let dir = repo("masking-linear");
+    // A broken file that every masking scan walks: URLs without blanks,
+    // unclosed comments, `#` runs, misspelt secret tags and long lines.
+    let text = format!(
+        "<clickhouse><listen_host>0.0.0.0</listen_host> {} {}\n{}\nhttps://h/?{} {}\n",
+        "a://".repeat(500_000),
+        "<!--".repeat(200_000),
+        " #".repeat(500_000),
+        "p&".repeat(500_000),
+        "<pasword x=\"1\">v</password>".repeat(100_000),
+    );
+    write(&dir, "config.xml", &text);
+    let started = Instant::now();
+    let run = chlint(&dir, &["check", "--format", "json", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.findings("CH900").len(), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
