@@ -13,6 +13,7 @@ pub mod fingerprint;
 pub mod fuzzing;
 pub mod guard;
 pub mod lower;
+pub mod mask;
 pub mod model;
 pub mod phases;
 pub mod repo;

@@ -54,7 +54,7 @@ pub fn hidden_in_preprocessed(e: &Element) -> bool {
 
 /// A text with the secrets of its URLs (userinfo, query parameters) masked.
 fn mask_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
-    let ranges = crate::check::url_secret_ranges(text);
+    let ranges = crate::mask::url_secret_ranges(text);
     if ranges.is_empty() {
         return text.into();
     }
