@@ -199,16 +199,17 @@ fn comment_secrets(source: SourceId, text: &str, out: &mut Vec<Span>) {
         mask(inner, end);
         from = (end + 3).min(bytes.len());
     }
-    // `#` comments (YAML, HCL, shell-like): the first `#` of a line at its
-    // start or after a blank, to the line's end.
+    // `#` and `//` comments (YAML, HCL, shell-like): the first of a line at
+    // its start or after a blank, to the line's end.
     let mut line = 0;
     while line < bytes.len() {
         let end = memchr::memchr(b'\n', &bytes[line..]).map_or(bytes.len(), |n| line + n);
-        let hash = memchr::memchr_iter(b'#', &bytes[line..end])
+        let comment = memchr::memchr2_iter(b'#', b'/', &bytes[line..end])
             .map(|n| line + n)
+            .filter(|&h| bytes[h] == b'#' || bytes.get(h + 1) == Some(&b'/'))
             .find(|&h| h == line || bytes[h - 1].is_ascii_whitespace());
-        if let Some(hash) = hash {
-            mask(hash + 1, end);
+        if let Some(start) = comment {
+            mask(start + 1, end);
         }
         line = end + 1;
     }
@@ -510,6 +511,10 @@ mod tests {
         assert_eq!(
             found("a: 1 # old password: hunter2\nb: c#d password x\n"),
             "a: 1 # old password* *******\nb: c#d password x\n"
+        );
+        assert_eq!(
+            found("x = 1 // old password = \"pw1\"\nu = \"https://h//a password\"\n"),
+            "x = 1 // old password * *****\nu = \"https://h//a password\"\n"
         );
         assert_eq!(
             found("url: https://app:hunter2@db.example.com:8123/x?y=1"),
