@@ -22,6 +22,31 @@ use crate::source::{SourceMap, Span};
 
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Largest baseline read.
+const MAX_SIZE: u64 = 16 * 1024 * 1024;
+
+/// A JSON error without the file's text (the baseline may be a link to
+/// anything in the repository): line, column and the redacted message.
+fn json_error(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    crate::safe_file::parse_error(
+        e.line(),
+        e.column(),
+        message,
+        &[
+            "tool",
+            "version",
+            "findings",
+            "rule",
+            "file",
+            "fingerprint",
+            "message",
+        ],
+    )
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
@@ -103,7 +128,8 @@ pub fn write(
         findings: entries,
     };
     let text = serde_json::to_string_pretty(&out).expect("plain data") + "\n";
-    std::fs::write(path, text)
+    crate::safe_file::repository_root()
+        .and_then(|root| crate::safe_file::write_text(path, &root, &text))
         .map_err(|e| format!("{}: cannot write the baseline: {e}", path.display()))?;
     Ok(out.findings.len())
 }
@@ -111,8 +137,13 @@ pub fn write(
 /// The recorded findings of a baseline's text, as (rule, file, fingerprint),
 /// in the file's order.
 pub fn keys(shown: &Path, text: &str) -> Result<Vec<(String, String, String)>, String> {
-    let file: File = serde_json::from_str(text)
-        .map_err(|e| format!("{}: not a chlint baseline: {e}", shown.display()))?;
+    let file: File = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "{}: not a chlint baseline: {}",
+            shown.display(),
+            json_error(&e)
+        )
+    })?;
     if file.version != FORMAT_VERSION {
         return Err(format!(
             "{}: baseline format {} is not supported (this chlint reads {FORMAT_VERSION})",
@@ -127,6 +158,15 @@ pub fn keys(shown: &Path, text: &str) -> Result<Vec<(String, String, String)>, S
         .collect())
 }
 
+/// Fail now when `path` cannot be written as a baseline (a link out of the
+/// repository, a FIFO…), before the run's work.
+pub fn check_writable(path: &Path) -> Result<(), String> {
+    crate::safe_file::repository_root()
+        .and_then(|root| crate::safe_file::write_target(path, &root))
+        .map(|_| ())
+        .map_err(|e| format!("{}: cannot write the baseline: {e}", path.display()))
+}
+
 /// A baseline, read.
 #[derive(Debug)]
 pub struct Baseline {
@@ -136,7 +176,8 @@ pub struct Baseline {
 
 impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline, String> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::safe_file::repository_root()
+            .and_then(|root| crate::safe_file::read_text(path, &root, MAX_SIZE))
             .map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?;
         Self::from_text(path, path, &text)
     }

@@ -256,8 +256,9 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
         .map(|f| f.primary.source)
         .collect();
     for source in unparsed {
-        lexical_secrets(source, &ws.sources.get(source).text, &mut secret_spans);
+        crate::mask::unparsed_secrets(source, &ws.sources.get(source).text, &mut secret_spans);
     }
+    crate::phases::mark("mask unparsed files");
     // Text embedded in another file is reported where the user can open it.
     for f in &mut findings {
         f.primary = ws.sources.to_host(f.primary);
@@ -275,6 +276,18 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     // After merging: the labels of the routes are texts too.
     crate::deploy::terraform::scrub(&mut unique, &sensitive_texts);
     let (mut unique, mut implied) = repeats::set_aside_implied(unique);
+    // Secrets no parser reports as values (in comments, in URLs), in every
+    // file a finding shows, reported or set aside.
+    let shown: HashSet<SourceId> = unique
+        .iter()
+        .chain(implied.iter().map(|i| &i.finding))
+        .flat_map(|f| {
+            std::iter::once(f.primary.source).chain(f.related.iter().map(|r| r.span.source))
+        })
+        .collect();
+    for source in shown {
+        crate::mask::incidental_secrets(source, &ws.sources.get(source).text, &mut secret_spans);
+    }
     implied.sort_by_cached_key(|i| {
         let loc = ws.sources.locate(i.finding.primary);
         (loc.file, loc.line, loc.column, i.finding.code)
@@ -408,144 +421,9 @@ fn collect_secrets(root: &Element, out: &mut Vec<Span>) {
     });
 }
 
-/// Words that make the rest of a line a possible secret in unparsed text.
-const SECRET_WORDS: [&str; 7] = [
-    "password",
-    "secret",
-    "identity",
-    "key",
-    "token",
-    "credential",
-    "passphrase",
-];
-
-/// Mask, in text that did not parse, what follows a secret-sounding key:
-/// the rest of its line, and the lines after it while the value continues
-/// (XML text up to the next tag; a YAML value that is empty on the key's
-/// line, a block scalar or an unclosed quote: the lines indented deeper).
-/// Linear in the text: the words are found with one search each, and only
-/// the lines they are on (and continuations) are looked at.
-fn lexical_secrets(source: SourceId, text: &str, out: &mut Vec<Span>) {
-    let bytes = text.as_bytes();
-    let lower = text.to_ascii_lowercase();
-    // Where each word ends, in text order.
-    let mut hits: Vec<usize> = SECRET_WORDS
-        .iter()
-        .flat_map(|w| {
-            memchr::memmem::find_iter(lower.as_bytes(), w.as_bytes()).map(|i| i + w.len())
-        })
-        .collect();
-    hits.sort_unstable();
-    hits.dedup();
-    let line_end =
-        |from: usize| memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i);
-    let content_end = |start: usize| {
-        let end = line_end(start);
-        let trimmed = text[start..end].trim_end_matches('\r');
-        start + trimmed.len()
-    };
-    // Text before `done` has been masked or passed over.
-    let mut done = 0;
-    for &after in &hits {
-        if after < done {
-            continue;
-        }
-        let start = memchr::memrchr(b'\n', &bytes[..after]).map_or(0, |i| i + 1);
-        let end = content_end(start);
-        let Some(d) = text[after..end].find(['>', ':', '=']) else {
-            continue;
-        };
-        let delimiter = after + d;
-        out.push(Span::new(source, delimiter + 1, end));
-        done = end;
-        let rest = text[delimiter + 1..end].trim();
-        let xml = bytes[delimiter] == b'>';
-        let unfinished = if xml {
-            !rest.contains('<')
-        } else {
-            rest.is_empty()
-                || rest.starts_with(['|', '>'])
-                || ['"', '\'']
-                    .iter()
-                    .any(|q| rest.starts_with(*q) && rest.matches(*q).count() % 2 == 1)
-        };
-        if !unfinished {
-            continue;
-        }
-        let key_line = &text[start..end];
-        let key_indent = key_line.len() - key_line.trim_start().len();
-        // The lines the value continues on.
-        let mut line = line_end(start) + 1;
-        while line < bytes.len() {
-            let end = content_end(line);
-            let content = &text[line..end];
-            if xml {
-                match content.find('<') {
-                    Some(i) => {
-                        out.push(Span::new(source, line, line + i));
-                        done = line + i;
-                        break;
-                    }
-                    None => out.push(Span::new(source, line, end)),
-                }
-            } else {
-                let indent = content.len() - content.trim_start().len();
-                if !content.trim().is_empty() && indent <= key_indent {
-                    done = line;
-                    break;
-                }
-                out.push(Span::new(source, line, end));
-            }
-            done = end;
-            line = line_end(line) + 1;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn masked(text: &str) -> String {
-        let mut spans = Vec::new();
-        lexical_secrets(SourceId(0), text, &mut spans);
-        text.char_indices()
-            .map(|(i, c)| {
-                let secret = spans
-                    .iter()
-                    .any(|s| s.start as usize <= i && i < s.end as usize);
-                if secret && !c.is_whitespace() {
-                    '*'
-                } else {
-                    c
-                }
-            })
-            .collect()
-    }
-
-    #[test]
-    fn unparsed_secrets_are_masked_across_lines() {
-        assert_eq!(
-            masked("<password>hunter2</pasword>\n<x>ok</x>\n"),
-            "<password>*****************\n<x>ok</x>\n"
-        );
-        assert_eq!(
-            masked("<password>\n  hunter2\n</password>\n<x>ok</x>"),
-            "<password>\n  *******\n</password>\n<x>ok</x>"
-        );
-        assert_eq!(
-            masked("a:\n  password: |\n    hunter2\n    more\n  b: ok\n"),
-            "a:\n  password: *\n    *******\n    ****\n  b: ok\n"
-        );
-        assert_eq!(
-            masked("password:\n  hunter2\nb: ok\n"),
-            "password:\n  *******\nb: ok\n"
-        );
-        assert_eq!(
-            masked("secret_access_key: \"abc\n  def\"\nb: ok\n"),
-            "secret_access_key: ****\n  ****\nb: ok\n"
-        );
-    }
 
     #[test]
     fn secret_elements_by_name() {

@@ -145,6 +145,11 @@ pub enum Command {
         /// Which server's merge to reproduce.
         #[arg(long, value_enum, default_value_t = ServerVersion::Latest)]
         clickhouse_version: ServerVersion,
+        /// Print passwords, keys, hashes and URL userinfo as written
+        /// (masked by default). Elements marked `hide_in_preprocessed` are
+        /// left out either way, as ClickHouse leaves them out.
+        #[arg(long)]
+        show_secrets: bool,
     },
 }
 

@@ -115,9 +115,12 @@ pub fn run(
         Some(rev) => Some(TrustedBase::open(rev)?),
         None => None,
     };
-    let load = |path: &Path| -> Result<Config, String> {
+    // `--config` may name any regular file in the repository; a found
+    // `.chlint.toml` must stay inside its own folder.
+    let read = |path: &Path, named: bool| -> Result<Config, String> {
         let mut config = match &trusted {
             Some(base) => base.load(path)?,
+            None if named => config_file::load_named(path)?,
             None => config_file::load(path)?,
         };
         if let Ok(dir) = config.dir.canonicalize() {
@@ -143,7 +146,7 @@ pub fn run(
     let fixed = if filters.no_config {
         Some(Settings::resolve(None, &choices)?)
     } else if let Some(path) = &filters.config {
-        Some(Settings::resolve(Some(&load(path)?), &choices)?)
+        Some(Settings::resolve(Some(&read(path, true)?), &choices)?)
     } else {
         None
     };
@@ -159,7 +162,7 @@ pub fn run(
                 continue;
             };
             if !named_configs.contains(&found) {
-                Settings::resolve(Some(&load(&found)?), &choices)?;
+                Settings::resolve(Some(&read(&found, false)?), &choices)?;
                 named_configs.push(found);
             }
         }
@@ -178,6 +181,10 @@ pub fn run(
             found
         }
         (Some(path), None, None) => Some(Baseline::load(path)?),
+        (_, Some(path), _) => {
+            baseline::check_writable(path)?;
+            None
+        }
         _ => None,
     };
 
@@ -193,7 +200,7 @@ pub fn run(
             &ws.sources,
             named_configs.first().map(PathBuf::as_path),
             &mut find,
-            &load,
+            &|p: &Path| read(p, false),
             &choices,
         )?,
     };

@@ -61,14 +61,47 @@ pub struct Config {
     pub file: ConfigFile,
 }
 
-/// Parse the text of a configuration file.
+/// The keys of the file, shown in parse errors (other quoted text is not).
+const KEYS: [&str; 7] = [
+    "select",
+    "ignore",
+    "exclude",
+    "min-severity",
+    "fail-on",
+    "severity",
+    "per-path-ignores",
+];
+
+/// Parse the text of a configuration file. The error gives the line, the
+/// column and the parser's message, never the text: the file may be a link
+/// to anything in the repository (`deploy/.env`).
 pub fn parse(text: &str) -> Result<ConfigFile, String> {
-    toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    toml::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .span()
+            .map_or((1, 1), |s| crate::safe_file::line_column(text, s.start));
+        crate::safe_file::parse_error(line, column, e.message(), &KEYS)
+    })
 }
 
-/// Read a configuration file; any problem is an error (exit code 2).
+/// Read a configuration file found in a repository (links may not leave
+/// the folder it was found in); any problem is an error (exit code 2).
 pub fn load(path: &Path) -> Result<Config, String> {
-    let text = read_small(path).map_err(|e| {
+    let dir = absolute(path)
+        .parent()
+        .and_then(|d| d.canonicalize().ok())
+        .unwrap_or_default();
+    load_within(path, &dir)
+}
+
+/// Read the configuration file named with `--config`: a regular file
+/// inside the repository (see [`crate::safe_file::repository_root`]).
+pub fn load_named(path: &Path) -> Result<Config, String> {
+    load_within(path, &crate::safe_file::repository_root()?)
+}
+
+fn load_within(path: &Path, root: &Path) -> Result<Config, String> {
+    let text = crate::safe_file::read_text(path, root, MAX_SIZE).map_err(|e| {
         format!(
             "{}: cannot read the configuration file: {e}",
             path.display()
@@ -80,8 +113,8 @@ pub fn load(path: &Path) -> Result<Config, String> {
 /// A configuration file's text, read elsewhere (from a commit): its globs
 /// are relative to `path`'s folder; errors name it `shown`.
 pub fn from_text(path: &Path, shown: &Path, text: &str) -> Result<Config, String> {
-    let file = parse(text)
-        .map_err(|e| format!("{}: invalid configuration file:\n{e}", shown.display()))?;
+    let file =
+        parse(text).map_err(|e| format!("{}: invalid configuration file: {e}", shown.display()))?;
     let abs = absolute(path);
     let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok(Config {
@@ -93,23 +126,6 @@ pub fn from_text(path: &Path, shown: &Path, text: &str) -> Result<Config, String
 
 /// Largest configuration file read.
 pub const MAX_SIZE: u64 = 1024 * 1024;
-
-/// A small regular file's text: nothing else is opened (a FIFO would block).
-fn read_small(path: &Path) -> Result<String, String> {
-    use std::io::Read as _;
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("not a regular file".into());
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_SIZE + 1).read_to_end(&mut bytes))
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_SIZE {
-        return Err(format!("larger than {MAX_SIZE} bytes"));
-    }
-    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".into())
-}
 
 /// Is this found configuration file safe to read: a regular file, and, when
 /// it is a symbolic link, one to a file inside the folder it was found in

@@ -69,7 +69,7 @@ fn xml_names_only(root: &Element) -> bool {
 /// every name is an XML name.
 fn reparse_if_names_are_xml(root: &Element) {
     if xml_names_only(root) {
-        reparse(&to_xml(root, &Options { origins: None }));
+        reparse(&to_xml(root, &Options::exact()));
     }
 }
 
@@ -143,7 +143,7 @@ pub fn merge(data: &[u8]) {
         let _ = crate::lower::listeners(&root, ServerKind::Server);
         let _ = crate::lower::listeners(&root, ServerKind::Keeper);
         let _ = crate::lower::users(&root);
-        let _ = to_xml(&root, &Options { origins: None });
+        let _ = to_xml(&root, &Options::exact());
         reparse_if_names_are_xml(&root);
     }
 }

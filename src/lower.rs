@@ -224,6 +224,7 @@ pub fn users(tree: &Element) -> Vec<User> {
                         } else {
                             e.value()
                         },
+                        value_span: e.value_span(),
                         overridden: e.overridden.clone(),
                     })
                 })

@@ -179,6 +179,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             env,
             env_file,
             clickhouse_version,
+            show_secrets,
         } => {
             let vars = environment(&env, env_file.as_deref())?;
             let flavor = match clickhouse_version {
@@ -223,6 +224,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             let options = Options {
                 origins: origins.then_some(&ws.sources),
+                // ClickHouse 18.x knows no `hide_in_preprocessed`.
+                hide_marked: flavor == Flavor::Modern,
+                show_secrets,
             };
             print(&to_xml(&loaded.root, &options))?;
             Ok(ExitCode::SUCCESS)
@@ -312,25 +316,29 @@ fn environment(
     }
     let mut vars = HashMap::new();
     if let Some(path) = env_file {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        parse_env(text.lines(), &mut vars)?;
+        // Any regular file (no FIFO, no device), 1 MiB at most.
+        let text = chlint::safe_file::read_text(path, std::path::Path::new("/"), 1 << 20)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        parse_env(text.lines(), &mut vars).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    parse_env(env.iter().map(String::as_str), &mut vars)?;
+    parse_env(env.iter().map(String::as_str), &mut vars).map_err(|e| format!("--env: {e}"))?;
     Ok(Some(vars))
 }
 
+/// NAME=VALUE lines; an error gives the line's number, never its text
+/// (the file is full of secrets).
 fn parse_env<'a>(
     lines: impl Iterator<Item = &'a str>,
     vars: &mut HashMap<String, String>,
 ) -> Result<(), String> {
-    for line in lines {
+    for (number, line) in lines.enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
         let (name, value) = line
             .split_once('=')
-            .ok_or_else(|| format!("`{line}`: expected NAME=VALUE"))?;
+            .ok_or_else(|| format!("line {}: expected NAME=VALUE", number + 1))?;
         vars.insert(name.trim().to_string(), value.to_string());
     }
     Ok(())

@@ -150,6 +150,8 @@ pub struct AuthElement {
     pub span: Span,
     /// The secret as written (never printed); empty for external values.
     pub value: String,
+    /// Where the value is written (an `incl` brings it from another file).
+    pub value_span: Span,
     pub overridden: Vec<Span>,
 }
 

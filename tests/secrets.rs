@@ -8,7 +8,9 @@
 //! once per output format (human, JSON, SARIF, GitHub, inspect, and a
 //! written baseline) over all of them, and
 //! neither the secrets nor any 8-character piece of one may appear in its
-//! stdout or stderr.
+//! stdout or stderr. Every secret is on a line some finding points at (its
+//! primary or a related location, from the JSON report): without masking,
+//! each would be quoted, so each case really tests the masking.
 
 use std::collections::HashMap;
 use std::fs;
@@ -100,8 +102,9 @@ fn fixtures(rng: &mut Rng, dir: &Path) -> Vec<String> {
     write(
         dir,
         "yaml-users/config.yaml",
-        "listen_host: 0.0.0.0\nhttp_port: 8123\npath: /var/lib/clickhouse/\n",
+        "listen_host: 0.0.0.0\nhttp_port: 8123\npath: /var/lib/clickhouse/\nusers_config: users.yaml\n",
     );
+    write(dir, "yaml-users/users.yaml", "profiles:\n  default: {}\n");
     write(
         dir,
         "yaml-users/users.d/users.yaml",
@@ -151,26 +154,28 @@ fn fixtures(rng: &mut Rng, dir: &Path) -> Vec<String> {
     let bad = secret(rng, XML_TEXT);
     let bad_xml = match rng.below(5) {
         0 => format!("<clickhouse>\n  <users><default><password>{bad}</pasword></default></users>\n</clickhouse>\n"),
-        1 => format!("<clickhouse>\n  <users><default><password>\n    {bad}\n  </password></defaul></users>\n</clickhouse>\n"),
+        1 => format!("<clickhouse>\n  <users><default><password>\n    {bad}</pasword>\n  </default></users>\n</clickhouse>\n"),
         2 => format!("<clickhouse>\n  <users><default><password>{bad}"),
         3 => format!("<clickhouse>\n  <users><default><password>{bad}&nope;</password></default></users>\n</clickhouse>\n"),
-        _ => format!("<clickhouse>\n  <interserver_http_credentials><password>{bad}</password>\n  <<broken\n</clickhouse>\n"),
+        _ => format!("<clickhouse>\n  <interserver_http_credentials><password>{bad}</password> <<broken\n</clickhouse>\n"),
     };
     write(dir, "bad-xml/config.xml", &bad_xml);
     let ybad = secret(rng, ALNUM);
     let bad_yaml = match rng.below(5) {
-        0 => format!("users:\n  default:\n    password: {ybad}\n   bad: [\n"),
+        0 => format!("users:\n  default:\n    password: {ybad}: bad\n"),
         1 => format!("users:\n  default:\n    password: \"{ybad}\n"),
-        2 => format!("users:\n  default:\n    password: |\n      {ybad}\n    x: [}}\n"),
-        3 => format!("listen_host: 0.0.0.0\nzookeeper:\n  identity: u:{ybad}\n  - x\n"),
-        _ => format!("users:\n  default:\n    password:\n      {ybad}\n  : :\n"),
+        2 => format!("users:\n  default: {{password: {ybad}, ]\n"),
+        3 => format!("listen_host: 0.0.0.0\nzookeeper:\n  identity: u:{ybad}: x\n"),
+        _ => format!("users:\n  default:\n    password:\n      {ybad} : :\n"),
     };
+    // users.d/ is read only beside the file `users_config` names.
     write(dir, "bad-yaml/users.d/u.yaml", &bad_yaml);
     write(
         dir,
         "bad-yaml/config.yaml",
-        "listen_host: 0.0.0.0\npath: /p/\n",
+        "listen_host: 0.0.0.0\npath: /p/\nusers_config: users.yaml\n",
     );
+    write(dir, "bad-yaml/users.yaml", "profiles:\n  default: {}\n");
 
     // Deployment files: compose environment, Helm values, an operator's users.
     let (compose, compose_list, helm, chi) = (
@@ -282,6 +287,61 @@ fn leak(output: &str, secrets: &[String]) -> Option<(String, String)> {
     })
 }
 
+/// Every (file, line) a finding of a JSON report points at.
+fn quoted_lines(json: &str) -> std::collections::HashSet<(String, u64)> {
+    // The report, then whatever chlint wrote to stderr.
+    let report: serde_json::Value = serde_json::Deserializer::from_str(json)
+        .into_iter()
+        .next()
+        .expect("a JSON report")
+        .expect("valid JSON");
+    let mut lines = std::collections::HashSet::new();
+    for f in report["findings"].as_array().expect("findings") {
+        for loc in std::iter::once(f).chain(f["related"].as_array().into_iter().flatten()) {
+            let file = loc["file"].as_str().unwrap_or_default().to_string();
+            let first = loc["line"].as_u64().unwrap_or(0);
+            let last = loc["end_line"].as_u64().unwrap_or(first).max(first);
+            for line in first..=last {
+                lines.insert((file.clone(), line));
+            }
+        }
+    }
+    lines
+}
+
+/// Every file under `root` with its text, by path relative to `root`.
+fn written_files(root: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if let Ok(text) = fs::read_to_string(&path) {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((rel, text));
+            }
+        }
+    }
+    out
+}
+
+/// The (file, 1-based line) of each place `secret` is written.
+fn occurrences(files: &[(String, String)], secret: &str) -> Vec<(String, u64)> {
+    files
+        .iter()
+        .flat_map(|(file, text)| {
+            text.match_indices(secret)
+                .map(move |(i, _)| (file.clone(), text[..i].matches('\n').count() as u64 + 1))
+        })
+        .collect()
+}
+
 #[test]
 fn no_output_format_prints_a_secret() {
     let root: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("secrets");
@@ -324,6 +384,27 @@ fn no_output_format_prints_a_secret() {
     for (format, output) in &outputs[2..4] {
         assert!(output.contains("CH450"), "no CH450 in {format} output");
     }
+    // The malformed users.d files are read (beside `users_config`) and reported.
+    for set in 0..SETS {
+        let file = format!("set{set:02}/bad-yaml/users.d/u.yaml");
+        assert!(
+            quoted_lines(json).iter().any(|(f, _)| *f == file),
+            "no finding in {file}"
+        );
+    }
+    // Each secret is on a line a finding points at (its primary or a
+    // related location): unmasked, a report would quote it.
+    let quoted = quoted_lines(json);
+    let files = written_files(&root);
+    let unquoted: Vec<Vec<(String, u64)>> = secrets
+        .iter()
+        .map(|secret| occurrences(&files, secret))
+        .filter(|at| !at.iter().any(|l| quoted.contains(l)))
+        .collect();
+    assert!(
+        unquoted.is_empty(),
+        "secrets on no line a finding points at (so their masking is untested): {unquoted:?}"
+    );
     for (format, output) in &outputs {
         if let Some((secret, piece)) = leak(output, &secrets) {
             let line = output.lines().find(|l| l.contains(&piece)).unwrap_or("");

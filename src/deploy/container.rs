@@ -387,8 +387,7 @@ fn users_path(config: &Element, config_dir: &str) -> Option<String> {
 /// A span-insensitive rendering of an element, to tell whether two files
 /// define the same thing.
 fn shape(e: Option<&Element>) -> String {
-    e.map(|e| to_xml(e, &Options { origins: None }))
-        .unwrap_or_default()
+    e.map(|e| to_xml(e, &Options::exact())).unwrap_or_default()
 }
 
 /// Load a tree; a base that cannot be used is reported as a note.

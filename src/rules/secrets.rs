@@ -35,12 +35,16 @@ pub fn plaintext_password(server: &Server, emit: &mut Emitter) {
             // A password a deployment file writes literally is CH450's.
             a.kind == AuthKind::Plaintext && !server.deploy.is_literal_secret(a.span)
         }) {
-            emit.report(
+            let f = emit.report(
                 "CH104",
                 auth.span,
                 format!("user `{}` has its password written in clear", user.name),
                 "store a hash instead: `<password remove=\"1\"/>` and `<password_sha256_hex>…</password_sha256_hex>` (or `from_env` with `hide_in_preprocessed=\"true\"`)",
             );
+            // Brought by `incl` from another file: show where it is written.
+            if auth.value_span.source != auth.span.source {
+                f.related(Some(auth.value_span), "the password is written here");
+            }
         }
     }
     for path in CONFIG_PASSWORDS {

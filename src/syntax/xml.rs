@@ -126,8 +126,10 @@ fn count(nodes: &mut usize, n: usize, limits: &Limits, offset: usize) -> Result<
     Ok(())
 }
 
-/// A parser message on one line, with quoted input cut short: a malformed
-/// end tag can run on over lines of text.
+/// A parser message on one line, with quoted input cut at its first blank
+/// (and at 60 characters): a malformed end tag runs on over the text after
+/// it, which may be a secret (`</password` then a line of text); a tag name
+/// has no blank.
 fn describe(message: &str) -> String {
     let flat = message.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut out = String::new();
@@ -135,8 +137,9 @@ fn describe(message: &str) -> String {
         if i > 0 {
             out.push('`');
         }
-        if i % 2 == 1 && part.chars().count() > 60 {
-            out.extend(part.chars().take(60));
+        let word = part.split(' ').next().unwrap_or_default();
+        if i % 2 == 1 && (word.len() < part.len() || part.chars().count() > 60) {
+            out.extend(word.chars().take(60));
             out.push('…');
         } else {
             out.push_str(part);
@@ -309,6 +312,13 @@ mod tests {
         assert!(parse_str("<a/><b/>").is_err());
         assert!(parse_str("").is_err());
         assert!(parse_str("<a>&custom;</a>").is_err());
+    }
+
+    #[test]
+    fn a_run_on_end_tag_is_not_quoted_past_its_name() {
+        let err = parse_str("<c><password>x</password\n  hunter2-value</c>").unwrap_err();
+        assert!(!err.message.contains("hunter2"), "{}", err.message);
+        assert!(err.message.contains("`</password…`"), "{}", err.message);
     }
 
     #[test]

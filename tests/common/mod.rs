@@ -19,7 +19,9 @@ pub fn run_merged(file: &Path, version: &str, env_file: Option<&Path>) -> Result
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_chlint"));
     cmd.arg("merged")
         .arg(file)
-        .args(["--clickhouse-version", version]);
+        .args(["--clickhouse-version", version])
+        // Compared with the server's own tree, secrets included.
+        .arg("--show-secrets");
     if let Some(env_file) = env_file {
         cmd.arg("--env-file").arg(env_file);
     }

@@ -170,6 +170,44 @@ pub struct Evaluator<'w> {
     /// (Helm values, manifests, configurations) inside them.
     pub origins: RefCell<Vec<Origin>>,
     origin_bytes: Cell<usize>,
+    /// The values of variables marked `sensitive` (never printed).
+    pub sensitive: RefCell<SensitiveValues>,
+}
+
+/// Where the values of `sensitive` variables are written and their texts:
+/// terraform prints "(sensitive value)" for them, and so does chlint.
+#[derive(Default)]
+pub struct SensitiveValues {
+    pub spans: Vec<Span>,
+    pub texts: Vec<String>,
+    /// (instance, variable) pairs already recorded.
+    seen: HashSet<(usize, String)>,
+}
+
+/// Most leaves of one sensitive value recorded (a bomb stays a bomb).
+const MAX_SENSITIVE_LEAVES: usize = 4096;
+/// Most texts recorded in all: each is searched for in every message.
+const MAX_SENSITIVE_TEXTS: usize = 16_384;
+
+impl SensitiveValues {
+    fn add(&mut self, v: &Value, budget: &mut usize) {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        match &v.kind {
+            Kind::List(items) => items.iter().for_each(|i| self.add(i, budget)),
+            Kind::Object(entries) => entries.iter().for_each(|e| self.add(&e.value, budget)),
+            Kind::Str(t) => {
+                self.spans.push(v.span);
+                if self.texts.len() < MAX_SENSITIVE_TEXTS {
+                    self.texts.push(t.clone());
+                }
+            }
+            Kind::Number(_) | Kind::Bool(_) => self.spans.push(v.span),
+            Kind::Null | Kind::Unknown(_) => {}
+        }
+    }
 }
 
 /// A configuration file's tree, or why it has none.
@@ -247,6 +285,30 @@ impl<'w> Evaluator<'w> {
             depth: Cell::new(0),
             origins: RefCell::new(Vec::new()),
             origin_bytes: Cell::new(0),
+            sensitive: RefCell::default(),
+        }
+    }
+
+    /// Record the value of variable `name` of `inst` when it is marked
+    /// `sensitive` (once per instance), with its default's expression.
+    fn note_sensitive(&self, inst: &Rc<Instance>, name: &str, v: Option<&Value>) {
+        let Some(decl) = inst.module.variable(name).filter(|d| d.sensitive) else {
+            return;
+        };
+        let mut sensitive = self.sensitive.borrow_mut();
+        if !sensitive
+            .seen
+            .insert((Rc::as_ptr(inst) as usize, name.to_string()))
+        {
+            return;
+        }
+        if let Some(d) = &decl.default {
+            sensitive.spans.push(d.span);
+        }
+        let mut budget = MAX_SENSITIVE_LEAVES;
+        let given = v.or_else(|| inst.inputs.get(name));
+        if let Some(v) = given {
+            sensitive.add(v, &mut budget);
         }
     }
 
@@ -513,13 +575,30 @@ impl<'w> Evaluator<'w> {
     }
 
     /// Evaluate a root module with variable values from tfvars.
+    /// The values of its `sensitive` variables are recorded even when no
+    /// expression uses them (a tfvars line or a default may still be shown).
     pub fn root(&self, dir: &Path, inputs: HashMap<String, Value>) -> Rc<Instance> {
-        Rc::new(Instance::root(self.module(dir), inputs))
+        let inst = Rc::new(Instance::root(self.module(dir), inputs));
+        for v in inst.module.variables.iter().filter(|v| v.sensitive) {
+            let value = inst
+                .inputs
+                .get(&v.name)
+                .cloned()
+                .or_else(|| v.default.as_ref().map(|d| self.eval(d, &Scope::new(&inst))));
+            self.note_sensitive(&inst, &v.name, value.as_ref());
+        }
+        inst
     }
 
     // -- references -------------------------------------------------------
 
     pub fn var(&self, inst: &Rc<Instance>, name: &str, span: Span) -> Value {
+        let v = self.var_value(inst, name, span);
+        self.note_sensitive(inst, name, Some(&v));
+        v
+    }
+
+    fn var_value(&self, inst: &Rc<Instance>, name: &str, span: Span) -> Value {
         if let Some(v) = inst.inputs.get(name) {
             let nullable = inst.module.variable(name).is_none_or(|v| v.nullable);
             if !v.is_null() || nullable {

@@ -216,6 +216,7 @@ fn analyse_here(
     }
     crate::phases::mark("terraform: evaluate");
     out.notes = ev.notes.take();
+    let sensitive_vars = ev.sensitive.take();
     let origins = ev.origins.take();
     drop(ev);
     let mut repo = crate::repo::Repo::default();
@@ -238,6 +239,8 @@ fn analyse_here(
     }
     out.secret_spans.extend(sensitive.spans);
     out.sensitive_texts = sensitive.texts;
+    out.secret_spans.extend(sensitive_vars.spans);
+    out.sensitive_texts.extend(sensitive_vars.texts);
     for secret in sensitive.secrets {
         // A `set` that wrote it is reported already.
         if !repo.secrets.iter().any(|s| s.span == secret.span) {
