@@ -15,7 +15,13 @@ use crate::source::{display_path, SourceId, Span};
 
 pub struct Report {
     pub findings: Vec<Finding>,
+    /// Every input file chlint read as one of its formats (JSON's
+    /// `files_scanned`: configurations, deployment and Terraform files).
     pub files_scanned: usize,
+    /// The files that really were ClickHouse's: a checked server's
+    /// configuration comes from them or its deployment is written in them,
+    /// or a finding is about them (the human summary counts these).
+    pub clickhouse_files: usize,
     /// Problems that stop chlint from doing its job on a named path.
     pub errors: Vec<String>,
     /// chlint's own failures on some input (a bug): reported, exit code 2.
@@ -43,6 +49,8 @@ struct Checked {
     secrets: Vec<Span>,
     /// What settling its findings needs to know about the server.
     files: Vec<SourceId>,
+    /// Where its deployment (compose service, workload…) is written.
+    unit: Option<Span>,
     assumed: Vec<&'static str>,
     /// The deployment unit that runs the server (a compose service, a
     /// workload), to relate when several report one problem.
@@ -71,6 +79,7 @@ fn check_one(server: Server) -> Checked {
             .copied()
             .collect(),
         assumed: server.assumed.clone(),
+        unit: server.deploy.unit.as_ref().map(|u| u.span),
         route: server.deploy.unit.as_ref().map(|u| Related {
             span: u.span,
             message: format!("{} `{}` reads this", u.kind, u.name),
@@ -133,11 +142,19 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     let mut secret_spans = Vec::new();
     let mut internal_errors = discovery.internal_errors.clone();
     let mut warnings = discovery.warnings.clone();
+    let mut clickhouse_files: HashSet<PathBuf> = HashSet::new();
     // Which server each finding came from (the others, added after these,
     // come from none).
     let mut origins = Vec::new();
     let mut routes: Vec<Option<Related>> = Vec::new();
     for (index, mut server) in checked {
+        let spans = server.files.iter().map(|s| Span::new(*s, 0, 0));
+        for span in spans.chain(server.unit) {
+            let host = ws.sources.to_host(span);
+            if !ws.sources.is_builtin(host) {
+                clickhouse_files.insert(ws.sources.get(host.source).path.clone());
+            }
+        }
         routes.resize(index + 1, None);
         routes[index] = server.route.take().map(|mut r| {
             r.span = ws.sources.to_host(r.span);
@@ -181,10 +198,29 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
         }
     }
     for note in &discovery.file_notes {
-        findings.extend(check_notes(note, &mut ws.sources));
+        let Some(mut f) = check_notes(note, &mut ws.sources) else {
+            continue;
+        };
+        let file = ws.sources.get(f.primary.source);
+        if f.code == "CH900"
+            && file.embedding().is_none()
+            && discovery.deployment_files.contains(&file.path)
+        {
+            f.help = "fix the syntax: its tool (docker compose, kubectl, Helm) rejects this file too, and chlint checks nothing in it".into();
+        }
+        findings.push(f);
     }
     let mut sensitive_texts = Vec::new();
     if let Some(tf) = tf {
+        // Managed ClickHouse services (ClickHouse Cloud, Aiven, Yandex…).
+        for r in tf
+            .resources
+            .iter()
+            .filter(|r| r.rtype.contains("clickhouse"))
+        {
+            let host = ws.sources.to_host(r.span);
+            clickhouse_files.insert(ws.sources.get(host.source).path.clone());
+        }
         sensitive_texts = tf.sensitive_texts;
         for note in &tf.notes {
             match note {
@@ -265,11 +301,15 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     internal_errors.dedup();
     secret_spans.sort_by_key(|s| (s.source, s.start, s.end));
     secret_spans.dedup();
+    for f in &unique {
+        clickhouse_files.insert(ws.sources.get(f.primary.source).path.clone());
+    }
     Report {
         findings: unique,
         implied,
         aliases,
         files_scanned: discovery.files_scanned,
+        clickhouse_files: clickhouse_files.len(),
         errors: discovery.errors,
         internal_errors,
         warnings,
@@ -282,6 +322,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
 /// when nothing in the repository can be blamed.
 fn settle(f: &mut Finding, server: &Checked, ws: &Workspace) -> bool {
     let builtin = |s: &Span| ws.sources.is_builtin(*s);
+    let from_defaults = builtin(&f.primary) || f.related.iter().any(|r| builtin(&r.span));
     if builtin(&f.primary) {
         let Some(i) = f.related.iter().position(|r| !builtin(&r.span)) else {
             match first_real_file(server, ws) {
@@ -289,27 +330,38 @@ fn settle(f: &mut Finding, server: &Checked, ws: &Workspace) -> bool {
                 None => return false,
             }
             f.related.retain(|r| !builtin(&r.span));
-            annotate_defaults(f, server);
+            annotate_defaults(f, server, from_defaults);
             return true;
         };
         f.primary = f.related.remove(i).span;
     }
     f.related.retain(|r| !builtin(&r.span));
-    annotate_defaults(f, server);
+    annotate_defaults(f, server, from_defaults);
     true
 }
 
-fn annotate_defaults(f: &mut Finding, server: &Checked) {
+/// Say which shipped files a finding was checked over; `from_defaults`:
+/// one of its locations is in them.
+fn annotate_defaults(f: &mut Finding, server: &Checked, from_defaults: bool) {
     // File-level findings (a parse error…) do not depend on the defaults.
     let about_server = matches!(
         crate::rules::rule(f.code).check,
         crate::rules::Check::Server(_) | crate::rules::Check::Both(..)
     );
     if about_server && !server.assumed.is_empty() && f.note.is_none() {
-        f.note = Some(format!(
-            "no main file for this folder: checked as overrides of the shipped {}",
-            server.assumed.join(" and ")
-        ));
+        // Only the users come from the shipped users.xml: a finding about
+        // the main file alone does not depend on them.
+        if server.assumed == ["users.xml"] && !from_defaults {
+            return;
+        }
+        f.note = Some(if server.assumed == ["users.xml"] {
+            "no users file for this main file in the repository: its users checked as those of the package's shipped users.xml (there `default` has no password and is open to `::/0`), with any users.d/ beside it".to_string()
+        } else {
+            format!(
+                "no main file for this folder: checked as overrides of the shipped {}",
+                server.assumed.join(" and ")
+            )
+        });
     }
 }
 

@@ -244,6 +244,11 @@ pub fn run(
     for w in &report.warnings {
         eprintln!("chlint: warning: {}", report::human::printable(w));
     }
+    // Not an error: a repository may have no ClickHouse yet; but a run that
+    // checked nothing should not look like a clean one.
+    if report.clickhouse_files == 0 {
+        eprintln!("chlint: no ClickHouse configuration or deployment found in the checked paths");
+    }
     for e in &report.internal_errors {
         eprintln!(
             "chlint: {} (please report this bug)",

@@ -1,6 +1,46 @@
 //! Finding ClickHouse configuration files and grouping them the way a server
 //! reads them: a main file with its `config.d/`/`conf.d/`, its users file with
 //! `users.d/`; override files without a main file over the shipped defaults.
+//!
+//! Which files are ClickHouse configurations (only those can have CH900 or
+//! CH901 of their own; deployment files are the frontends' to decide, and
+//! files they mount are read as part of their server). A file with an
+//! extension ClickHouse's loader takes (`.xml`, `.conf`, `.yaml`, `.yml`:
+//! ConfigProcessor::getConfigMergeFiles) is one when
+//!
+//! 1. a server reads it by its place: it sits in `config.d/`, `users.d/` or
+//!    `keeper_config.d/`, in another `<stem>.d/` beside its main file
+//!    `<stem>.xml|yaml|yml`, or in `conf.d/` beside one of ClickHouse's main
+//!    files (`conf.d/` alone is nginx's as much as ClickHouse's); or it is a
+//!    main file `config`/`users`/`keeper_config` with its merge folder beside;
+//! 2. or a recognised configuration names it: its users file (`users_config`,
+//!    a `users_xml` directory's `path`) or its `include_from`, whatever the
+//!    file holds;
+//! 3. or its content says so unambiguously: XML whose root is `<clickhouse>`
+//!    or `<yandex>`; YAML whose top-level keys are more than half
+//!    ClickHouse's and none Kubernetes', compose's or Helm's, one of them a
+//!    key no other tool uses (`listen_host`, `remote_servers`…) or a
+//!    generic one with a child only ClickHouse writes there (`zookeeper:
+//!    {node: …}`, a user with `networks`) — generic keys alone (`logger:`,
+//!    `users:`, an application's `http_port`) are not enough, nor is a name
+//!    alone: `.github/ISSUE_TEMPLATE/config.yml` or a backup tool's
+//!    `config.yml` is not ClickHouse's, nor clickhouse-client's own
+//!    configuration (`host`, `user`, `password` at its top level, no key
+//!    only a server has); a lone `clickhouse:` mapping counts
+//!    by the keys inside it (the CH901 mistake), so a tool's connection
+//!    section does not. Helm values (`values*.yaml`, a chart's `ci/*.yaml`)
+//!    and compose files are never judged by their keys.
+//!
+//! A file that does not parse is judged by the same rule on what can be
+//! seen: its place, the name of its first XML element, its top-level keys.
+//! When nothing can be seen (binary, another encoding, empty, refused at a
+//! depth or size limit), a main file's name (`config.xml`, `users.yaml`…)
+//! decides: such a file is reported, not guessed away. Everything else is
+//! skipped silently, as files of other tools.
+//!
+//! A main file that has neither users nor a users file is checked with the
+//! package's shipped `users.xml` (and `users.d/`), as a standard install
+//! runs it, and its findings about users say so.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -9,46 +49,102 @@ use std::sync::{Arc, Mutex};
 use crate::clickhouse::defaults;
 use crate::clickhouse::element::Element;
 use crate::clickhouse::load::{
-    is_clickhouse_root, merge_files, resolve_in_dir, Base, ConfigNote, Loaded, Workspace,
+    self, is_clickhouse_root, merge_files, resolve_in_dir, Base, ConfigNote, Loaded, Workspace,
 };
 use crate::lower;
 use crate::model::{Server, ServerKind};
 
-/// Top-level keys that only a ClickHouse server or Keeper config has.
-const CLICKHOUSE_KEYS: [&str; 32] = [
-    "listen_host",
+/// Top-level keys of ClickHouse server, users and Keeper configurations
+/// that other tools use too (`logger`, `users`, `http_port`, `path`): they
+/// count towards a majority, but say ClickHouse only with a distinctive key
+/// or a telltale child (see [`keys_say_clickhouse`]).
+const GENERIC_KEYS: [&str; 24] = [
     "http_port",
     "https_port",
     "tcp_port",
-    "tcp_port_secure",
     "mysql_port",
     "postgresql_port",
+    "grpc_port",
+    "users",
+    "profiles",
+    "quotas",
+    "roles",
+    "settings_profiles",
+    "zookeeper",
+    "macros",
+    "openSSL",
+    "logger",
+    "max_connections",
+    "prometheus",
+    "include_from",
+    "path",
+    "tmp_path",
+    "timezone",
+    "display_name",
+    "compression",
+    "keep_alive_timeout",
+];
+
+/// Top-level keys no other tool's configuration is known to have: one of
+/// them says ClickHouse.
+const DISTINCTIVE_KEYS: [&str; 38] = [
+    "listen_host",
+    "listen_try",
+    "listen_reuse_port",
+    "listen_backlog",
+    "tcp_port_secure",
+    "tcp_with_proxy_port",
     "interserver_http_port",
     "interserver_https_port",
     "interserver_http_host",
     "interserver_listen_host",
     "interserver_http_credentials",
-    "users",
-    "profiles",
-    "quotas",
     "remote_servers",
     "keeper_server",
-    "zookeeper",
-    "macros",
+    "auxiliary_zookeepers",
     "storage_configuration",
     "user_directories",
     "users_config",
-    "openSSL",
-    "logger",
-    "max_connections",
+    "access_control_path",
     "max_concurrent_queries",
+    "max_server_memory_usage",
+    "max_server_memory_usage_to_ram_ratio",
+    "mark_cache_size",
+    "uncompressed_cache_size",
     "merge_tree",
     "query_log",
+    "query_thread_log",
+    "part_log",
+    "trace_log",
+    "metric_log",
+    "text_log",
+    "asynchronous_metric_log",
     "distributed_ddl",
-    "grpc_port",
-    "prometheus",
-    "include_from",
+    "user_files_path",
+    "format_schema_path",
+    "default_profile",
+    "default_database",
+    "dictionaries_config",
+    "ldap_servers",
 ];
+
+/// Generic keys with a child only ClickHouse writes there: with it, the
+/// key says ClickHouse as a distinctive one does (`zookeeper: {node: …}`,
+/// not Kafka's `zookeeper: {connect: …}`).
+const TELLTALE_CHILDREN: [(&str, &str); 8] = [
+    ("zookeeper", "node"),
+    ("logger", "errorlog"),
+    ("logger", "log"),
+    ("macros", "replica"),
+    ("macros", "shard"),
+    ("openSSL", "server"),
+    ("openSSL", "client"),
+    ("prometheus", "endpoint"),
+];
+
+/// Top-level keys of clickhouse-client's configuration that a server's
+/// has not: a file with one (and no key only a server has) is the client's.
+const CLIENT_KEYS: [&str; 4] = ["host", "user", "password", "connections_credentials"];
 
 /// Keys that mark YAML as something else (Kubernetes, compose, Helm values).
 const FOREIGN_KEYS: [&str; 7] = [
@@ -61,6 +157,15 @@ const FOREIGN_KEYS: [&str; 7] = [
     "spec",
 ];
 
+/// The main files a server or Keeper reads by name.
+const MAIN_STEMS: [&str; 3] = ["config", "users", "keeper_config"];
+
+/// Folders named after those main files: only ClickHouse reads them.
+const MERGE_DIRS: [&str; 3] = ["config.d", "users.d", "keeper_config.d"];
+
+/// The extensions a main file may have (`conf` only in a merge folder).
+const MAIN_EXTS: [&str; 3] = ["xml", "yaml", "yml"];
+
 /// What a run found.
 #[derive(Debug, Default)]
 pub struct Discovery {
@@ -69,6 +174,9 @@ pub struct Discovery {
     pub file_notes: Vec<ConfigNote>,
     /// ClickHouse files recognised.
     pub files_scanned: usize,
+    /// The deployment files among them (compose, Kubernetes, Helm values):
+    /// one that does not parse is rejected by its tool, not by ClickHouse.
+    pub deployment_files: HashSet<PathBuf>,
     /// Named paths that could not be read: chlint cannot do its job (exit 2).
     pub errors: Vec<String>,
     /// Terraform configurations, tfvars and plan files.
@@ -97,11 +205,8 @@ enum Role {
 }
 
 fn is_config_ext(path: &Path) -> bool {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    matches!(ext.as_str(), "xml" | "conf" | "yaml" | "yml")
+    path.file_name()
+        .is_some_and(|n| load::is_merge_file_name(&n.to_string_lossy()))
 }
 
 /// A name chlint reads whatever the entry is (a FIFO or a link is looked
@@ -117,10 +222,120 @@ fn stem(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// Is this file in a folder a server merges into a main file? `config.d/`,
+/// `users.d/` and `keeper_config.d/` are; another `<stem>.d/` only beside
+/// its main file `<stem>.xml|yaml|yml`, and `conf.d/` (which nginx and
+/// others use too) only beside one of ClickHouse's main files.
 fn in_merge_dir(path: &Path) -> bool {
-    path.parent()
-        .and_then(|p| p.file_name())
-        .is_some_and(|n| n.to_string_lossy().ends_with(".d"))
+    let Some(dir) = path.parent() else {
+        return false;
+    };
+    let Some(name) = dir.file_name().map(|n| n.to_string_lossy()) else {
+        return false;
+    };
+    if MERGE_DIRS.contains(&name.as_ref()) {
+        return true;
+    }
+    let Some(stem) = name.strip_suffix(".d") else {
+        return false;
+    };
+    let up = dir.parent().unwrap_or(Path::new(""));
+    let stems: &[&str] = if stem == "conf" { &MAIN_STEMS } else { &[stem] };
+    stems.iter().any(|s| {
+        MAIN_EXTS
+            .iter()
+            .any(|e| up.join(format!("{s}.{e}")).is_file())
+    })
+}
+
+/// Named as a main file: `config`, `users` or `keeper_config` with `.xml`,
+/// `.yaml` or `.yml`.
+fn has_main_name(path: &Path) -> bool {
+    MAIN_STEMS.contains(&stem(path).as_str())
+        && path
+            .extension()
+            .is_some_and(|e| MAIN_EXTS.contains(&e.to_string_lossy().to_lowercase().as_str()))
+}
+
+/// A main file by its name, with the folder ClickHouse merges into it
+/// beside it (`config.yaml` and `config.d/`).
+fn is_main_with_merge_dir(path: &Path) -> bool {
+    has_main_name(path)
+        && path
+            .parent()
+            .is_some_and(|d| d.join(format!("{}.d", stem(path))).is_dir())
+}
+
+/// A values file of Helm's chart-testing: `ci/*.yaml` directly in a chart
+/// (`ci/ct-values.yaml` beside `Chart.yaml`'s folder), whatever its name.
+fn is_chart_ci_values(path: &Path) -> bool {
+    let Some(ci) = path.parent() else {
+        return false;
+    };
+    ci.file_name().is_some_and(|n| n == "ci")
+        && ci
+            .parent()
+            .is_some_and(|chart| chart.join("Chart.yaml").is_file())
+}
+
+/// Do these top-level keys say ClickHouse unambiguously? They are more
+/// than half ClickHouse's, none another format's, and one of them is one
+/// no other tool uses, or has a child only ClickHouse writes there
+/// (`telltale`). Generic keys alone (`logger:`, `users:`, an application's
+/// `http_port` and `path`) are not enough, however many.
+fn keys_say_clickhouse(keys: &BTreeSet<&str>, telltale: bool) -> bool {
+    if keys.iter().any(|k| FOREIGN_KEYS.contains(k)) {
+        return false;
+    }
+    let ours = keys
+        .iter()
+        .filter(|k| GENERIC_KEYS.contains(k) || DISTINCTIVE_KEYS.contains(k))
+        .count();
+    let distinctive = telltale || keys.iter().any(|k| DISTINCTIVE_KEYS.contains(k));
+    ours * 2 > keys.len() && distinctive
+}
+
+/// Does a YAML root (converted to elements) say ClickHouse? Its keys do,
+/// or it is one `clickhouse:` mapping whose keys do (the mistake CH901
+/// reports; a tool's `clickhouse:` connection section is not).
+fn yaml_root_says_clickhouse(root: &Element) -> bool {
+    let says = |e: &Element| -> bool {
+        let keys: BTreeSet<&str> = e.elements().map(|c| c.name.as_str()).collect();
+        let telltale = TELLTALE_CHILDREN
+            .iter()
+            .any(|(key, child)| e.child(key).is_some_and(|k| k.child(child).is_some()))
+            || e.child("users").is_some_and(has_clickhouse_user);
+        keys_say_clickhouse(&keys, telltale)
+    };
+    match root.child("clickhouse") {
+        Some(inner) if root.elements().all(|e| e.name == "clickhouse") => says(inner),
+        _ => says(root),
+    }
+}
+
+/// Is this `<clickhouse>` tree clickhouse-client's configuration (where to
+/// connect, as whom), which no server reads?
+fn is_client_config(root: &Element) -> bool {
+    has_any(root, &CLIENT_KEYS) && !has_any(root, &DISTINCTIVE_KEYS)
+}
+
+/// Does a `users` mapping hold a user as ClickHouse writes one (with
+/// `networks`, a hashed password, `no_password`, `access_management` or a
+/// `quota`)?
+fn has_clickhouse_user(users: &Element) -> bool {
+    users.elements().any(|user| {
+        user.elements().any(|e| {
+            matches!(
+                e.name.as_str(),
+                "networks"
+                    | "password_sha256_hex"
+                    | "password_double_sha1_hex"
+                    | "no_password"
+                    | "access_management"
+                    | "quota"
+            )
+        })
+    })
 }
 
 fn has_any(root: &Element, keys: &[&str]) -> bool {
@@ -142,7 +357,16 @@ fn is_users_only(root: &Element) -> bool {
 
 fn classify(path: &Path, root: &Element) -> Role {
     if in_merge_dir(path) {
-        return Role::MergeFile;
+        // Text not on disk (standard input named `users.d/x.xml`): no main
+        // file will list it, so it is an override of its own.
+        if path.is_file() {
+            return Role::MergeFile;
+        }
+        match path.parent().and_then(Path::file_name) {
+            Some(n) if n == "users.d" => return Role::UsersFragment,
+            Some(n) if n == "keeper_config.d" => return Role::KeeperFragment,
+            _ => {}
+        }
     }
     let name = stem(path);
     if name.starts_with("keeper_config") {
@@ -207,8 +431,9 @@ fn has_auth_element(user: &Element) -> bool {
     })
 }
 
-/// Is this file a ClickHouse configuration? XML by its root element, YAML by
-/// where it sits or by its keys.
+/// Is this file a ClickHouse configuration (see the rule in the module
+/// documentation)? XML by its root element or its place, YAML by its place
+/// or its keys.
 fn recognise(ws: &Workspace, path: &Path) -> bool {
     if !is_config_ext(path) {
         return false;
@@ -218,65 +443,104 @@ fn recognise(ws: &Workspace, path: &Path) -> bool {
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    let named = ["config", "users", "keeper_config"].contains(&stem(path).as_str());
+    // Helm values and compose files are the deployment frontends' to read.
+    let deployment_name = file_name.starts_with("values")
+        || file_name.contains("compose")
+        || file_name == "chart.yaml"
+        || is_chart_ci_values(path);
+    let read_by_name = || merge_dir || is_main_with_merge_dir(path);
     if let Some(root) = ws.root_of(path) {
-        if is_clickhouse_root(&root.name) && root.span.end > 0 {
-            return true; // XML with a ClickHouse root
-        }
         if root.span.end > 0 {
-            return merge_dir; // other XML: only inside a merge folder
+            // XML: a server's ClickHouse root, or any root where a server
+            // merges it (reported as a root mismatch).
+            return (is_clickhouse_root(&root.name) && !is_client_config(&root)) || merge_dir;
         }
         // YAML (the converted root has an empty span).
-        if merge_dir || named {
+        if read_by_name() {
             return true;
         }
-        if file_name.starts_with("values")
-            || file_name.contains("compose")
-            || file_name == "chart.yaml"
-        {
-            return false;
-        }
-        return has_any(&root, &CLICKHOUSE_KEYS) && !has_any(&root, &FOREIGN_KEYS);
+        return !deployment_name && yaml_root_says_clickhouse(&root) && !is_client_config(&root);
     }
-    // Unparseable or unreadable: report it only when it is clearly meant
-    // for ClickHouse (by its place, its name or its beginning).
+    // Unparseable or unreadable: reported only when clearly meant for
+    // ClickHouse (by its place or its beginning).
     let meant = |text: &str| {
-        merge_dir
-            || named
+        read_by_name()
             || xml_root_name(text).is_some_and(|n| is_clickhouse_root(&n))
             || (!text.trim_start().starts_with('<')
-                && !file_name.starts_with("values")
-                && !file_name.contains("compose")
+                && !deployment_name
                 && yaml_looks_like_clickhouse(text))
     };
+    // When there is no content to judge (binary, another encoding, empty,
+    // refused at a limit), a main file's name decides.
+    let main_name = has_main_name(path);
     match ws.failure_of(path) {
-        Some(ConfigNote::Invalid { source, .. }) => meant(&ws.sources.get(source).text),
-        Some(ConfigNote::Unreadable { .. }) => meant(&ws.prefix_of(path).unwrap_or_default()),
+        Some(ConfigNote::Invalid { source, error }) => {
+            meant(&ws.sources.get(source).text) || (main_name && content_unseen(&error.message))
+        }
+        Some(ConfigNote::Unreadable { .. }) => {
+            main_name || meant(&ws.prefix_of(path).unwrap_or_default())
+        }
         Some(ConfigNote::Internal { .. }) => true,
         _ => false,
     }
 }
 
-/// Top-level keys of YAML-like text that may not parse: lines starting in
-/// the first column with `key:`.
-fn yaml_top_keys(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().filter_map(|line| {
-        let first = line.chars().next()?;
-        if first.is_whitespace() || "#-{}[]%".contains(first) {
-            return None;
-        }
-        let (key, _) = line.split_once(':')?;
-        let key = key.trim().trim_matches(['"', '\'']);
-        (!key.is_empty() && !key.contains(' ')).then_some(key)
-    })
+/// Did parsing stop before the content could be seen: at one of chlint's
+/// limits (syntax/xml.rs, syntax/yaml.rs: depth, node count, alias
+/// expansion) or for want of any element, rather than at a syntax error?
+fn content_unseen(message: &str) -> bool {
+    [
+        "deeper than",
+        "expand beyond",
+        "more than ",
+        "no root element",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
-/// Does text that cannot be parsed as YAML have ClickHouse's top-level keys
-/// and none of another format's?
+/// Top-level keys of YAML-like text that may not parse: lines starting in
+/// the first column with `key:`; those one level down when the only one
+/// is `clickhouse:`.
+fn yaml_top_keys(text: &str) -> BTreeSet<&str> {
+    let keys_at = |indent: usize| -> BTreeSet<&str> {
+        text.lines()
+            .filter_map(|line| {
+                let body = line.get(indent..)?;
+                let first = body.chars().next()?;
+                let leading = &line[..indent];
+                if !leading.chars().all(|c| c == ' ')
+                    || first.is_whitespace()
+                    || "#-{}[]%".contains(first)
+                {
+                    return None;
+                }
+                let (key, _) = body.split_once(':')?;
+                let key = key.trim().trim_matches(['"', '\'']);
+                (!key.is_empty() && !key.contains(' ')).then_some(key)
+            })
+            .collect()
+    };
+    let top = keys_at(0);
+    if top.len() != 1 || !top.contains("clickhouse") {
+        return top;
+    }
+    // The indentation of the first line below `clickhouse:` with content.
+    let inner = text
+        .lines()
+        .skip_while(|l| !l.starts_with("clickhouse"))
+        .skip(1)
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|l| l.len() - l.trim_start_matches(' ').len());
+    match inner {
+        Some(n) if n > 0 => keys_at(n),
+        _ => top,
+    }
+}
+
+/// Does text that cannot be parsed as YAML say ClickHouse by its keys?
 fn yaml_looks_like_clickhouse(text: &str) -> bool {
-    let keys: BTreeSet<&str> = yaml_top_keys(text).collect();
-    CLICKHOUSE_KEYS.iter().any(|k| keys.contains(k))
-        && !FOREIGN_KEYS.iter().any(|k| keys.contains(k))
+    keys_say_clickhouse(&yaml_top_keys(text), false)
 }
 
 /// The name of the first element of an XML text, without parsing it all.
@@ -656,6 +920,7 @@ pub fn discover_each(
     };
     crate::phases::mark("lower: helm values");
     out.files_scanned += deployed.files.len();
+    out.deployment_files = deployed.files.clone();
     out.file_notes.extend(deployed.notes);
     // Trees are dropped once used (the servers hold what they need), so a
     // large tree does not keep every file's tree alive to the end.
@@ -664,6 +929,8 @@ pub fn discover_each(
     }
     // Folders holding configuration, with the files directly in them.
     let mut dirs: BTreeMap<PathBuf, Vec<(PathBuf, Role)>> = BTreeMap::new();
+    let mut others: Vec<PathBuf> = Vec::new();
+    let mut named: HashSet<PathBuf> = HashSet::new();
     for path in files {
         if out.terraform.take(ws, &path) {
             // Not a regular file (a FIFO, a link): reading it records why it
@@ -682,26 +949,26 @@ pub fn discover_each(
             continue;
         }
         if !recognise(ws, &path) {
-            // Not a configuration: keep neither its tree nor its text.
-            ws.release(&path);
+            // Decided below, once the files configurations name are known;
+            // its tree is not kept meanwhile (parsed again if named).
+            ws.drop_tree(&path);
+            others.push(path);
             continue;
         }
+        named.extend(named_files(ws, &path));
+        add_entry(ws, path, &mut dirs);
         out.files_scanned += 1;
-        let role =
-            ws.root_of(&path)
-                .map(|r| classify(&path, &r))
-                .unwrap_or(if in_merge_dir(&path) {
-                    Role::MergeFile
-                } else {
-                    Role::ServerFragment
-                });
-        let dir = if role == Role::MergeFile {
-            path.parent().and_then(Path::parent)
+    }
+    // A file a configuration names (its users file, its `include_from`) is
+    // one whatever it holds; the others are not configurations: neither
+    // their tree nor their text is kept.
+    for path in others {
+        if named.contains(&path) {
+            add_entry(ws, path, &mut dirs);
+            out.files_scanned += 1;
         } else {
-            path.parent()
-        };
-        let dir = dir.map(Path::to_path_buf).unwrap_or_default();
-        dirs.entry(dir).or_default().push((path, role));
+            ws.release(&path);
+        }
     }
     // Terraform is analysed on a thread of its own while the folders are
     // grouped here: both only read the workspace.
@@ -755,6 +1022,44 @@ pub fn discover_each(
     out
 }
 
+/// A recognised configuration file in the folder whose group reads it.
+fn add_entry(ws: &Workspace, path: PathBuf, dirs: &mut BTreeMap<PathBuf, Vec<(PathBuf, Role)>>) {
+    let role = ws
+        .root_of(&path)
+        .map(|r| classify(&path, &r))
+        .unwrap_or(if in_merge_dir(&path) {
+            Role::MergeFile
+        } else {
+            Role::ServerFragment
+        });
+    let dir = if role == Role::MergeFile {
+        path.parent().and_then(Path::parent)
+    } else {
+        path.parent()
+    };
+    let dir = dir.map(Path::to_path_buf).unwrap_or_default();
+    dirs.entry(dir).or_default().push((path, role));
+}
+
+/// The repository files a configuration names for the server to read:
+/// its users file (`users_config`, a `users_xml` directory) and its
+/// `include_from`.
+fn named_files(ws: &Workspace, path: &Path) -> Vec<PathBuf> {
+    let (Some(root), Some(dir)) = (ws.root_of(path), path.parent()) else {
+        return Vec::new();
+    };
+    let users = match users_file(&root) {
+        UsersSource::File(written) => Some(written),
+        _ => None,
+    };
+    let include = root.child("include_from").map(|e| e.value());
+    users
+        .into_iter()
+        .chain(include)
+        .filter_map(|written| resolve_in_dir(dir, &written))
+        .collect()
+}
+
 /// When only some files of a folder were named (a pre-commit hook passes
 /// the changed ones), the main files beside them still decide how they merge.
 fn add_unnamed_mains(
@@ -768,8 +1073,8 @@ fn add_unnamed_mains(
     if entries.iter().any(|(p, _)| ws.walked_inside.contains(p)) {
         return;
     }
-    for stem in ["config", "users", "keeper_config"] {
-        for ext in ["xml", "yaml", "yml"] {
+    for stem in MAIN_STEMS {
+        for ext in MAIN_EXTS {
             let path = dir.join(format!("{stem}.{ext}"));
             if entries.iter().any(|(p, _)| *p == path) || !path.is_file() || !recognise(ws, &path) {
                 continue;
@@ -795,7 +1100,7 @@ fn group_dir(ws: &Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &mut 
     // unless a group that merges it will.
     for (path, _) in entries {
         if let Some(note @ ConfigNote::Invalid { .. }) = ws.failure_of(path) {
-            if !in_merge_dir(path) {
+            if !in_merge_dir(path) || !listed_for_merge(ws, dir, path) {
                 out.file_notes.push(note);
             }
         }
@@ -812,7 +1117,17 @@ fn group_dir(ws: &Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &mut 
             continue;
         };
         let (users_config, assumed) = match users_file(&config.root) {
-            UsersSource::MainFile => (UsersTree::InMain, Vec::new()),
+            UsersSource::MainFile if config.root.child("users").is_some() => {
+                (UsersTree::InMain, Vec::new())
+            }
+            // Neither users nor a users file: the repository keeps the main
+            // file without the one a standard install has beside it, the
+            // package's users.xml (with `users.d/`).
+            UsersSource::MainFile => {
+                let merges = merge_files(dir, "users", ws.flavor);
+                let tree = builtin_tree(ws, "users.xml", defaults::USERS_CONFIG, &merges, dir);
+                (UsersTree::File(tree), vec!["users.xml"])
+            }
             UsersSource::NotInFiles => (UsersTree::NotInFiles, Vec::new()),
             UsersSource::File(written) => match resolve_in_dir(dir, &written) {
                 Some(users_path) if !is_complete_users_file(ws, &users_path) => {
@@ -960,6 +1275,22 @@ fn group_dir(ws: &Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &mut 
     }
 }
 
+/// Do the groups of `dir` merge this file of a merge folder? Only one
+/// on disk is listed (text from standard input named `config.d/x.xml` is
+/// not: it is reported on its own).
+fn listed_for_merge(ws: &Workspace, dir: &Path, path: &Path) -> bool {
+    let folder = path
+        .parent()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = match folder.strip_suffix(".d") {
+        Some("conf") | None => "config",
+        Some(stem) => stem,
+    };
+    merge_files(dir, stem, ws.flavor).iter().any(|p| p == path)
+}
+
 fn main_label(path: &Path) -> String {
     crate::source::display_path(path)
 }
@@ -1036,6 +1367,60 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn keys(list: &[&'static str]) -> BTreeSet<&'static str> {
+        list.iter().copied().collect()
+    }
+
+    #[test]
+    fn keys_say_clickhouse_only_when_largely_clickhouse() {
+        let says =
+            |list: &[&'static str], telltale: bool| keys_say_clickhouse(&keys(list), telltale);
+        // A server config, one distinctive key, a users file by its users.
+        assert!(says(&["logger", "listen_host", "path"], false));
+        assert!(says(&["remote_servers"], false));
+        assert!(says(&["users", "profiles", "quotas"], true));
+        // Generic keys only, however many: an application's own config.
+        assert!(!says(&["logger"], false));
+        assert!(!says(&["users", "profiles", "quotas"], false));
+        assert!(!says(&["http_port", "logger", "path", "db"], false));
+        // Not ClickHouse's, a minority, another format's key.
+        assert!(!says(&["general", "clickhouse", "s3"], false));
+        assert!(!says(&["log", "entryPoints", "providers"], false));
+        assert!(!says(&["listen_host", "a", "b", "c"], false));
+        assert!(!says(&["listen_host", "tcp_port", "kind"], false));
+        // A generic key with a child only ClickHouse writes there.
+        assert!(says(&["zookeeper"], true));
+    }
+
+    #[test]
+    fn top_keys_of_broken_yaml_look_inside_a_lone_clickhouse_key() {
+        let text = "clickhouse:\n  # comment\n  listen_host: '::'\n  tcp_port: 9000\n  x: [\n";
+        assert_eq!(yaml_top_keys(text), keys(&["listen_host", "tcp_port", "x"]));
+        assert!(yaml_looks_like_clickhouse(text));
+        let backup = "general:\n  a: 1\nclickhouse:\n  host: h\n  port: [\n";
+        assert!(!yaml_looks_like_clickhouse(backup));
+        let tool = "clickhouse:\n  host: h\n  port: 9000\n  user: [\n";
+        assert!(!yaml_looks_like_clickhouse(tool));
+    }
+
+    #[test]
+    fn merge_folders_are_clickhouse_names_or_beside_a_main_file() {
+        let dir = std::env::temp_dir().join(format!("chlint-merge-dirs-{}", std::process::id()));
+        for sub in ["a/config.d", "b/conf.d", "c/conf.d", "d/extra.d"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        std::fs::write(dir.join("c/config.yaml"), "listen_host: '::'\n").unwrap();
+        std::fs::write(dir.join("d/extra.xml"), "<clickhouse/>").unwrap();
+        assert!(in_merge_dir(&dir.join("a/config.d/x.xml")));
+        // nginx's conf.d: no ClickHouse main file beside it.
+        assert!(!in_merge_dir(&dir.join("b/conf.d/default.conf")));
+        assert!(in_merge_dir(&dir.join("c/conf.d/x.yaml")));
+        assert!(in_merge_dir(&dir.join("d/extra.d/x.xml")));
+        assert!(is_main_with_merge_dir(&dir.join("a/config.yaml")));
+        assert!(!is_main_with_merge_dir(&dir.join("b/config.yaml")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn roots_are_few_and_found_by_lookup() {

@@ -545,6 +545,16 @@ fn extension(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// Does a current server read a file of this name from a merge folder
+/// (`config.d/`, `users.d/`, `conf.d/`)? ConfigProcessor::getConfigMergeFiles
+/// takes the extensions `.xml`, `.conf`, `.yaml` and `.yml` (any case) and
+/// skips names starting with `.`; anything else there (a `README.txt`, a
+/// Secret key `CLICKHOUSE_PASSWORD`) is never read.
+pub fn is_merge_file_name(name: &str) -> bool {
+    let ext = extension(Path::new(name));
+    matches!(ext.as_str(), "xml" | "conf" | "yaml" | "yml") && !name.starts_with('.')
+}
+
 /// Parse text as a ClickHouse configuration file.
 pub fn parse_config(
     source: SourceId,
@@ -1100,6 +1110,7 @@ impl Workspace {
         if let Some(entry) = owned(&mut self.files).get_mut(path) {
             let source = match entry {
                 FileEntry::Parsed { source, .. }
+                | FileEntry::Pending(source)
                 | FileEntry::Failed(ConfigNote::Invalid { source, .. })
                 | FileEntry::Failed(ConfigNote::Template { source }) => *source,
                 _ => return,
@@ -1588,11 +1599,7 @@ pub fn merge_files(dir: &Path, stem: &str, flavor: Flavor) -> Vec<PathBuf> {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
             let read = match flavor {
-                Flavor::Modern => {
-                    let ext = extension(&path);
-                    matches!(ext.as_str(), "xml" | "conf" | "yaml" | "yml")
-                        && !name.starts_with('.')
-                }
+                Flavor::Modern => is_merge_file_name(&name),
                 Flavor::Legacy => legacy_merge_file_name(&name),
             };
             // 18.x (Poco) fails on a dangling symlink rather than skipping it:

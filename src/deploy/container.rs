@@ -312,13 +312,6 @@ fn input_of(src: &FileSrc) -> Result<Input, (Span, String)> {
     }
 }
 
-fn has_config_ext(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    [".xml", ".conf", ".yaml", ".yml"]
-        .iter()
-        .any(|e| lower.ends_with(e))
-}
-
 /// The layers ClickHouse merges into `main` (`<stem>.d/` and `conf.d/`
 /// beside it), in its order; unknown files are listed separately.
 fn merge_layers(fs: &ContainerFs, main: &str) -> (Vec<Layer>, Vec<(Span, String)>) {
@@ -332,7 +325,7 @@ fn merge_layers(fs: &ContainerFs, main: &str) -> (Vec<Layer>, Vec<(Span, String)
         }
         for (path, src) in fs.list(&sub) {
             let name = path.rsplit('/').next().unwrap_or_default();
-            if !has_config_ext(&path) || name.starts_with('.') {
+            if !crate::clickhouse::load::is_merge_file_name(name) {
                 continue;
             }
             match input_of(&src) {

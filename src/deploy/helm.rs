@@ -321,6 +321,9 @@ fn bitnami(ws: &Workspace, v: &Value, section: &Section, out: &mut DeployOutput)
         |ws: &Workspace, c: &mut Container, target: &str, name: &str, value: &Value| match &value
             .kind
         {
+            // ClickHouse reads no other file from its folders (a chart's
+            // `configdFiles: {README.txt: …}` is no configuration).
+            Kind::Str(_) if !crate::clickhouse::load::is_merge_file_name(name) => {}
             Kind::Str(text) if !text.trim().is_empty() => {
                 let id = embed::register(ws, name, text, value.span, true);
                 c.fs.put(target, FileSrc::Source(id));

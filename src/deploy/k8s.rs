@@ -14,7 +14,7 @@ use super::container::{build_server, Container, Env, EnvVar, FileSrc};
 use super::nearest::Objects;
 use super::value::Value;
 use super::{embed, image, DeployOutput};
-use crate::clickhouse::load::Workspace;
+use crate::clickhouse::load::{is_merge_file_name, Workspace};
 use crate::model::{Exposure, ExposureKind, Given, PortSet, Reach, Unit};
 use crate::source::Span;
 
@@ -399,14 +399,26 @@ fn is_config_target(path: &str) -> bool {
     .any(|d| path == *d || path.starts_with(&format!("{d}/")))
 }
 
+/// Could a server read a file of this name (a main file, a merge file, an
+/// `include_from` or users file it names)? Only with an extension its
+/// configuration loader takes (see [`is_merge_file_name`]).
+fn is_read_path(path: &str) -> bool {
+    is_merge_file_name(path.rsplit('/').next().unwrap_or_default())
+}
+
 /// The ConfigMap or Secret keys a volume projects, as (file name, key).
-/// `None` when the object is not among the manifests.
+/// `None` when the object is not among the manifests. Only the files
+/// `read(file name)` says the server reads are registered as configuration
+/// texts (parsed, reported when they do not parse); the others are there
+/// but opaque: a `README.txt` or a Secret's `CLICKHOUSE_PASSWORD` beside
+/// the configuration is no configuration.
 fn volume_files(
     ws: &Workspace,
     volume: &Value,
     owner: &Object,
     objects: &Objects,
     registered: &Registered,
+    read: &dyn Fn(&str) -> bool,
 ) -> Option<Vec<(String, FileSrc)>> {
     let mut sources: Vec<(&str, &str, Option<&Value>)> = Vec::new();
     if let Some(cm) = volume.get("configMap") {
@@ -466,6 +478,12 @@ fn volume_files(
             let Some(k) = keys.iter().find(|k| k.key == key) else {
                 continue;
             };
+            if !read(&path) {
+                let what =
+                    format!("key `{key}` of {kind} `{name}`, which ClickHouse does not read");
+                files.push((path, FileSrc::Opaque { span: k.span, what }));
+                continue;
+            }
             // Under the lock: a key mounted by several workloads is one source.
             let mut registered = registered.lock().unwrap_or_else(|e| e.into_inner());
             let id = *registered
@@ -508,7 +526,14 @@ fn apply_mounts(
         }
         let sub_path = m.str_at("subPath").filter(|s| !s.is_empty());
         let volume = volumes.iter().find(|v| v.str_at("name") == Some(name));
-        let files = volume.and_then(|v| volume_files(ws, v, w.obj, objects, registered));
+        // The file a key becomes in the container decides whether the
+        // server reads it: the mount target for one key (`subPath`), the
+        // key's file name in a mounted folder.
+        let read = |file: &str| match sub_path {
+            Some(sub) => file == sub && is_read_path(&target),
+            None => is_read_path(file),
+        };
+        let files = volume.and_then(|v| volume_files(ws, v, w.obj, objects, registered, &read));
         match (files, sub_path) {
             (Some(files), Some(sub)) => match files.into_iter().find(|(p, _)| p == sub) {
                 Some((_, src)) => c.fs.mount_file(&target, src),

@@ -122,6 +122,20 @@ fn looks_like_manifest(text: &str) -> bool {
     starts("apiVersion:") && starts("kind:")
 }
 
+/// Could a deployment file that does not parse describe a ClickHouse
+/// server (its image, an operator's kind, a mount under its configuration
+/// folder all name it; a Service publishing it names its HTTP port)? A
+/// broken manifest of another application's Pod is none of chlint's
+/// business.
+fn mentions_clickhouse(text: &str) -> bool {
+    const NAME: &[u8] = b"clickhouse";
+    text.contains("8123")
+        || text
+            .as_bytes()
+            .windows(NAME.len())
+            .any(|w| w.eq_ignore_ascii_case(NAME))
+}
+
 /// Deployment files found, by format, before lowering.
 #[derive(Default)]
 struct Found {
@@ -245,7 +259,7 @@ fn classify_docs(
         }
         Err(_) if template => return Classified::Nothing,
         Err(error) => {
-            if named_compose || looks_like_manifest(text) {
+            if (named_compose || looks_like_manifest(text)) && mentions_clickhouse(text) {
                 return Classified::Invalid(ConfigNote::Invalid { source, error });
             }
             return Classified::Nothing;

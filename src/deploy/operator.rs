@@ -702,8 +702,8 @@ pub(crate) fn altinity_from(
         } else {
             format!("{conf_dir}/{merge_dir}/{name}")
         };
-        let lower = name.to_ascii_lowercase();
-        if !(lower.ends_with(".xml") || lower.ends_with(".yaml") || lower.ends_with(".yml")) {
+        let file_name = name.rsplit('/').next().unwrap_or(name);
+        if !crate::clickhouse::load::is_merge_file_name(file_name) {
             continue;
         }
         let id = embed::register(ws, name, text, e.value.span, true);

@@ -54,7 +54,7 @@ fn summary(report: &Report) -> String {
     if n == 0 {
         return format!(
             "No findings in {} ClickHouse file(s).\n",
-            report.files_scanned
+            report.clickhouse_files
         );
     }
     let counts: Vec<String> = [
@@ -73,7 +73,7 @@ fn summary(report: &Report) -> String {
         "{n} finding{} ({}) in {} ClickHouse file(s).\n",
         if n == 1 { "" } else { "s" },
         counts.join(", "),
-        report.files_scanned
+        report.clickhouse_files
     )
 }
 

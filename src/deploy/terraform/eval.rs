@@ -385,6 +385,19 @@ impl<'w> Evaluator<'w> {
     }
 
     fn parse_error(&self, source: SourceId, error: ParseError) {
+        let file = self.ws.sources.get(source);
+        // A snippet for people to fill in (documentation, an example with
+        // `<YOUR_VALUE>` where a value goes) is not yet Terraform, as a
+        // Helm template is not yet a manifest: said, not a finding.
+        if let Some(placeholder) = placeholder_at(&file.text, error.offset) {
+            self.note(ConfigNote::Skipped {
+                path: file.path.clone(),
+                reason: format!(
+                    "not checked: a snippet with the placeholder `{placeholder}` where Terraform expects a value"
+                ),
+            });
+            return;
+        }
         self.note(ConfigNote::Invalid { source, error });
     }
 
@@ -1657,4 +1670,45 @@ pub fn from_json(node: &json::JsonNode) -> Value {
 /// Sorted by key, as Terraform orders map and object attributes.
 pub fn sorted(entries: &[Entry]) -> BTreeMap<&str, &Value> {
     entries.iter().map(|e| (e.key.as_str(), &e.value)).collect()
+}
+
+/// A placeholder written where a value or a block's content goes (`<YOUR_VALUE>`,
+/// `<project id>`, `...`), on the line a parse error is at or the next
+/// one: the file is a template for people, not a configuration.
+fn placeholder_at(text: &str, offset: usize) -> Option<&str> {
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    text[start..].lines().take(2).find_map(|line| {
+        let value = line.split_once('=').map_or(line, |(_, v)| v).trim();
+        if value == "..." || value == "\u{2026}" {
+            return Some(value);
+        }
+        let inner = value.strip_prefix('<')?.strip_suffix('>')?;
+        let word = |c: char| c.is_ascii_alphanumeric() || "_- .".contains(c);
+        (inner.starts_with(|c: char| c.is_ascii_alphabetic()) && inner.chars().all(word))
+            .then_some(value)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholder_at;
+
+    #[test]
+    fn placeholders_where_a_value_goes() {
+        let text = "resource \"a\" \"b\" {\n  ami = <YOUR_AMI_ID>\n}\n";
+        let at = text.find("ami").unwrap();
+        assert_eq!(placeholder_at(text, at), Some("<YOUR_AMI_ID>"));
+        // The error on the line before the placeholder's.
+        assert_eq!(placeholder_at(text, 0), Some("<YOUR_AMI_ID>"));
+        // An elided body or value.
+        assert_eq!(
+            placeholder_at("resource \"a\" \"b\" {\n  ...\n}\n", 0),
+            Some("...")
+        );
+        assert_eq!(placeholder_at("x = ...\n", 0), Some("..."));
+        // A comparison, a heredoc marker, a broken expression: no placeholder.
+        assert_eq!(placeholder_at("x = a < b\n", 0), None);
+        assert_eq!(placeholder_at("x = <<EOT\n", 0), None);
+        assert_eq!(placeholder_at("x = \"open\n", 0), None);
+    }
 }

@@ -1,0 +1,5 @@
+resource "clickhouse_service" "service" {
+  name           = "analytics"
+  cloud_provider = "aws"
+  ...
+}
