@@ -38,9 +38,12 @@
 //! decides: such a file is reported, not guessed away. Everything else is
 //! skipped silently, as files of other tools.
 //!
-//! A main file that has neither users nor a users file is checked with the
-//! package's shipped `users.xml` (and `users.d/`), as a standard install
-//! runs it, and its findings about users say so.
+//! A main file that names a users file the repository does not hold (its
+//! `users_config`, or `user_directories/users_xml` as the shipped
+//! `config.xml` has it) is checked with the package's shipped `users.xml`
+//! (and `users.d/`), as a standard install runs it, and its findings about
+//! users say so. A main file that names none has its own users only: that
+//! is where ClickHouse reads them from (see `group_dir`).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -1117,17 +1120,14 @@ fn group_dir(ws: &Workspace, dir: &Path, entries: &[(PathBuf, Role)], out: &mut 
             continue;
         };
         let (users_config, assumed) = match users_file(&config.root) {
-            UsersSource::MainFile if config.root.child("users").is_some() => {
-                (UsersTree::InMain, Vec::new())
-            }
-            // Neither users nor a users file: the repository keeps the main
-            // file without the one a standard install has beside it, the
-            // package's users.xml (with `users.d/`).
-            UsersSource::MainFile => {
-                let merges = merge_files(dir, "users", ws.flavor);
-                let tree = builtin_tree(ws, "users.xml", defaults::USERS_CONFIG, &merges, dir);
-                (UsersTree::File(tree), vec!["users.xml"])
-            }
+            // No `users_config` and no `user_directories`: the server reads
+            // its users from the main file itself, whether or not it has
+            // any, and never the users.xml beside it (modern ClickHouse:
+            // addStoragesFromMainConfig; 18.16 refused to start on such a
+            // file, "There is no profile 'default'", with the package's
+            // users.xml beside it). A main file that names a users file the
+            // repository lacks is checked over the shipped one (below).
+            UsersSource::MainFile => (UsersTree::InMain, Vec::new()),
             UsersSource::NotInFiles => (UsersTree::NotInFiles, Vec::new()),
             UsersSource::File(written) => match resolve_in_dir(dir, &written) {
                 Some(users_path) if !is_complete_users_file(ws, &users_path) => {

@@ -132,8 +132,9 @@ fn files_a_server_reads_are_still_checked() {
         );
     }
     // And, by a telltale child: users-only/users-extra.yaml (a user with
-    // `networks`), macros/macros.yaml (`macros: {shard, replica}`).
-    assert_eq!(json["files_scanned"], 11, "{json}");
+    // `networks`), macros/macros.yaml (`macros: {shard, replica}`); and
+    // users-in-main/config.xml.
+    assert_eq!(json["files_scanned"], 12, "{json}");
     // Who refuses a broken file: ClickHouse, or the deployment's tool.
     let help = |file: &str| -> String {
         let list = json["findings"].as_array().expect("findings");
@@ -147,8 +148,11 @@ fn files_a_server_reads_are_still_checked() {
     assert!(help("clickhouse/overrides/config.d/network.xml").contains("ClickHouse refuses"));
 }
 
+/// A main file that names a users file the repository does not hold
+/// (`user_directories/users_xml`, as the shipped config.xml does) runs with
+/// the package's users.xml: checked over it, and the finding says so.
 #[test]
-fn a_main_file_without_users_is_checked_with_the_shipped_users_file() {
+fn a_main_file_without_its_users_file_is_checked_with_the_shipped_users_file() {
     let (_, found) = findings("clickhouse/no-users", &testdata());
     let ch101: Vec<_> = found.iter().filter(|(r, ..)| r == "CH101").collect();
     assert_eq!(ch101.len(), 1, "{found:#?}");
@@ -164,6 +168,24 @@ fn a_main_file_without_users_is_checked_with_the_shipped_users_file() {
     // A finding about the main file alone does not claim the shipped users.
     let ch202 = found.iter().find(|(r, ..)| r == "CH202").expect("CH202");
     assert_eq!(ch202.3, "", "{ch202:?}");
+}
+
+/// Without `users_config` and `user_directories` ClickHouse reads users
+/// from the main file itself (addStoragesFromMainConfig), not from a
+/// users.xml beside it: a main file with none has no user to find fault
+/// with (the real 18.16 server refuses to start on it).
+#[test]
+fn a_main_file_that_names_no_users_file_has_its_own_users_only() {
+    let (_, found) = findings("clickhouse/users-in-main", &testdata());
+    assert!(
+        !found.iter().any(|(r, ..)| r.starts_with("CH1")),
+        "no user finding: {found:#?}"
+    );
+    let ch202 = found.iter().find(|(r, ..)| r == "CH202").expect("CH202");
+    assert_eq!(
+        (ch202.1.as_str(), ch202.2),
+        ("clickhouse/users-in-main/config.xml", 4)
+    );
 }
 
 #[test]
