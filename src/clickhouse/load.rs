@@ -72,6 +72,13 @@ pub enum ConfigNote {
     MergeFailed(MergeError),
     Merge(MergeNote),
     Subst(SubstNote),
+    /// A limit of chlint's reached in a file it must understand (the
+    /// Terraform evaluation budget, a YAML alias budget in a chart's
+    /// values): what follows is unknown, said at the place it stopped.
+    Limit {
+        span: Span,
+        message: String,
+    },
 }
 
 #[derive(Clone, Debug)]
