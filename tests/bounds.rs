@@ -278,3 +278,75 @@ fn terraform_module_count_chains_stop_at_the_instance_budget() {
     assert_eq!((line, column), (2, 1));
     assert_eq!(run.code, 1);
 }
+
+// ------------------------------------------------------------------ Helm
+
+/// YAML whose aliases expand past the parser's budget (9^10 nodes), under
+/// top-level keys starting with `key` (`x-` is what compose allows).
+fn alias_bomb(key: &str) -> String {
+    let mut doc = format!("{key}a: &a [x, x, x, x, x, x, x, x, x]\n");
+    let names = "abcdefghij";
+    for (prev, name) in names.chars().zip(names.chars().skip(1)) {
+        let refs = vec![format!("*{prev}"); 9].join(", ");
+        doc.push_str(&format!("{key}{name}: &{name} [{refs}]\n"));
+    }
+    doc
+}
+
+/// Values of the Bitnami chart: a literal password, a public load balancer.
+const BITNAMI_VALUES: &str = "image:\n  repository: bitnami/clickhouse\nauth:\n  username: admin\n  password: not-a-real-one\nservice:\n  type: LoadBalancer\nshards: 1\n";
+
+/// A values file of a known chart that ends in an alias bomb was dropped
+/// in silence (exit 0: every check of the chart off); it is a CH900 at the
+/// alias where the budget ran out. So are compose files and manifests
+/// known only by their content. Files that are none of these stay silent.
+#[test]
+fn a_deployment_file_ending_in_an_alias_bomb_is_ch900_not_dropped() {
+    let dir = case_dir("alias-tail");
+    write(
+        &dir,
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: db\nversion: 1.0.0\n",
+    );
+    write(
+        &dir,
+        "chart/values.yaml",
+        format!("{BITNAMI_VALUES}{}", alias_bomb("z")),
+    );
+    write(
+        &dir,
+        "compose/stack.yaml",
+        format!(
+            "services:\n  ch:\n    image: clickhouse/clickhouse-server\n    ports: [\"8123:8123\"]\n{}",
+            alias_bomb("x-")
+        ),
+    );
+    // Not a file chlint reads: its failure is none of chlint's business.
+    write(
+        &dir,
+        "other/values.yaml",
+        format!("replicas: 2\n{}", alias_bomb("z")),
+    );
+    let run = check(&dir);
+    for file in ["chart/values.yaml", "compose/stack.yaml"] {
+        let all = run.findings();
+        let hits: Vec<&Found> = all
+            .iter()
+            .filter(|f| f.0 == "CH900" && f.1.ends_with(file))
+            .collect();
+        assert_eq!(hits.len(), 1, "{file}: {all:?}");
+        let (_, _, line, column, message) = hits[0];
+        assert!(message.contains("aliases expand beyond"), "{message}");
+        // The alias where the budget ran out, in the bomb's last lines.
+        assert!(
+            *line > line_of(&dir, file, "a: &a") && *column > 1,
+            "{line}:{column}"
+        );
+    }
+    assert!(
+        !run.findings().iter().any(|f| f.1.contains("other/")),
+        "{:?}",
+        run.findings()
+    );
+    assert_eq!(run.code, 1);
+}

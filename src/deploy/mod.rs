@@ -245,7 +245,10 @@ fn classify_docs(
         }
         Err(_) if template => return Classified::Nothing,
         Err(error) => {
-            if named_compose || looks_like_manifest(text) {
+            if named_compose
+                || looks_like_manifest(text)
+                || read_before(ws, path, source, text, error.offset)
+            {
                 return Classified::Invalid(ConfigNote::Invalid { source, error });
             }
             return Classified::Nothing;
@@ -270,6 +273,23 @@ fn classify_docs(
         return Classified::Values(values_sections(ws, path, doc));
     }
     Classified::Nothing
+}
+
+/// Would the frontends read the file as far as it parses (the lines before
+/// the one with the error)? A values file of a known chart, a compose file
+/// or manifests ending in something chlint cannot read (an alias bomb, a
+/// syntax error) is reported, not silently dropped with every check of
+/// the chart.
+fn read_before(ws: &Workspace, path: &Path, source: SourceId, text: &str, offset: usize) -> bool {
+    let end = offset.min(text.len());
+    let end = memchr::memrchr(b'\n', &text.as_bytes()[..end]).map_or(0, |i| i + 1);
+    if end == 0 {
+        return false;
+    }
+    let Ok(docs) = yaml::parse_documents(source, &text[..end], &ws.limits) else {
+        return false;
+    };
+    classify_docs(ws, path, source, Ok(&docs)).takes()
 }
 
 /// The sections of a values file that configure a known chart: the file
