@@ -151,6 +151,10 @@ fn line_of(dir: &Path, file: &str, text: &str) -> u64 {
     i as u64 + 1
 }
 
+/// A server that listens on every interface with `default` open.
+const OPEN_XML: &str =
+    "<clickhouse>\n  <listen_host>0.0.0.0</listen_host>\n  <http_port>8123</http_port>\n</clickhouse>\n";
+
 // ------------------------------------------------------------- Terraform
 
 /// What the Terraform budget note says.
@@ -349,4 +353,50 @@ fn a_deployment_file_ending_in_an_alias_bomb_is_ch900_not_dropped() {
         run.findings()
     );
     assert_eq!(run.code, 1);
+}
+
+// --------------------------------------------------------------- compose
+
+/// Bind mounts of the machine's folders into the server's configuration
+/// folders: chlint listed `/etc` and warned once per file there, calling
+/// each "a symbolic link". Nothing outside the checked folders is listed
+/// or read now; one warning per mount says what happened, with its line.
+#[test]
+fn bind_mounts_from_outside_the_checked_folders_are_not_listed() {
+    let dir = case_dir("bind-mounts");
+    write(
+        &dir,
+        "app/docker-compose.yml",
+        "services:\n  ch:\n    image: clickhouse/clickhouse-server:24.8\n    volumes:\n      - /etc:/etc/clickhouse-server/config.d\n      - ../../..:/etc/clickhouse-server/users.d\n      - /:/etc/clickhouse-server/conf.d\n      - ~/ch:/etc/clickhouse-server/keeper.d\n  inside:\n    image: clickhouse/clickhouse-server:24.8\n    ports: [\"8123:8123\"]\n    volumes:\n      - ./inside:/etc/clickhouse-server/config.d\n",
+    );
+    write(&dir, "app/inside/listen.xml", OPEN_XML);
+    let run = check(&dir);
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("warning"))
+        .collect();
+    for (source, line) in [("/etc", 5), ("../../..", 6), ("/", 7), ("~/ch", 8)] {
+        let want = format!(
+            "docker-compose.yml: line {line}: bind mount source `{source}` is outside the checked folders; its files are unknown"
+        );
+        assert_eq!(
+            warnings.iter().filter(|w| w.contains(&want)).count(),
+            1,
+            "{want}\n{}",
+            run.stderr
+        );
+    }
+    assert_eq!(warnings.len(), 4, "{}", run.stderr);
+    // A folder inside is still read: that server listens everywhere.
+    let all = run.findings();
+    assert!(
+        all.iter().any(|f| f.1.ends_with("app/inside/listen.xml")),
+        "{all:?}"
+    );
+    assert!(
+        !run.stdout.contains("/etc/") || run.stdout.contains("/etc/clickhouse-server"),
+        "{}",
+        run.stdout
+    );
 }

@@ -1056,6 +1056,16 @@ impl Workspace {
         decode(&bytes).ok()
     }
 
+    /// Is an existing path inside the checked folders (its real path under
+    /// one of [`Workspace::roots`])? Always, without a restriction.
+    pub fn inside_roots(&self, path: &Path) -> bool {
+        let Some(roots) = &self.roots else {
+            return true;
+        };
+        path.canonicalize()
+            .is_ok_and(|real| roots.iter().any(|r| real.starts_with(r)))
+    }
+
     /// Why a path may not be read under [`Workspace::roots`], if it may not.
     fn outside_roots(&self, path: &Path) -> Option<String> {
         let roots = self.roots.as_ref()?;
