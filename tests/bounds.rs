@@ -400,3 +400,38 @@ fn bind_mounts_from_outside_the_checked_folders_are_not_listed() {
         run.stdout
     );
 }
+
+// ------------------------------------------------------------ Kubernetes
+
+/// 2,000 public Services × 2,000 ClickHouse Deployments, all selecting
+/// `app: x`: indexing Services by their first label did not help (all share
+/// it), so every workload got 2,000 exposures. Before: no end within
+/// 300 s (debug). After: workloads alike share one search, each gets the
+/// first 64 Services in written order, and the 65th gets a CH900 note;
+/// 8 s and 170 MB (debug).
+#[test]
+fn services_times_workloads_sharing_one_selector_stay_bounded() {
+    let dir = case_dir("k8s-selectors");
+    let n = 2000;
+    let mut services = String::new();
+    let mut workloads = String::new();
+    for i in 0..n {
+        services.push_str(&format!(
+            "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s{i}\nspec:\n  type: LoadBalancer\n  selector:\n    app: x\n  ports:\n    - port: 8123\n"
+        ));
+        workloads.push_str(&format!(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: w{i}\nspec:\n  template:\n    metadata:\n      labels:\n        app: x\n    spec:\n      containers:\n        - name: ch\n          image: clickhouse/clickhouse-server:24.8\n"
+        ));
+    }
+    write(&dir, "k8s/services.yaml", services);
+    write(&dir, "k8s/workloads.yaml", workloads);
+    let run = check(&dir);
+    let (_, file, line, _, message) = run.one("CH900", "more than 64 Services reach the same pods");
+    assert!(file.ends_with("k8s/services.yaml"), "{file}");
+    // `metadata.name` of the 65th Service (11 lines each, the name on the 5th).
+    assert_eq!(line, 64 * 11 + 5, "{message}");
+    // The Services checked still report what they publish.
+    let published = run.findings().iter().filter(|f| f.0 == "CH250").count();
+    assert_eq!(published, 64);
+    assert_eq!(run.code, 1);
+}
