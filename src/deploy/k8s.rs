@@ -745,15 +745,16 @@ fn ingress_exposures(
 const MAX_ROUTES_PER_WORKLOAD: usize = 64;
 
 /// The Services and Ingresses that may reach a pod, found from its labels
-/// rather than by trying every one: Services by the first label their
-/// selector asks for, Ingress names by the Services they route to. Each
+/// rather than by trying every one: Services by the label of their
+/// selector that the fewest workloads carry (a pod lacking it cannot be
+/// selected), Ingress names by the Services they route to. Each
 /// name then stands for its copies nearest the workload (see
 /// [`Objects::nearest`]), so the work does not grow with the copies a tree
 /// holds. Workloads alike (same file, namespace and labels) share one
 /// answer.
 struct Routes<'a> {
     objects: &'a [Object],
-    /// Positions of Services by the first label their selector asks for.
+    /// Positions of Services by one label their selector asks for.
     services_by_label: HashMap<(&'a str, &'a str), Vec<usize>>,
     ingresses_by_service: HashMap<&'a str, Vec<&'a str>>,
     found: std::sync::Mutex<HashMap<ClassKey<'a>, std::sync::Arc<Found>>>,
@@ -772,18 +773,30 @@ struct Found {
 }
 
 impl<'a> Routes<'a> {
-    fn new(objects: &'a [Object]) -> Routes<'a> {
+    fn new(objects: &'a [Object], units: &[Workload<'a>]) -> Routes<'a> {
+        // How many workloads carry each label.
+        let mut carried: HashMap<(&str, &str), usize> = HashMap::new();
+        for w in units {
+            for e in w.labels.map(Value::entries).unwrap_or_default() {
+                if let Some(v) = e.value.as_str() {
+                    *carried.entry((e.key.as_str(), v)).or_default() += 1;
+                }
+            }
+        }
         let mut services_by_label: HashMap<_, Vec<usize>> = HashMap::new();
         let mut ingresses_by_service: HashMap<_, Vec<&str>> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
             match o.kind.as_str() {
                 "Service" => {
-                    let first = o
+                    let rarest = o
                         .value
                         .path("spec.selector")
-                        .and_then(|s| s.entries().first())
-                        .and_then(|e| Some((e.key.as_str(), e.value.as_str()?)));
-                    if let Some(label) = first {
+                        .map(Value::entries)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|e| Some((e.key.as_str(), e.value.as_str()?)))
+                        .min_by_key(|l| carried.get(l).copied().unwrap_or(0));
+                    if let Some(label) = rarest {
                         services_by_label.entry(label).or_default().push(i);
                     }
                 }
@@ -933,7 +946,6 @@ type Registered = std::sync::Mutex<BTreeMap<(usize, String, String), crate::sour
 pub fn lower(ws: &Workspace, objects: &[Object], out: &mut DeployOutput) {
     let registered = Registered::default();
     let index = Objects::new(objects);
-    let routes = Routes::new(objects);
     // One unit per container of a pod template.
     let mut units: Vec<Workload> = Vec::new();
     for obj in objects {
@@ -949,6 +961,7 @@ pub fn lower(ws: &Workspace, objects: &[Object], out: &mut DeployOutput) {
             });
         }
     }
+    let routes = Routes::new(objects, &units);
     super::lower_each(&units, out, |w, out| {
         lower_container(ws, w, &index, &routes, &registered, out)
     });
@@ -1077,7 +1090,6 @@ spec: {type: ExternalName}
             ("two/sts.yaml", "kind: StatefulSet\napiVersion: apps/v1\nmetadata: {name: db}\nspec: {template: {metadata: {labels: {role: db, app: ch}}, spec: {containers: []}}}\n"),
         ]);
         let index = Objects::new(&objects);
-        let routes = Routes::new(&objects);
         let sts = objects.iter().find(|o| o.kind == "StatefulSet").unwrap();
         let (pod, labels) = pod_template(sts).unwrap();
         let w = Workload {
@@ -1086,6 +1098,7 @@ spec: {type: ExternalName}
             labels,
             container: pod,
         };
+        let routes = Routes::new(&objects, std::slice::from_ref(&w));
         let named = |found: Vec<&Object>| -> Vec<String> {
             found
                 .iter()
