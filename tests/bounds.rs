@@ -325,6 +325,22 @@ fn a_deployment_file_ending_in_an_alias_bomb_is_ch900_not_dropped() {
             alias_bomb("x-")
         ),
     );
+    // An umbrella chart whose Chart.yaml Helm cannot read: which
+    // subcharts its values configure is unknown.
+    write(
+        &dir,
+        "umbrella/Chart.yaml",
+        format!(
+            "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: clickhouse\n    alias: db\n{}",
+            alias_bomb("z")
+        ),
+    );
+    let indented: String = BITNAMI_VALUES.lines().map(|l| format!("  {l}\n")).collect();
+    write(
+        &dir,
+        "umbrella/values.yaml",
+        format!("clickhouse:\n{indented}"),
+    );
     // Not a file chlint reads: its failure is none of chlint's business.
     write(
         &dir,
@@ -332,7 +348,11 @@ fn a_deployment_file_ending_in_an_alias_bomb_is_ch900_not_dropped() {
         format!("replicas: 2\n{}", alias_bomb("z")),
     );
     let run = check(&dir);
-    for file in ["chart/values.yaml", "compose/stack.yaml"] {
+    for file in [
+        "chart/values.yaml",
+        "compose/stack.yaml",
+        "umbrella/Chart.yaml",
+    ] {
         let all = run.findings();
         let hits: Vec<&Found> = all
             .iter()

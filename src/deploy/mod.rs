@@ -270,7 +270,7 @@ fn classify_docs(
     }
     if helm::is_values_name(path) && docs.len() == 1 {
         let doc = docs.into_iter().next().expect("one document");
-        return Classified::Values(values_sections(ws, path, doc));
+        return values_sections(ws, path, doc);
     }
     Classified::Nothing
 }
@@ -295,27 +295,27 @@ fn read_before(ws: &Workspace, path: &Path, source: SourceId, text: &str, offset
 /// The sections of a values file that configure a known chart: the file
 /// itself, or a subchart's section named in the `Chart.yaml` beside it
 /// (its dependencies' names and aliases), or a `clickhouse:` section.
-fn values_sections(
-    ws: &Workspace,
-    path: &Path,
-    doc: Value,
-) -> Vec<(helm::Chart, PathBuf, Value, String)> {
+fn values_sections(ws: &Workspace, path: &Path, doc: Value) -> Classified {
     let mut keys: Vec<String> = vec![String::new()];
     let chart_yaml = path.parent().map(|d| d.join("Chart.yaml"));
     let mut deps: Vec<String> = Vec::new();
+    let mut chart_failed = None;
     if let Some(text) = chart_yaml.as_ref().and_then(|p| ws.read_aux_text(p)) {
-        if let Ok(docs) = yaml::parse_documents(SourceId(u32::MAX), &text, &ws.limits) {
-            if let Some(chart) = docs.first().map(Value::from_yaml) {
-                for d in chart
-                    .get("dependencies")
-                    .map(Value::items)
-                    .unwrap_or_default()
-                {
-                    if let Some(k) = d.str_at("alias").or_else(|| d.str_at("name")) {
-                        deps.push(k.to_string());
+        match yaml::parse_documents(SourceId(u32::MAX), &text, &ws.limits) {
+            Ok(docs) => {
+                if let Some(chart) = docs.first().map(Value::from_yaml) {
+                    for d in chart
+                        .get("dependencies")
+                        .map(Value::items)
+                        .unwrap_or_default()
+                    {
+                        if let Some(k) = d.str_at("alias").or_else(|| d.str_at("name")) {
+                            deps.push(k.to_string());
+                        }
                     }
                 }
             }
+            Err(_) => chart_failed = chart_yaml.clone(),
         }
     }
     if deps.is_empty() {
@@ -340,15 +340,22 @@ fn values_sections(
             break;
         }
     }
+    // Values of a known chart whose `Chart.yaml` Helm cannot read (an alias
+    // bomb): which subcharts it names is unknown, and said.
+    if let (Some(chart_yaml), false) = (chart_failed, found.is_empty()) {
+        if let Some(note) = invalid_note(ws, &chart_yaml) {
+            return Classified::Invalid(note);
+        }
+    }
     if let [(chart, key)] = found.as_slice() {
         if key.is_empty() {
-            return vec![(*chart, path.to_path_buf(), doc, String::new())];
+            return Classified::Values(vec![(*chart, path.to_path_buf(), doc, String::new())]);
         }
     }
     // Sections move out of the document (a key named twice is copied).
     let span = doc.span;
     let value::Kind::Map(mut entries) = doc.kind else {
-        return Vec::new();
+        return Classified::Values(Vec::new());
     };
     let mut out = Vec::new();
     for (i, (chart, key)) in found.iter().enumerate() {
@@ -362,7 +369,16 @@ fn values_sections(
         };
         out.push((*chart, path.to_path_buf(), section, format!("{key}.")));
     }
-    out
+    Classified::Values(out)
+}
+
+/// The parse error of a YAML file, registered as a source so that the
+/// note points at its line.
+fn invalid_note(ws: &Workspace, path: &Path) -> Option<ConfigNote> {
+    let source = ws.read_source(path).ok()?;
+    let text = &ws.sources.get(source).text;
+    let error = yaml::parse_documents(source, text, &ws.limits).err()?;
+    Some(ConfigNote::Invalid { source, error })
 }
 
 fn lower_found(ws: &Workspace, found: Found, out: &mut DeployOutput) {
