@@ -227,6 +227,40 @@ fn terraform_value_bombs_stop_at_the_budget_with_a_location() {
     assert_eq!(run.code, 1);
 }
 
+/// Many root modules, each building up to its budget, end too: past what
+/// eight may build in one run, the rest stop at their first expression.
+/// 20 roots: 1.6 s, 330 MB (debug).
+#[test]
+fn many_root_modules_share_a_run_budget() {
+    let dir = case_dir("tf-roots");
+    let mut doubling = String::from("locals {\n  a0 = range(1000)\n");
+    for i in 1..=40 {
+        doubling.push_str(&format!("  a{i} = concat(local.a{0}, local.a{0})\n", i - 1));
+    }
+    doubling.push_str("}\n");
+    doubling.push_str(&needs("a40"));
+    for i in 0..12 {
+        write(&dir, &format!("r{i:02}/main.tf"), &doubling);
+    }
+    let run = check(&dir);
+    let all = run.findings();
+    let note = |i: usize| {
+        let file = format!("r{i:02}/main.tf");
+        let notes: Vec<&Found> = all
+            .iter()
+            .filter(|f| f.0 == "CH900" && f.1.ends_with(&file) && f.4.contains(BUDGET))
+            .collect();
+        assert_eq!(notes.len(), 1, "{file}: {all:?}");
+        notes[0].4.clone()
+    };
+    assert!(note(0).contains("this root module builds more than 2000000 values"));
+    for i in 1..11 {
+        note(i);
+    }
+    assert!(note(11).contains("the root modules evaluated so far built what 8 root modules"));
+    assert_eq!(run.code, 1);
+}
+
 /// Functions that were quadratic in their input (`distinct`, `toset`,
 /// `merge`, `zipmap`, objects built by `for`, grouping, equality of large
 /// objects) or built past their caps (`replace`, `formatlist`) end in

@@ -20,12 +20,16 @@ pub const MAX_VALUES: usize = 2_000_000;
 pub const MAX_STRING_BYTES: usize = 64 << 20;
 /// Module instances (every `count`/`for_each` repetition of every call).
 pub const MAX_MODULE_INSTANCES: usize = 1_000;
+/// Root modules' budgets spent in one run, in all: a repository of many
+/// root modules each building up to its budget ends too.
+const RUN_BUDGETS: usize = 8;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Spent {
     Values,
     Bytes,
     Instances,
+    Run,
 }
 
 #[derive(Default)]
@@ -33,12 +37,15 @@ pub struct Budget {
     values: Cell<usize>,
     bytes: Cell<usize>,
     instances: Cell<usize>,
+    /// Values and bytes of every root module of the run.
+    run_values: Cell<usize>,
+    run_bytes: Cell<usize>,
     /// The first expression (or module call) past the budget, and what ran out.
     spent: Cell<Option<(Span, Spent)>>,
 }
 
 impl Budget {
-    /// A fresh budget, for the next root module.
+    /// A fresh budget, for the next root module (the run's goes on).
     pub fn reset(&self) {
         self.values.set(0);
         self.bytes.set(0);
@@ -59,7 +66,13 @@ impl Budget {
         let b = self.bytes.get().saturating_add(bytes);
         self.values.set(v);
         self.bytes.set(b);
-        if v > MAX_VALUES {
+        let rv = self.run_values.get().saturating_add(values);
+        let rb = self.run_bytes.get().saturating_add(bytes);
+        self.run_values.set(rv);
+        self.run_bytes.set(rb);
+        if rv > RUN_BUDGETS * MAX_VALUES || rb > RUN_BUDGETS * MAX_STRING_BYTES {
+            self.spend(span, Spent::Run)
+        } else if v > MAX_VALUES {
             self.spend(span, Spent::Values)
         } else if b > MAX_STRING_BYTES {
             self.spend(span, Spent::Bytes)
@@ -112,15 +125,23 @@ impl Budget {
     pub fn note(&self) -> Option<ConfigNote> {
         let (span, what) = self.spent.get()?;
         let what = match what {
-            Spent::Values => format!("more than {MAX_VALUES} values"),
-            Spent::Bytes => format!("more than {} MiB of strings", MAX_STRING_BYTES >> 20),
-            Spent::Instances => format!("more than {MAX_MODULE_INSTANCES} module instances"),
+            Spent::Values => format!("this root module builds more than {MAX_VALUES} values"),
+            Spent::Bytes => format!(
+                "this root module builds more than {} MiB of strings",
+                MAX_STRING_BYTES >> 20
+            ),
+            Spent::Instances => {
+                format!("this root module has more than {MAX_MODULE_INSTANCES} module instances")
+            }
+            Spent::Run => format!(
+                "the root modules evaluated so far built what {RUN_BUDGETS} root modules may build in one run"
+            ),
         };
         Some(ConfigNote::Limit {
             span,
             message: format!(
-                "Terraform evaluation stops here: this root module builds {what}; \
-                 chlint treats its values from here on as unknown, so no finding rests on them"
+                "Terraform evaluation stops here: {what}; \
+                 chlint treats the values from here on as unknown, so no finding rests on them"
             ),
         })
     }
