@@ -489,3 +489,42 @@ fn services_times_workloads_sharing_one_selector_stay_bounded() {
     assert_eq!(published, 64);
     assert_eq!(run.code, 1);
 }
+
+/// A Terraform module or a `file()` outside the checked folders was listed
+/// (the module's folder) and refused with a warning calling it "a symbolic
+/// link". It is neither listed nor read now, its values are unknown, and
+/// one warning says so where it is named.
+#[test]
+fn terraform_modules_and_files_outside_the_checked_folders_are_not_read() {
+    let base = case_dir("tf-outside");
+    write(
+        &base,
+        "outside/main.tf",
+        "variable \"x\" {\n  default = \"0.0.0.0/0\"\n}\noutput \"o\" {\n  value = var.x\n}\n",
+    );
+    let secret = base.join("outside/main.tf").display().to_string();
+    write(
+        &base,
+        "repo/root/main.tf",
+        format!("module \"m\" {{\n  source = \"../../outside\"\n}}\nresource \"null_resource\" \"r\" {{\n  triggers = {{ x = module.m.o, f = file(\"{secret}\") }}\n}}\n"),
+    );
+    let run = check(&base.join("repo"));
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("warning"))
+        .collect();
+    for want in [
+        "root/main.tf: line 1: module source `../../outside` is outside the checked folders; its values are unknown".to_string(),
+        format!("root/main.tf: line 5: `file` of `{secret}` is outside the checked folders; its text is unknown"),
+    ] {
+        assert!(
+            warnings.iter().any(|w| w.ends_with(&want)),
+            "{want}\n{}",
+            run.stderr
+        );
+    }
+    assert_eq!(warnings.len(), 2, "{}", run.stderr);
+    assert!(!run.stderr.contains("symbolic link"), "{}", run.stderr);
+    assert_eq!(run.code, 0);
+}

@@ -645,14 +645,12 @@ fn mount_unknown(c: &mut Container, target: &str, span: Span, what: String) {
 /// The warning for a bind mount whose source is outside the checked
 /// folders (one per mount, where it is written).
 fn outside_mount(ws: &Workspace, src: &str, span: Span) -> ConfigNote {
-    let at = ws.sources.locate(span);
-    ConfigNote::Skipped {
-        path: PathBuf::from(at.file),
-        reason: format!(
-            "line {}: bind mount source `{src}` is outside the checked folders; its files are unknown",
-            at.line
-        ),
-    }
+    super::outside_note(
+        ws,
+        span,
+        &format!("bind mount source `{src}`"),
+        "its files are unknown",
+    )
 }
 
 fn looks_like_file(target: &str) -> bool {

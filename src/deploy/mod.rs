@@ -26,7 +26,7 @@ use crate::clickhouse::load::{
     is_yaml_name, prepare_yaml_entry, ConfigNote, PreparedEntry, Workspace,
 };
 use crate::model::Server;
-use crate::source::SourceId;
+use crate::source::{SourceId, Span};
 use crate::syntax::yaml;
 use value::Value;
 
@@ -273,6 +273,21 @@ fn classify_docs(
         return values_sections(ws, path, doc);
     }
     Classified::Nothing
+}
+
+/// The warning for something a deployment or Terraform file names outside
+/// the checked folders (a bind mount of `/etc`, a module in `../../..`),
+/// which chlint neither lists nor reads: where it is written, and what is
+/// unknown for that.
+pub fn outside_note(ws: &Workspace, span: Span, what: &str, unknown: &str) -> ConfigNote {
+    let at = ws.sources.locate(span);
+    ConfigNote::Skipped {
+        path: PathBuf::from(at.file),
+        reason: format!(
+            "line {}: {what} is outside the checked folders; {unknown}",
+            at.line
+        ),
+    }
 }
 
 /// Would the frontends read the file as far as it parses (the lines before

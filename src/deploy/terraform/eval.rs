@@ -570,6 +570,22 @@ impl<'w> Evaluator<'w> {
             .source
             .as_deref()
             .and_then(|s| local_source(&inst.module.dir, s));
+        // A module outside the checked folders is neither listed nor read.
+        let dir = dir.filter(|d| {
+            let inside = self.ws.inside_roots(d);
+            if !inside {
+                self.note(crate::deploy::outside_note(
+                    self.ws,
+                    call.span,
+                    &format!(
+                        "module source `{}`",
+                        call.source.as_deref().unwrap_or_default()
+                    ),
+                    "its values are unknown",
+                ));
+            }
+            inside
+        });
         if let (Some(dir), true) = (dir, inst.depth < MAX_MODULE_DEPTH) {
             let module = self.module(&dir);
             let scope = Scope::new(inst);
@@ -1461,6 +1477,15 @@ impl<'w> Evaluator<'w> {
             return Value::new(Kind::Bool(path.is_file()), span);
         }
         if !path.is_file() {
+            return Value::unknown(span);
+        }
+        if !self.ws.inside_roots(&path) {
+            self.note(crate::deploy::outside_note(
+                self.ws,
+                span,
+                &format!("`{name}` of `{}`", display_path(&path)),
+                "its text is unknown",
+            ));
             return Value::unknown(span);
         }
         let source = match self.read(&path) {
