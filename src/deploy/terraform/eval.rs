@@ -918,7 +918,10 @@ impl<'w> Evaluator<'w> {
                 entries.iter().map(|x| x.key.len()).sum(),
                 e.span,
             ),
-            (ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_), _) => !b.exhausted(),
+            // A conditional passes on what its branch built (charged there).
+            (ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Cond(..), _) => {
+                !b.exhausted()
+            }
             _ => b.charge_value(v, e.span),
         }
     }
