@@ -375,6 +375,17 @@ fn a_deployment_file_ending_in_an_alias_bomb_is_ch900_not_dropped() {
         "umbrella/values.yaml",
         format!("clickhouse:\n{indented}"),
     );
+    // A bomb first, the chart's keys after it: a chart named for ClickHouse.
+    write(
+        &dir,
+        "first/Chart.yaml",
+        "apiVersion: v2\nname: clickhouse\nversion: 1.0.0\n",
+    );
+    write(
+        &dir,
+        "first/values.yaml",
+        format!("{}{BITNAMI_VALUES}", alias_bomb("z")),
+    );
     // Not a file chlint reads: its failure is none of chlint's business.
     write(
         &dir,
@@ -386,6 +397,7 @@ fn a_deployment_file_ending_in_an_alias_bomb_is_ch900_not_dropped() {
         "chart/values.yaml",
         "compose/stack.yaml",
         "umbrella/Chart.yaml",
+        "first/values.yaml",
     ] {
         let all = run.findings();
         let hits: Vec<&Found> = all

@@ -247,6 +247,7 @@ fn classify_docs(
         Err(error) => {
             if named_compose
                 || looks_like_manifest(text)
+                || clickhouse_chart_values(ws, path, text)
                 || read_before(ws, path, source, text, error.offset)
             {
                 return Classified::Invalid(ConfigNote::Invalid { source, error });
@@ -288,6 +289,20 @@ pub fn outside_note(ws: &Workspace, span: Span, what: &str, unknown: &str) -> Co
             at.line
         ),
     }
+}
+
+/// Is this a values file of a ClickHouse chart, by what its name, its
+/// `Chart.yaml` or a top-level `clickhouse:` key says (for one that does
+/// not parse, whatever comes first in it)?
+fn clickhouse_chart_values(ws: &Workspace, path: &Path, text: &str) -> bool {
+    if !helm::is_values_name(path) {
+        return false;
+    }
+    let chart = path
+        .parent()
+        .and_then(|d| ws.read_aux_text(&d.join("Chart.yaml")));
+    chart.is_some_and(|c| c.to_ascii_lowercase().contains("clickhouse"))
+        || text.lines().any(|l| l.starts_with("clickhouse:"))
 }
 
 /// Would the frontends read the file as far as it parses (the lines before
