@@ -6,7 +6,10 @@
 #
 # Targets: xml, yaml (the parsers), merge (merge, substitutions, lowering,
 # writer), pipeline (files in a folder through `check` and every output
-# format). Default: 120 seconds for each of the four.
+# format, about 12 inputs a second), deploy (the compose, Kubernetes, Helm
+# values and CHI frontends on one text, and the rules), terraform (one root
+# module and a local module evaluated and lowered). Default: 120 seconds
+# for each.
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`) and a C++ compiler.
 # cargo-fuzz needs nightly features; on stable Rust they are unlocked with
@@ -23,7 +26,7 @@ secs="${1:-120}"
 shift || true
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-    targets=(xml yaml merge pipeline)
+    targets=(xml yaml merge pipeline deploy terraform)
 fi
 export RUSTC_BOOTSTRAP=1
 
@@ -38,7 +41,7 @@ fi
 # pipeline (see PIPELINE_FILES in src/fuzzing.rs).
 seed() {
     rm -rf seeds
-    mkdir -p seeds/xml seeds/yaml seeds/merge seeds/pipeline
+    mkdir -p seeds/xml seeds/yaml seeds/merge seeds/pipeline seeds/deploy seeds/terraform
     local n=0 f
     while IFS= read -r -d '' f; do
         n=$((n + 1))
@@ -90,8 +93,16 @@ seed() {
             *) index=17 ;;
         esac
         { printf "\\x$(printf '%02x' "$index")"; cat "$f"; } > "seeds/pipeline/$n"
+        # The frontends by their index in DEPLOY_FILES, Terraform as main.tf
+        # (src/fuzzing.rs).
+        case "$f" in
+            *compose*) { printf '\x00'; cat "$f"; } > "seeds/deploy/$n" ;;
+            */values*.y*ml) { printf '\x02'; cat "$f"; } > "seeds/deploy/$n" ;;
+            *.tf) cp "$f" "seeds/terraform/$n" ;;
+            *.y*ml) { printf '\x01'; cat "$f"; } > "seeds/deploy/$n" ;;
+        esac
     done < <(find "${roots[@]}" -type f \( -name '*compose*.y*ml' -o -name 'values*.y*ml' -o -name '*.tf' -o -name '*.tf.json' -o -name '*.tfvars' -o -path '*k8s*' -o -path '*operator*' -o -path '*helm*' \) -size -64k -print0)
-    echo "seeds: $(ls seeds/xml | wc -l) xml, $(ls seeds/yaml | wc -l) yaml, $(ls seeds/merge | wc -l) merge, $(ls seeds/pipeline | wc -l) pipeline"
+    echo "seeds: $(ls seeds/xml | wc -l) xml, $(ls seeds/yaml | wc -l) yaml, $(ls seeds/merge | wc -l) merge, $(ls seeds/pipeline | wc -l) pipeline, $(ls seeds/deploy | wc -l) deploy, $(ls seeds/terraform | wc -l) terraform"
 }
 
 seed
@@ -103,7 +114,8 @@ for t in "${targets[@]}"; do
     dict=()
     case "$t" in
         xml | merge | pipeline) dict=(-dict=dict/xml.dict) ;;
-        yaml) dict=(-dict=dict/yaml.dict) ;;
+        yaml | deploy) dict=(-dict=dict/yaml.dict) ;;
+        terraform) dict=(-dict=dict/hcl.dict) ;;
     esac
     echo "==> $t for ${secs}s"
     if ! cargo fuzz run --release "$t" "corpus/$t" "seeds/$t" -- \

@@ -198,6 +198,11 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
         }
     }
     for note in &discovery.file_notes {
+        // What a deployment frontend did not read (a bind mount of the
+        // machine's folders) is said, not a finding.
+        if let ConfigNote::Skipped { path, reason } = note {
+            warnings.push(format!("{}: {reason}", display_path(path)));
+        }
         let Some(mut f) = check_notes(note, &mut ws.sources) else {
             continue;
         };
@@ -234,7 +239,7 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
                 _ => {}
             }
             if let Some(mut f) = check_notes(note, &mut ws.sources) {
-                if f.code == "CH900" {
+                if matches!(note, ConfigNote::Invalid { .. }) {
                     f.help = "fix the syntax: Terraform cannot read this file either, and chlint checks nothing in it".into();
                 }
                 findings.push(f);

@@ -212,3 +212,64 @@ pub fn pipeline(data: &[u8], dir: &Path) {
     let _: serde_json::Value = serde_json::from_str(&sarif).expect("valid SARIF JSON");
     let _ = crate::report::github::render(&report, &ws.sources);
 }
+
+/// Files the frontends target reads its input as, by its first byte.
+const DEPLOY_FILES: [&str; 5] = [
+    "docker-compose.yml",
+    "k8s/clickhouse.yaml",
+    "chart/values.yaml",
+    "chi.yaml",
+    "compose.yaml",
+];
+
+/// A workspace that reads nothing outside `dir` (bind mounts of `/etc`).
+fn confined(dir: &Path) -> Workspace {
+    let mut ws = Workspace::default();
+    ws.roots = Some(vec![dir
+        .canonicalize()
+        .unwrap_or_else(|_| dir.to_path_buf())]);
+    ws
+}
+
+/// The deployment frontends (compose, Kubernetes manifests, Helm values,
+/// `ClickHouseInstallation`) on one text named by its first byte, without
+/// the file walk and the reports, then the rules on every server built.
+/// `dir` names the folder the text is taken to be in (it is not read).
+pub fn deploy(data: &[u8], dir: &Path) {
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = decode(rest) else { return };
+    let name = dir.join(DEPLOY_FILES[which as usize % DEPLOY_FILES.len()]);
+    let mut ws = confined(dir);
+    let out = crate::deploy::discover_text(&mut ws, name, text);
+    for server in &out.servers {
+        let _ = crate::rules::check_server(server);
+    }
+    for note in &out.notes {
+        let _ = crate::rules::check_notes(note, &mut ws.sources);
+    }
+}
+
+/// Terraform evaluation and lowering of one root module: parts separated
+/// by NUL bytes written to `main.tf`, `m/main.tf` (a local module it may
+/// call as `./m`), `terraform.tfvars` and `values.yaml` (for `file()`) in
+/// `dir`, which is emptied first. An internal error is a bug.
+pub fn terraform(data: &[u8], dir: &Path) {
+    const FILES: [&str; 4] = ["main.tf", "m/main.tf", "terraform.tfvars", "values.yaml"];
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir.join("m")).expect("fuzz folder");
+    for (part, name) in data.split(|b| *b == 0).zip(FILES) {
+        std::fs::write(dir.join(name), part).expect("fuzz file");
+    }
+    let ws = confined(dir);
+    let mut inputs = crate::deploy::terraform::Inputs::default();
+    inputs.dirs.insert(dir.to_path_buf());
+    inputs.dirs.insert(dir.join("m"));
+    inputs.tfvars.push(dir.join("terraform.tfvars"));
+    let analysis = crate::deploy::terraform::analyse(&ws, &mut inputs);
+    let _ = crate::rules::check_repo(&analysis.repo);
+    for server in &analysis.servers {
+        let _ = crate::rules::check_server(server);
+    }
+}

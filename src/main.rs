@@ -293,6 +293,7 @@ fn describe_note(note: &ConfigNote, ws: &Workspace) -> String {
             format!("{}: root element <{root}> is not <clickhouse>", at(*span))
         }
         ConfigNote::MergeFailed(e) => format!("{}: {}", at(e.span), e.message),
+        ConfigNote::Limit { span, message } => format!("{}: {message}", at(*span)),
         ConfigNote::Subst(SubstNote::Conflicting { span }) => format!(
             "{}: more than one of `incl`, `from_env`, `from_zk` on one element",
             at(*span)

@@ -78,3 +78,37 @@ fn pipeline_regressions() {
         chlint::fuzzing::pipeline(&fs::read(&path).unwrap(), &dir);
     }
 }
+
+#[test]
+fn deploy_regressions_and_fixtures() {
+    let dir = scratch("deploy");
+    for path in regressions("deploy") {
+        chlint::fuzzing::deploy(&fs::read(&path).unwrap(), &dir);
+    }
+    // Every YAML fixture as each kind of deployment file.
+    for path in fixtures()
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+    {
+        let text = fs::read(path).unwrap();
+        for which in 0..5u8 {
+            let mut data = vec![which];
+            data.extend(&text);
+            chlint::fuzzing::deploy(&data, &dir);
+        }
+    }
+}
+
+#[test]
+fn terraform_regressions_and_fixtures() {
+    let dir = scratch("terraform");
+    for path in regressions("terraform") {
+        chlint::fuzzing::terraform(&fs::read(&path).unwrap(), &dir);
+    }
+    for path in fixtures()
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+    {
+        chlint::fuzzing::terraform(&fs::read(path).unwrap(), &dir);
+    }
+}

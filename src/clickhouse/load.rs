@@ -72,6 +72,13 @@ pub enum ConfigNote {
     MergeFailed(MergeError),
     Merge(MergeNote),
     Subst(SubstNote),
+    /// A limit of chlint's reached in a file it must understand (the
+    /// Terraform evaluation budget, a YAML alias budget in a chart's
+    /// values): what follows is unknown, said at the place it stopped.
+    Limit {
+        span: Span,
+        message: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -1060,6 +1067,16 @@ impl Workspace {
         }
         let bytes = read_regular(path, self.max_file_size).ok()??;
         decode(&bytes).ok()
+    }
+
+    /// Is an existing path inside the checked folders (its real path under
+    /// one of [`Workspace::roots`])? Always, without a restriction.
+    pub fn inside_roots(&self, path: &Path) -> bool {
+        let Some(roots) = &self.roots else {
+            return true;
+        };
+        path.canonicalize()
+            .is_ok_and(|real| roots.iter().any(|r| real.starts_with(r)))
     }
 
     /// Why a path may not be read under [`Workspace::roots`], if it may not.

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use super::container::{build_server, Container, Env, EnvVar, FileSrc};
 use super::value::{Kind, Value};
 use super::DeployOutput;
-use crate::clickhouse::load::Workspace;
+use crate::clickhouse::load::{ConfigNote, Workspace};
 use crate::deploy::image;
 use crate::model::{Exposure, ExposureKind, Given, PortSet, Reach, Unit};
 use crate::source::{SourceId, Span};
@@ -596,6 +596,17 @@ fn apply_mounts(
         match &m.source {
             Some(src) => {
                 let path = resolve(dir, src);
+                // Never listed nor read: the machine's `/etc`, a home
+                // folder, `../../..`.
+                let outside = path
+                    .as_ref()
+                    .is_none_or(|p| (p.is_file() || p.is_dir()) && !ws.inside_roots(p));
+                if outside {
+                    out.notes.push(outside_mount(ws, src, m.span));
+                    let what = format!("`{src}`, which is outside the checked folders");
+                    mount_unknown(c, &target, m.span, what);
+                    continue;
+                }
                 match path {
                     Some(p) if p.is_file() => {
                         out.consumed.insert(p.clone());
@@ -613,24 +624,36 @@ fn apply_mounts(
                     }
                     _ => {
                         let what = format!("`{src}`, which is not in the repository");
-                        if looks_like_file(&target) {
-                            c.fs.mount_file(&target, FileSrc::Opaque { span: m.span, what });
-                        } else {
-                            c.fs.mount_opaque_dir(&target, m.span, what);
-                        }
+                        mount_unknown(c, &target, m.span, what);
                     }
                 }
             }
             None => {
                 let what = "a volume whose content is not in the repository".to_string();
-                if looks_like_file(&target) {
-                    c.fs.mount_file(&target, FileSrc::Opaque { span: m.span, what });
-                } else {
-                    c.fs.mount_opaque_dir(&target, m.span, what);
-                }
+                mount_unknown(c, &target, m.span, what);
             }
         }
     }
+}
+
+/// Mount something whose content the repository does not show.
+fn mount_unknown(c: &mut Container, target: &str, span: Span, what: String) {
+    if looks_like_file(target) {
+        c.fs.mount_file(target, FileSrc::Opaque { span, what });
+    } else {
+        c.fs.mount_opaque_dir(target, span, what);
+    }
+}
+
+/// The warning for a bind mount whose source is outside the checked
+/// folders (one per mount, where it is written).
+fn outside_mount(ws: &Workspace, src: &str, span: Span) -> ConfigNote {
+    super::outside_note(
+        ws,
+        span,
+        &format!("bind mount source `{src}`"),
+        "its files are unknown",
+    )
 }
 
 fn looks_like_file(target: &str) -> bool {
@@ -638,7 +661,7 @@ fn looks_like_file(target: &str) -> bool {
     last.contains('.') && !last.ends_with(".d")
 }
 
-/// A bind-mount source as a path in the repository.
+/// A bind-mount source as a path (`None` for a home folder, `~`).
 fn resolve(dir: &Path, src: &str) -> Option<PathBuf> {
     if src.starts_with('~') {
         return None;

@@ -14,7 +14,7 @@ use super::container::{build_server, Container, Env, EnvVar, FileSrc};
 use super::nearest::Objects;
 use super::value::Value;
 use super::{embed, image, DeployOutput};
-use crate::clickhouse::load::{is_merge_file_name, Workspace};
+use crate::clickhouse::load::{is_merge_file_name, ConfigNote, Workspace};
 use crate::model::{Exposure, ExposureKind, Given, PortSet, Reach, Unit};
 use crate::source::Span;
 
@@ -639,9 +639,9 @@ fn container_port(w: &Workload, target: &Value) -> Option<u16> {
 }
 
 /// Exposures of a workload through the Services that select its pods.
-fn service_exposures(w: &Workload, objects: &Objects, routes: &Routes) -> Vec<Exposure> {
+fn service_exposures(w: &Workload, routes: &Routes, found: &Found) -> Vec<Exposure> {
     let mut out = Vec::new();
-    for svc in routes.services_selecting(objects, w) {
+    for svc in routes.services_selecting(found) {
         let Some(spec) = svc.value.get("spec") else {
             continue;
         };
@@ -717,9 +717,14 @@ fn ingress_backends(ing: &Object) -> Vec<(&Value, &str, Option<&Value>)> {
 }
 
 /// Ingresses routing to a Service that reaches the workload.
-fn ingress_exposures(w: &Workload, objects: &Objects, routes: &Routes) -> Vec<Exposure> {
+fn ingress_exposures(
+    w: &Workload,
+    objects: &Objects,
+    routes: &Routes,
+    found: &Found,
+) -> Vec<Exposure> {
     let mut out = Vec::new();
-    for ing in routes.ingresses_toward(objects, w) {
+    for ing in routes.ingresses_toward(found) {
         for (b, name, port) in ingress_backends(ing) {
             let Some(&(_, svc)) = objects.nearest("Service", name, ing).first() else {
                 continue;
@@ -758,31 +763,66 @@ fn ingress_exposures(w: &Workload, objects: &Objects, routes: &Routes) -> Vec<Ex
     out
 }
 
+/// Most Services (and, apart, Ingresses) matched to the pods of one
+/// workload, the first in written order: a tree where thousands of
+/// Services select the same pods would otherwise cost Services × workloads
+/// exposures. The first one left out gets a CH900 note.
+const MAX_ROUTES_PER_WORKLOAD: usize = 64;
+
 /// The Services and Ingresses that may reach a pod, found from its labels
-/// rather than by trying every one: Service names by the first label their
-/// selector asks for, Ingress names by the Services they route to. Each
+/// rather than by trying every one: Services by the label of their
+/// selector that the fewest workloads carry (a pod lacking it cannot be
+/// selected), Ingress names by the Services they route to. Each
 /// name then stands for its copies nearest the workload (see
 /// [`Objects::nearest`]), so the work does not grow with the copies a tree
-/// holds.
+/// holds. Workloads alike (same file, namespace and labels) share one
+/// answer.
 struct Routes<'a> {
-    services_by_label: HashMap<(&'a str, &'a str), Vec<&'a str>>,
+    objects: &'a [Object],
+    /// Positions of Services by one label their selector asks for.
+    services_by_label: HashMap<(&'a str, &'a str), Vec<usize>>,
     ingresses_by_service: HashMap<&'a str, Vec<&'a str>>,
+    found: std::sync::Mutex<HashMap<ClassKey<'a>, std::sync::Arc<Found>>>,
+}
+
+/// What decides which Services select a workload's pods.
+type ClassKey<'a> = (&'a Path, Option<&'a str>, Vec<(&'a str, &'a str)>);
+
+/// The Services and Ingresses reaching one class of workloads, by
+/// position, in the order written; the first of each left out, if any.
+#[derive(Default)]
+struct Found {
+    services: Vec<usize>,
+    ingresses: Vec<usize>,
+    left_out: Vec<usize>,
 }
 
 impl<'a> Routes<'a> {
-    fn new(objects: &'a [Object]) -> Routes<'a> {
-        let mut services_by_label: HashMap<_, Vec<&str>> = HashMap::new();
+    fn new(objects: &'a [Object], units: &[Workload<'a>]) -> Routes<'a> {
+        // How many workloads carry each label.
+        let mut carried: HashMap<(&str, &str), usize> = HashMap::new();
+        for w in units {
+            for e in w.labels.map(Value::entries).unwrap_or_default() {
+                if let Some(v) = e.value.as_str() {
+                    *carried.entry((e.key.as_str(), v)).or_default() += 1;
+                }
+            }
+        }
+        let mut services_by_label: HashMap<_, Vec<usize>> = HashMap::new();
         let mut ingresses_by_service: HashMap<_, Vec<&str>> = HashMap::new();
-        for o in objects {
+        for (i, o) in objects.iter().enumerate() {
             match o.kind.as_str() {
                 "Service" => {
-                    let first = o
+                    let rarest = o
                         .value
                         .path("spec.selector")
-                        .and_then(|s| s.entries().first())
-                        .and_then(|e| Some((e.key.as_str(), e.value.as_str()?)));
-                    if let Some(label) = first {
-                        services_by_label.entry(label).or_default().push(&o.name);
+                        .map(Value::entries)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|e| Some((e.key.as_str(), e.value.as_str()?)))
+                        .min_by_key(|l| carried.get(l).copied().unwrap_or(0));
+                    if let Some(label) = rarest {
+                        services_by_label.entry(label).or_default().push(i);
                     }
                 }
                 "Ingress" => {
@@ -796,67 +836,130 @@ impl<'a> Routes<'a> {
                 _ => {}
             }
         }
-        for names in services_by_label
-            .values_mut()
-            .chain(ingresses_by_service.values_mut())
-        {
+        for names in ingresses_by_service.values_mut() {
             names.sort_unstable();
             names.dedup();
         }
         Routes {
+            objects,
             services_by_label,
             ingresses_by_service,
+            found: Default::default(),
         }
     }
 
-    /// Names of Services whose selector may select the pods.
-    fn service_names(&self, w: &Workload) -> Vec<&'a str> {
-        let labels = w.labels.map(Value::entries).unwrap_or_default();
-        let mut names: Vec<&str> = labels
+    /// The Services and Ingresses reaching a workload's pods (computed once
+    /// per class of workloads alike).
+    fn find(&self, index: &Objects<'a>, w: &Workload<'a>) -> std::sync::Arc<Found> {
+        let labels: Vec<(&str, &str)> = w
+            .labels
+            .map(Value::entries)
+            .unwrap_or_default()
             .iter()
             .filter_map(|e| Some((e.key.as_str(), e.value.as_str()?)))
-            .flat_map(|label| self.services_by_label.get(&label).into_iter().flatten())
+            .collect();
+        let key = (w.obj.path.as_path(), w.obj.namespace.as_deref(), labels);
+        // A panic elsewhere leaves the cache usable.
+        let cached = self
+            .found
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(f) = cached {
+            return f;
+        }
+        let found = std::sync::Arc::new(self.search(index, w, &key.2));
+        self.found
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, found.clone());
+        found
+    }
+
+    fn search(&self, index: &Objects<'a>, w: &Workload<'a>, labels: &[(&str, &str)]) -> Found {
+        let mut out = Found::default();
+        // Services asking for one of the labels, in the order written.
+        let mut candidates: Vec<usize> = labels
+            .iter()
+            .flat_map(|l| self.services_by_label.get(l).into_iter().flatten())
             .copied()
             .collect();
-        names.sort_unstable();
-        names.dedup();
-        names
-    }
-
-    /// The Services selecting the pods, of each name the copies nearest the
-    /// workload, in the order written.
-    fn services_selecting(&self, objects: &Objects<'a>, w: &Workload) -> Vec<&'a Object> {
-        let found = self.service_names(w).into_iter().flat_map(|name| {
-            objects
-                .nearest("Service", name, w.obj)
-                .into_iter()
-                .filter(|(_, svc)| selects(svc.value.path("spec.selector"), w.labels))
-        });
-        in_order(found.collect())
-    }
-
-    /// The Ingresses that route to a Service of one of those names, of each
-    /// name the copies nearest the workload, in the order written.
-    fn ingresses_toward(&self, objects: &Objects<'a>, w: &Workload) -> Vec<&'a Object> {
-        let mut names: Vec<&str> = self
-            .service_names(w)
+        candidates.sort_unstable();
+        candidates.dedup();
+        for &p in &candidates {
+            let svc = &self.objects[p];
+            if !selects(svc.value.path("spec.selector"), w.labels) {
+                continue;
+            }
+            let nearest = index.nearest("Service", &svc.name, w.obj);
+            if !nearest.iter().any(|(q, _)| *q == p) {
+                continue;
+            }
+            if out.services.len() == MAX_ROUTES_PER_WORKLOAD {
+                out.left_out.push(p);
+                break;
+            }
+            out.services.push(p);
+        }
+        // Ingresses routing to a Service of one of those names.
+        let mut services: Vec<&str> = candidates
+            .iter()
+            .map(|&p| self.objects[p].name.as_str())
+            .collect();
+        services.sort_unstable();
+        services.dedup();
+        let mut names: Vec<&str> = services
             .into_iter()
             .flat_map(|s| self.ingresses_by_service.get(s).into_iter().flatten())
             .copied()
             .collect();
         names.sort_unstable();
         names.dedup();
-        let found = names
+        let mut ingresses: Vec<usize> = names
             .into_iter()
-            .flat_map(|name| objects.nearest("Ingress", name, w.obj));
-        in_order(found.collect())
+            .flat_map(|name| index.nearest("Ingress", name, w.obj))
+            .map(|(p, _)| p)
+            .collect();
+        ingresses.sort_unstable();
+        if ingresses.len() > MAX_ROUTES_PER_WORKLOAD {
+            out.left_out.push(ingresses[MAX_ROUTES_PER_WORKLOAD]);
+            ingresses.truncate(MAX_ROUTES_PER_WORKLOAD);
+        }
+        out.ingresses = ingresses;
+        out
     }
-}
 
-/// Objects found with their positions, in the order written.
-fn in_order(mut found: Vec<(usize, &Object)>) -> Vec<&Object> {
-    found.sort_unstable_by_key(|(p, _)| *p);
-    found.into_iter().map(|(_, o)| o).collect()
+    /// The Services selecting the pods, of each name the copies nearest the
+    /// workload, in the order written.
+    fn services_selecting(&self, found: &Found) -> Vec<&'a Object> {
+        found.services.iter().map(|&p| &self.objects[p]).collect()
+    }
+
+    /// The Ingresses that route to a Service of one of those names, of each
+    /// name the copies nearest the workload, in the order written.
+    fn ingresses_toward(&self, found: &Found) -> Vec<&'a Object> {
+        found.ingresses.iter().map(|&p| &self.objects[p]).collect()
+    }
+
+    /// The notes for what was left out (the same for every workload alike:
+    /// one note each).
+    fn left_out(&self, found: &Found) -> Vec<ConfigNote> {
+        found
+            .left_out
+            .iter()
+            .map(|&p| {
+                let o = &self.objects[p];
+                ConfigNote::Limit {
+                    span: o.span(),
+                    message: format!(
+                        "more than {MAX_ROUTES_PER_WORKLOAD} {kind}s reach the same pods: this {kind} and those written after it are not checked against them",
+                        kind = o.kind
+                    ),
+                }
+            })
+            .collect()
+    }
 }
 
 /// ConfigMap and Secret keys registered as sources, by (object, key, the
@@ -868,7 +971,6 @@ type Registered = std::sync::Mutex<BTreeMap<(usize, String, String), crate::sour
 pub fn lower(ws: &Workspace, objects: &[Object], out: &mut DeployOutput) {
     let registered = Registered::default();
     let index = Objects::new(objects);
-    let routes = Routes::new(objects);
     // One unit per container of a pod template.
     let mut units: Vec<Workload> = Vec::new();
     for obj in objects {
@@ -884,6 +986,7 @@ pub fn lower(ws: &Workspace, objects: &[Object], out: &mut DeployOutput) {
             });
         }
     }
+    let routes = Routes::new(objects, &units);
     super::lower_each(&units, out, |w, out| {
         lower_container(ws, w, &index, &routes, &registered, out)
     });
@@ -900,11 +1003,11 @@ pub fn lower(ws: &Workspace, objects: &[Object], out: &mut DeployOutput) {
     }
 }
 
-fn lower_container(
+fn lower_container<'a>(
     ws: &Workspace,
-    w: &Workload,
-    index: &Objects,
-    routes: &Routes,
+    w: &Workload<'a>,
+    index: &Objects<'a>,
+    routes: &Routes<'a>,
     registered: &Registered,
     out: &mut DeployOutput,
 ) {
@@ -946,8 +1049,14 @@ fn lower_container(
     image::install(ws, &mut c);
     apply_mounts(ws, &mut c, w, index, registered);
     let mut exposures = pod_exposures(w, &unit_label);
-    exposures.extend(ingress_exposures(w, index, routes));
-    exposures.extend(service_exposures(w, index, routes));
+    let found = routes.find(index, w);
+    for note in routes.left_out(&found) {
+        if !out.notes.contains(&note) {
+            out.notes.push(note);
+        }
+    }
+    exposures.extend(ingress_exposures(w, index, routes, &found));
+    exposures.extend(service_exposures(w, routes, &found));
     c.exposures = exposures;
     if let Some(server) = build_server(ws, c, &mut out.notes) {
         out.push_server(server);
@@ -1006,7 +1115,6 @@ spec: {type: ExternalName}
             ("two/sts.yaml", "kind: StatefulSet\napiVersion: apps/v1\nmetadata: {name: db}\nspec: {template: {metadata: {labels: {role: db, app: ch}}, spec: {containers: []}}}\n"),
         ]);
         let index = Objects::new(&objects);
-        let routes = Routes::new(&objects);
         let sts = objects.iter().find(|o| o.kind == "StatefulSet").unwrap();
         let (pod, labels) = pod_template(sts).unwrap();
         let w = Workload {
@@ -1015,19 +1123,18 @@ spec: {type: ExternalName}
             labels,
             container: pod,
         };
+        let routes = Routes::new(&objects, std::slice::from_ref(&w));
         let named = |found: Vec<&Object>| -> Vec<String> {
             found
                 .iter()
                 .map(|o| format!("{} {}", o.name, o.path.display()))
                 .collect()
         };
+        let found = routes.find(&index, &w);
         assert_eq!(
-            named(routes.services_selecting(&index, &w)),
+            named(routes.services_selecting(&found)),
             ["headless one/svc.yaml", "lb two/svc.yaml"]
         );
-        assert_eq!(
-            named(routes.ingresses_toward(&index, &w)),
-            ["ing two/ing.yaml"]
-        );
+        assert_eq!(named(routes.ingresses_toward(&found)), ["ing two/ing.yaml"]);
     }
 }

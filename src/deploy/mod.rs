@@ -26,7 +26,7 @@ use crate::clickhouse::load::{
     is_yaml_name, prepare_yaml_entry, ConfigNote, PreparedEntry, Workspace,
 };
 use crate::model::Server;
-use crate::source::SourceId;
+use crate::source::{SourceId, Span};
 use crate::syntax::yaml;
 use value::Value;
 
@@ -259,7 +259,14 @@ fn classify_docs(
         }
         Err(_) if template => return Classified::Nothing,
         Err(error) => {
-            if (named_compose || looks_like_manifest(text)) && mentions_clickhouse(text) {
+            // Only files about ClickHouse: a broken file of another
+            // service is its tool's business. What parses before the error
+            // counts (an alias bomb at the end does not hide the file).
+            let clickhouse = mentions_clickhouse(text);
+            if ((named_compose || looks_like_manifest(text)) && clickhouse)
+                || clickhouse_chart_values(ws, path, text)
+                || (clickhouse && read_before(ws, path, source, text, error.offset))
+            {
                 return Classified::Invalid(ConfigNote::Invalid { source, error });
             }
             return Classified::Nothing;
@@ -281,35 +288,81 @@ fn classify_docs(
     }
     if helm::is_values_name(path) && docs.len() == 1 {
         let doc = docs.into_iter().next().expect("one document");
-        return Classified::Values(values_sections(ws, path, doc));
+        return values_sections(ws, path, doc);
     }
     Classified::Nothing
+}
+
+/// The warning for something a deployment or Terraform file names outside
+/// the checked folders (a bind mount of `/etc`, a module in `../../..`),
+/// which chlint neither lists nor reads: where it is written, and what is
+/// unknown for that.
+pub fn outside_note(ws: &Workspace, span: Span, what: &str, unknown: &str) -> ConfigNote {
+    let at = ws.sources.locate(span);
+    ConfigNote::Skipped {
+        path: PathBuf::from(at.file),
+        reason: format!(
+            "line {}: {what} is outside the checked folders; {unknown}",
+            at.line
+        ),
+    }
+}
+
+/// Is this a values file of a ClickHouse chart, by what its name, its
+/// `Chart.yaml` or a top-level `clickhouse:` key says (for one that does
+/// not parse, whatever comes first in it)?
+fn clickhouse_chart_values(ws: &Workspace, path: &Path, text: &str) -> bool {
+    if !helm::is_values_name(path) {
+        return false;
+    }
+    let chart = path
+        .parent()
+        .and_then(|d| ws.read_aux_text(&d.join("Chart.yaml")));
+    chart.is_some_and(|c| c.to_ascii_lowercase().contains("clickhouse"))
+        || text.lines().any(|l| l.starts_with("clickhouse:"))
+}
+
+/// Would the frontends read the file as far as it parses (the lines before
+/// the one with the error)? A values file of a known chart, a compose file
+/// or manifests ending in something chlint cannot read (an alias bomb, a
+/// syntax error) is reported, not silently dropped with every check of
+/// the chart.
+fn read_before(ws: &Workspace, path: &Path, source: SourceId, text: &str, offset: usize) -> bool {
+    let end = offset.min(text.len());
+    let end = memchr::memrchr(b'\n', &text.as_bytes()[..end]).map_or(0, |i| i + 1);
+    if end == 0 {
+        return false;
+    }
+    let Ok(docs) = yaml::parse_documents(source, &text[..end], &ws.limits) else {
+        return false;
+    };
+    classify_docs(ws, path, source, Ok(&docs)).takes()
 }
 
 /// The sections of a values file that configure a known chart: the file
 /// itself, or a subchart's section named in the `Chart.yaml` beside it
 /// (its dependencies' names and aliases), or a `clickhouse:` section.
-fn values_sections(
-    ws: &Workspace,
-    path: &Path,
-    doc: Value,
-) -> Vec<(helm::Chart, PathBuf, Value, String)> {
+fn values_sections(ws: &Workspace, path: &Path, doc: Value) -> Classified {
     let mut keys: Vec<String> = vec![String::new()];
     let chart_yaml = path.parent().map(|d| d.join("Chart.yaml"));
     let mut deps: Vec<String> = Vec::new();
+    let mut chart_failed = None;
     if let Some(text) = chart_yaml.as_ref().and_then(|p| ws.read_aux_text(p)) {
-        if let Ok(docs) = yaml::parse_documents(SourceId(u32::MAX), &text, &ws.limits) {
-            if let Some(chart) = docs.first().map(Value::from_yaml) {
-                for d in chart
-                    .get("dependencies")
-                    .map(Value::items)
-                    .unwrap_or_default()
-                {
-                    if let Some(k) = d.str_at("alias").or_else(|| d.str_at("name")) {
-                        deps.push(k.to_string());
+        match yaml::parse_documents(SourceId(u32::MAX), &text, &ws.limits) {
+            Ok(docs) => {
+                if let Some(chart) = docs.first().map(Value::from_yaml) {
+                    for d in chart
+                        .get("dependencies")
+                        .map(Value::items)
+                        .unwrap_or_default()
+                    {
+                        if let Some(k) = d.str_at("alias").or_else(|| d.str_at("name")) {
+                            deps.push(k.to_string());
+                        }
                     }
                 }
             }
+            Err(_) => chart_failed = chart_yaml.clone(),
         }
     }
     if deps.is_empty() {
@@ -334,15 +387,22 @@ fn values_sections(
             break;
         }
     }
+    // Values of a known chart whose `Chart.yaml` Helm cannot read (an alias
+    // bomb): which subcharts it names is unknown, and said.
+    if let (Some(chart_yaml), false) = (chart_failed, found.is_empty()) {
+        if let Some(note) = invalid_note(ws, &chart_yaml) {
+            return Classified::Invalid(note);
+        }
+    }
     if let [(chart, key)] = found.as_slice() {
         if key.is_empty() {
-            return vec![(*chart, path.to_path_buf(), doc, String::new())];
+            return Classified::Values(vec![(*chart, path.to_path_buf(), doc, String::new())]);
         }
     }
     // Sections move out of the document (a key named twice is copied).
     let span = doc.span;
     let value::Kind::Map(mut entries) = doc.kind else {
-        return Vec::new();
+        return Classified::Values(Vec::new());
     };
     let mut out = Vec::new();
     for (i, (chart, key)) in found.iter().enumerate() {
@@ -356,7 +416,16 @@ fn values_sections(
         };
         out.push((*chart, path.to_path_buf(), section, format!("{key}.")));
     }
-    out
+    Classified::Values(out)
+}
+
+/// The parse error of a YAML file, registered as a source so that the
+/// note points at its line.
+fn invalid_note(ws: &Workspace, path: &Path) -> Option<ConfigNote> {
+    let source = ws.read_source(path).ok()?;
+    let text = &ws.sources.get(source).text;
+    let error = yaml::parse_documents(source, text, &ws.limits).err()?;
+    Some(ConfigNote::Invalid { source, error })
 }
 
 fn lower_found(ws: &Workspace, found: Found, out: &mut DeployOutput) {

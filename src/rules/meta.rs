@@ -45,6 +45,12 @@ pub fn check_notes(note: &ConfigNote, sources: &mut SourceMap) -> Option<Finding
                 "store configuration as UTF-8 text",
             )
         }
+        ConfigNote::Limit { span, message } => finding(
+            "CH900",
+            *span,
+            message.clone(),
+            "simplify the configuration here: chlint stops where a file would take unbounded time or memory to read",
+        ),
         ConfigNote::Yaml(YamlNote::TopLevelClickhouseKey { span }) => finding(
             "CH901",
             *span,

@@ -11,16 +11,18 @@
 //! know — a variable without a value, a data source, a resource attribute,
 //! a remote module — is [`Kind::Unknown`]: no finding may rest on it.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use super::budget::Budget;
 use super::origin::{Origin, Piece, Rendered};
-use super::value::{Entry, Kind, Unknown, Value};
+use super::value::{keep_last, Entry, Kind, Unknown, Value};
 use super::{is_config_file, normalize};
 use crate::clickhouse::load::{ConfigNote, Workspace};
-use crate::source::{SourceId, Span};
+use crate::source::{display_path, SourceId, Span};
 use crate::syntax::hcl::{self, Attr, BinOp, Block, Body, Expr, ExprKind, ObjKey, Op, Part, UnOp};
 use crate::syntax::{json, ParseError};
 
@@ -111,7 +113,7 @@ pub struct Instance {
     /// `""` for the root, `module.a` / `module.a["k"]` below it.
     pub address: String,
     inputs: HashMap<String, Value>,
-    locals: RefCell<HashMap<String, Value>>,
+    locals: RefCell<HashMap<String, Rc<Value>>>,
     busy: RefCell<HashSet<String>>,
     children: RefCell<HashMap<String, Rc<Vec<Rc<Instance>>>>>,
     pub depth: usize,
@@ -125,8 +127,9 @@ pub struct Instance {
 #[derive(Clone)]
 struct Scope<'a> {
     inst: &'a Rc<Instance>,
-    /// `each`, `count`, `for` variables, `dynamic` iterators, template vars.
-    vars: Vec<(String, Value)>,
+    /// `each`, `count`, `for` variables, `dynamic` iterators, template vars
+    /// (shared: a scope is copied for every iteration).
+    vars: Vec<(Rc<str>, Rc<Value>)>,
     /// In `templatefile`: only `vars` are visible.
     template: bool,
 }
@@ -142,7 +145,7 @@ impl<'a> Scope<'a> {
 
     fn with(&self, name: &str, v: Value) -> Scope<'a> {
         let mut s = self.clone();
-        s.vars.push((name.to_string(), v));
+        s.vars.push((name.into(), Rc::new(v)));
         s
     }
 
@@ -150,8 +153,8 @@ impl<'a> Scope<'a> {
         self.vars
             .iter()
             .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v)
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| &**v)
     }
 }
 
@@ -172,6 +175,8 @@ pub struct Evaluator<'w> {
     origin_bytes: Cell<usize>,
     /// The values of variables marked `sensitive` (never printed).
     pub sensitive: RefCell<SensitiveValues>,
+    /// What the root module being evaluated may still build.
+    budget: Budget,
 }
 
 /// Where the values of `sensitive` variables are written and their texts:
@@ -286,6 +291,7 @@ impl<'w> Evaluator<'w> {
             origins: RefCell::new(Vec::new()),
             origin_bytes: Cell::new(0),
             sensitive: RefCell::default(),
+            budget: Budget::default(),
         }
     }
 
@@ -309,6 +315,18 @@ impl<'w> Evaluator<'w> {
         let given = v.or_else(|| inst.inputs.get(name));
         if let Some(v) = given {
             sensitive.add(v, &mut budget);
+        }
+    }
+
+    /// A fresh budget for the next root module (its tfvars included).
+    pub fn begin_root(&self) {
+        self.budget.reset();
+    }
+
+    /// A root module evaluated: note where its budget ran out, if it did.
+    pub fn end_root(&self) {
+        if let Some(note) = self.budget.note() {
+            self.note(note);
         }
     }
 
@@ -592,39 +610,42 @@ impl<'w> Evaluator<'w> {
 
     // -- references -------------------------------------------------------
 
-    pub fn var(&self, inst: &Rc<Instance>, name: &str, span: Span) -> Value {
+    /// A variable's value, borrowed where the caller gave it (only the
+    /// part a reference selects is copied); a `sensitive` one is recorded.
+    pub fn var<'i>(&self, inst: &'i Rc<Instance>, name: &str, span: Span) -> Cow<'i, Value> {
         let v = self.var_value(inst, name, span);
-        self.note_sensitive(inst, name, Some(&v));
+        self.note_sensitive(inst, name, Some(&*v));
         v
     }
 
-    fn var_value(&self, inst: &Rc<Instance>, name: &str, span: Span) -> Value {
+    fn var_value<'i>(&self, inst: &'i Rc<Instance>, name: &str, span: Span) -> Cow<'i, Value> {
         if let Some(v) = inst.inputs.get(name) {
             let nullable = inst.module.variable(name).is_none_or(|v| v.nullable);
             if !v.is_null() || nullable {
-                return v.clone();
+                return Cow::Borrowed(v);
             }
         }
-        match inst.module.variable(name) {
+        Cow::Owned(match inst.module.variable(name) {
             Some(Variable {
                 default: Some(d), ..
             }) => self.eval(d, &Scope::new(inst)),
             Some(v) => Value::unknown(v.span),
             None => Value::error(span),
-        }
+        })
     }
 
-    pub fn local(&self, inst: &Rc<Instance>, name: &str, span: Span) -> Value {
+    /// A local's value, evaluated once and shared.
+    pub fn local(&self, inst: &Rc<Instance>, name: &str, span: Span) -> Rc<Value> {
         if let Some(v) = inst.locals.borrow().get(name) {
             return v.clone();
         }
         let Some(attr) = inst.module.locals.iter().find(|a| a.name == name) else {
-            return Value::error(span);
+            return Rc::new(Value::error(span));
         };
         if !inst.busy.borrow_mut().insert(format!("local.{name}")) {
-            return Value::unknown(span); // a cycle
+            return Rc::new(Value::unknown(span)); // a cycle
         }
-        let v = self.eval(&attr.expr, &Scope::new(inst));
+        let v = Rc::new(self.eval(&attr.expr, &Scope::new(inst)));
         inst.busy.borrow_mut().remove(&format!("local.{name}"));
         inst.locals.borrow_mut().insert(name.to_string(), v.clone());
         v
@@ -644,10 +665,29 @@ impl<'w> Evaluator<'w> {
             .source
             .as_deref()
             .and_then(|s| local_source(&inst.module.dir, s));
+        // A module outside the checked folders is neither listed nor read.
+        let dir = dir.filter(|d| {
+            let inside = self.ws.inside_roots(d);
+            if !inside {
+                self.note(crate::deploy::outside_note(
+                    self.ws,
+                    call.span,
+                    &format!(
+                        "module source `{}`",
+                        call.source.as_deref().unwrap_or_default()
+                    ),
+                    "its values are unknown",
+                ));
+            }
+            inside
+        });
         if let (Some(dir), true) = (dir, inst.depth < MAX_MODULE_DEPTH) {
             let module = self.module(&dir);
             let scope = Scope::new(inst);
             for (suffix, scope, maybe) in self.repetitions(&call.body, &scope) {
+                if !self.budget.charge_instance(call.span) {
+                    break;
+                }
                 let mut inputs = HashMap::new();
                 for a in &call.body.attrs {
                     if META.contains(&a.name.as_str()) || a.name == "source" || a.name == "version"
@@ -946,13 +986,40 @@ impl<'w> Evaluator<'w> {
 
     fn eval(&self, e: &Expr, scope: &Scope) -> Value {
         let d = self.depth.get();
-        if d >= MAX_EVAL_DEPTH {
+        if d >= MAX_EVAL_DEPTH || !self.budget.charge(1, 0, e.span) {
             return Value::unknown(e.span);
         }
         self.depth.set(d + 1);
         let v = self.eval_inner(e, scope);
         self.depth.set(d);
+        if !self.charge_result(e, &v) {
+            return Value::unknown(e.span);
+        }
         v
+    }
+
+    /// Charge what evaluating `e` built or copied; false past the budget
+    /// (spent here or deeper). Literals' items were charged as they were
+    /// evaluated; references and function results copy or build values
+    /// of any size.
+    fn charge_result(&self, e: &Expr, v: &Value) -> bool {
+        let b = &self.budget;
+        match (&e.kind, &v.kind) {
+            (_, Kind::Unknown(_)) => !b.exhausted(),
+            (ExprKind::Array(_) | ExprKind::For { .. }, Kind::List(items)) => {
+                b.charge(items.len(), 0, e.span)
+            }
+            (ExprKind::Object(_) | ExprKind::For { .. }, Kind::Object(entries)) => b.charge(
+                entries.len(),
+                entries.iter().map(|x| x.key.len()).sum(),
+                e.span,
+            ),
+            // A conditional passes on what its branch built (charged there).
+            (ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Cond(..), _) => {
+                !b.exhausted()
+            }
+            _ => b.charge_value(v, e.span),
+        }
     }
 
     fn eval_inner(&self, e: &Expr, scope: &Scope) -> Value {
@@ -1002,14 +1069,13 @@ impl<'w> Evaluator<'w> {
                         },
                     };
                     let value = self.eval(v, scope);
-                    out.retain(|e| e.key != key);
                     out.push(Entry {
                         key,
                         key_span: v.span,
                         value,
                     });
                 }
-                obj(out, span)
+                obj(keep_last(out), span)
             }
             ExprKind::Var(name) => match scope.lookup(name) {
                 Some(v) => v.clone(),
@@ -1078,7 +1144,12 @@ impl<'w> Evaluator<'w> {
                 };
                 let mut list = Vec::new();
                 let mut map: Vec<Entry> = Vec::new();
+                // Where each key's group is in `map` (`...` grouping).
+                let mut groups: HashMap<String, usize> = HashMap::new();
                 for (k, v) in pairs.into_iter().take(MAX_BUILT) {
+                    if self.budget.exhausted() {
+                        return Value::unknown(span);
+                    }
                     let mut inner = scope.with(value_var, v);
                     if let Some(kv) = key_var {
                         inner = inner.with(kv, k);
@@ -1098,23 +1169,18 @@ impl<'w> Evaluator<'w> {
                                 return Value::unknown(span);
                             };
                             if *group {
-                                match map.iter_mut().find(|e| e.key == k) {
-                                    Some(Entry {
-                                        value:
-                                            Value {
-                                                kind: Kind::List(items),
-                                                ..
-                                            },
-                                        ..
-                                    }) => items.push(val),
-                                    _ => map.push(Entry {
-                                        key: k,
-                                        key_span: val.span,
-                                        value: Value::new(Kind::List(vec![val]), span),
-                                    }),
+                                match groups.get(&k).map(|&i| &mut map[i].value.kind) {
+                                    Some(Kind::List(items)) => items.push(val),
+                                    _ => {
+                                        groups.insert(k.clone(), map.len());
+                                        map.push(Entry {
+                                            key: k,
+                                            key_span: val.span,
+                                            value: Value::new(Kind::List(vec![val]), span),
+                                        })
+                                    }
                                 }
                             } else {
-                                map.retain(|e| e.key != k);
                                 map.push(Entry {
                                     key: k,
                                     key_span: val.span,
@@ -1125,6 +1191,7 @@ impl<'w> Evaluator<'w> {
                     }
                 }
                 if key.is_some() {
+                    let mut map = keep_last(map);
                     map.sort_by(|a, b| a.key.cmp(&b.key));
                     obj(map, span)
                 } else {
@@ -1192,6 +1259,9 @@ impl<'w> Evaluator<'w> {
                         return Err(Value::unknown(c.span));
                     };
                     for (k, v) in pairs {
+                        if !self.budget.charge(1, 0, c.span) {
+                            return Err(Value::unknown(c.span));
+                        }
                         let mut inner = scope.with(value_var, v);
                         if let Some(kv) = key_var {
                             inner = inner.with(kv, k);
@@ -1279,14 +1349,14 @@ impl<'w> Evaluator<'w> {
                             return Value::error(span);
                         };
                         let v = self.var(inst, name, span);
-                        return self.apply(v, &ops[1..], scope, span);
+                        return self.apply(&v, &ops[1..], scope, span);
                     }
                     "local" => {
                         let Some(name) = attr(0) else {
                             return Value::error(span);
                         };
                         let v = self.local(inst, name, span);
-                        return self.apply(v, &ops[1..], scope, span);
+                        return self.apply(&v, &ops[1..], scope, span);
                     }
                     "path" => {
                         // The folders as chlint holds them, whatever the
@@ -1297,7 +1367,7 @@ impl<'w> Evaluator<'w> {
                             _ => return Value::error(span),
                         };
                         let dir = if dir.is_empty() { ".".to_string() } else { dir };
-                        return self.apply(Value::str(dir, span), &ops[1..], scope, span);
+                        return self.apply(&Value::str(dir, span), &ops[1..], scope, span);
                     }
                     "module" => {
                         let Some(name) = attr(0) else {
@@ -1326,7 +1396,7 @@ impl<'w> Evaluator<'w> {
                             return Value::unknown(span);
                         };
                         let v = self.output(&child, out, span);
-                        return self.apply(v, &rest[1..], scope, span);
+                        return self.apply(&v, &rest[1..], scope, span);
                     }
                     "data" | "terraform" | "self" | "count" | "each" => {
                         return Value::unknown(span)
@@ -1358,41 +1428,44 @@ impl<'w> Evaluator<'w> {
                 }
             }
         }
+        // A `for` variable or iterator is read where it is, not copied whole.
+        if let ExprKind::Var(name) = &base.kind {
+            if let Some(v) = scope.lookup(name) {
+                return self.apply(v, ops, scope, span);
+            }
+        }
         let v = self.eval(base, scope);
-        self.apply(v, ops, scope, span)
+        self.apply(&v, ops, scope, span)
     }
 
-    fn apply(&self, v: Value, ops: &[Op], scope: &Scope, span: Span) -> Value {
+    /// Follow attributes, indices and splats from `v`; only what they
+    /// select is copied.
+    fn apply(&self, v: &Value, ops: &[Op], scope: &Scope, span: Span) -> Value {
         let mut v = v;
         for (i, op) in ops.iter().enumerate() {
             if v.is_unknown() {
-                return v;
+                return v.clone();
             }
             v = match op {
                 Op::Splat => {
                     let rest = &ops[i + 1..];
-                    return match v.kind {
-                        Kind::List(items) => {
-                            let s = v.span;
-                            Value::new(
-                                Kind::List(
-                                    items
-                                        .into_iter()
-                                        .map(|x| self.apply(x, rest, scope, span))
-                                        .collect(),
-                                ),
-                                s,
-                            )
-                        }
+                    let s = v.span;
+                    return match &v.kind {
+                        Kind::List(items) => Value::new(
+                            Kind::List(
+                                items
+                                    .iter()
+                                    .map(|x| self.apply(x, rest, scope, span))
+                                    .collect(),
+                            ),
+                            s,
+                        ),
                         Kind::Null => Value::new(Kind::List(Vec::new()), span),
-                        _ => {
-                            let s = v.span;
-                            Value::new(Kind::List(vec![self.apply(v, rest, scope, span)]), s)
-                        }
+                        _ => Value::new(Kind::List(vec![self.apply(v, rest, scope, span)]), s),
                     };
                 }
-                Op::Attr(name) => match v.get(name) {
-                    Some(x) => x.clone(),
+                Op::Attr(name) => match self.entry_of(v, name, span) {
+                    Some(x) => x,
                     None => return Value::error(span),
                 },
                 Op::Index(x) => {
@@ -1400,25 +1473,34 @@ impl<'w> Evaluator<'w> {
                     if idx.is_unknown() {
                         return Value::unknown(span);
                     }
-                    match &v.kind {
-                        Kind::List(items) => match idx.as_number() {
-                            Some(n) if n >= 0.0 && (n as usize) < items.len() => {
-                                items[n as usize].clone()
-                            }
-                            _ => return Value::error(span),
-                        },
-                        Kind::Object(_) => {
-                            match idx.to_template_string().and_then(|k| v.get(&k).cloned()) {
-                                Some(x) => x,
-                                None => return Value::error(span),
-                            }
-                        }
-                        _ => return Value::error(span),
+                    let found = match &v.kind {
+                        Kind::List(items) => idx
+                            .as_number()
+                            .filter(|n| *n >= 0.0)
+                            .and_then(|n| items.get(n as usize)),
+                        Kind::Object(_) => idx
+                            .to_template_string()
+                            .and_then(|k| self.entry_of(v, &k, span)),
+                        _ => None,
+                    };
+                    match found {
+                        Some(x) => x,
+                        None => return Value::error(span),
                     }
                 }
             };
         }
-        v
+        v.clone()
+    }
+
+    /// An object's attribute; searching a large object is charged as the
+    /// work it is (a `for` over a large map looking each key up in it).
+    fn entry_of<'v>(&self, v: &'v Value, key: &str, span: Span) -> Option<&'v Value> {
+        let scanned = v.entries().len() / 64;
+        if scanned > 0 && !self.budget.charge(scanned, 0, span) {
+            return None;
+        }
+        v.get(key)
     }
 
     // -- functions --------------------------------------------------------
@@ -1499,6 +1581,15 @@ impl<'w> Evaluator<'w> {
         if !path.is_file() {
             return Value::unknown(span);
         }
+        if !self.ws.inside_roots(&path) {
+            self.note(crate::deploy::outside_note(
+                self.ws,
+                span,
+                &format!("`{name}` of `{}`", display_path(&path)),
+                "its text is unknown",
+            ));
+            return Value::unknown(span);
+        }
         let source = match self.read(&path) {
             Ok(s) => s,
             Err(_) => return Value::unknown(span),
@@ -1521,7 +1612,9 @@ impl<'w> Evaluator<'w> {
         let mut inner = Scope::new(scope.inst);
         inner.template = true;
         for e in entries {
-            inner.vars.push((e.key.clone(), e.value.clone()));
+            inner
+                .vars
+                .push((e.key.as_str().into(), Rc::new(e.value.clone())));
         }
         let mut out = String::new();
         let mut pieces = Vec::new();

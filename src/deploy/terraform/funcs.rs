@@ -3,7 +3,7 @@
 //! unknown argument gives an unknown result, except where a result does not
 //! depend on it (`concat` keeps the known elements and marks the rest).
 
-use super::value::{fmt_number, Entry, Kind, Value};
+use super::value::{fmt_number, keep_last, Entry, Kind, Value};
 use crate::source::Span;
 
 const MAX_BUILT: usize = 100_000;
@@ -106,15 +106,7 @@ pub fn call(name: &str, args: Vec<Value>, span: Span) -> Value {
             _ => Value::error(span),
         },
         "distinct" => match args.into_iter().next().map(|v| v.kind) {
-            Some(Kind::List(items)) => {
-                let mut out: Vec<Value> = Vec::new();
-                for i in items {
-                    if i.is_unknown() || !out.iter().any(|o| o.same(&i) == Some(true)) {
-                        out.push(i);
-                    }
-                }
-                list(Kind::List(out))
-            }
+            Some(Kind::List(items)) => list(Kind::List(distinct(items))),
             Some(Kind::Unknown(_)) => Value::unknown(span),
             _ => Value::error(span),
         },
@@ -140,17 +132,12 @@ pub fn call(name: &str, args: Vec<Value>, span: Span) -> Value {
             let mut out: Vec<Entry> = Vec::new();
             for a in args {
                 match a.kind {
-                    Kind::Object(entries) => {
-                        for e in entries {
-                            out.retain(|o| o.key != e.key);
-                            out.push(e);
-                        }
-                    }
+                    Kind::Object(entries) => out.extend(entries),
                     Kind::Null => {}
                     _ => return Value::error(span),
                 }
             }
-            list(Kind::Object(out))
+            list(Kind::Object(keep_last(out)))
         }
         "lookup" => match (args.first(), s(1)) {
             (Some(m), Some(k)) => match m.get(&k) {
@@ -245,14 +232,13 @@ pub fn call(name: &str, args: Vec<Value>, span: Span) -> Value {
                     let Some(key) = k.to_template_string() else {
                         return Value::error(span);
                     };
-                    out.retain(|e| e.key != key);
                     out.push(Entry {
                         key,
                         key_span: k.span,
                         value: v.clone(),
                     });
                 }
-                list(Kind::Object(out))
+                list(Kind::Object(keep_last(out)))
             }
             _ => Value::error(span),
         },
@@ -392,6 +378,7 @@ pub fn call(name: &str, args: Vec<Value>, span: Span) -> Value {
                 };
             };
             let mut out = Vec::new();
+            let mut bytes = 0;
             for i in 0..n.min(MAX_BUILT) {
                 let row: Vec<Value> = args[1..]
                     .iter()
@@ -401,8 +388,11 @@ pub fn call(name: &str, args: Vec<Value>, span: Span) -> Value {
                     })
                     .collect();
                 match format(&f, &row) {
-                    Some(t) => out.push(Value::str(t, span)),
-                    None => return Value::unknown(span),
+                    Some(t) if bytes + t.len() <= MAX_BUILT * 10 => {
+                        bytes += t.len();
+                        out.push(Value::str(t, span))
+                    }
+                    _ => return Value::unknown(span),
                 }
             }
             list(Kind::List(out))
@@ -461,6 +451,13 @@ pub fn call(name: &str, args: Vec<Value>, span: Span) -> Value {
             // A `/regex/` pattern is not evaluated.
             (Some(_), Some(p), Some(_))
                 if p.len() > 1 && p.starts_with('/') && p.ends_with('/') =>
+            {
+                Value::unknown(span)
+            }
+            // The result's length is known before it is built.
+            (Some(t), Some(p), Some(r))
+                if !p.is_empty()
+                    && t.len() + t.matches(p.as_str()).count() * r.len() > MAX_BUILT * 10 =>
             {
                 Value::unknown(span)
             }
@@ -525,14 +522,19 @@ pub fn call(name: &str, args: Vec<Value>, span: Span) -> Value {
     }
 }
 
+/// The first of each group of equal items ([`Value::same`]), in order;
+/// items that hold an unknown are all kept (they equal nothing).
+fn distinct(items: Vec<Value>) -> Vec<Value> {
+    let mut seen = std::collections::HashSet::new();
+    items
+        .into_iter()
+        .filter(|i| i.canonical().is_none_or(|c| seen.insert(c)))
+        .collect()
+}
+
 /// A set: duplicates removed, sorted the way Terraform orders sets.
 fn set(items: Vec<Value>) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::new();
-    for i in items {
-        if i.is_unknown() || !out.iter().any(|o| o.same(&i) == Some(true)) {
-            out.push(i);
-        }
-    }
+    let mut out = distinct(items);
     if out.iter().all(|v| matches!(v.kind, Kind::Str(_))) {
         out.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
     } else if out.iter().all(|v| matches!(v.kind, Kind::Number(_))) {

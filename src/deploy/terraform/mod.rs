@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+mod budget;
 pub mod eval;
 pub mod funcs;
 pub mod kube;
@@ -189,9 +190,11 @@ fn analyse_here(
     // deployment: its Kubernetes objects select and mount each other.
     let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
     for (dir, _) in modules.iter().filter(|(d, _)| !called.contains(d)) {
+        ev.begin_root();
         let root = ev.root(dir, ev.tfvars(dir, var_files));
         let start = out.resources.len();
         walk(&ev, &root, &mut out);
+        ev.end_root();
         groups.push(start..out.resources.len());
     }
     // tfvars files outside root modules are still checked for syntax.
@@ -308,8 +311,10 @@ pub fn evaluate_outputs(ws: &Workspace, dir: &Path) -> (Vec<(String, Value)>, Ve
     let dir = normalize(dir);
     hcl::with_big_stack(move || {
         let ev = Evaluator::new(ws);
+        ev.begin_root();
         let root = ev.root(&dir, ev.tfvars(&dir, &var_files));
         let outputs = ev.outputs(&root);
+        ev.end_root();
         let notes = ev.notes.take();
         (outputs, notes)
     })

@@ -194,8 +194,11 @@ impl Value {
                 if a.len() != b.len() {
                     return Some(false);
                 }
+                // Indexed: a large object is not searched once per key.
+                let b: std::collections::HashMap<&str, &Entry> =
+                    b.iter().map(|f| (f.key.as_str(), f)).collect();
                 for e in a {
-                    match b.iter().find(|f| f.key == e.key) {
+                    match b.get(e.key.as_str()) {
                         Some(f) => {
                             if !e.value.same(&f.value)? {
                                 return Some(false);
@@ -208,6 +211,53 @@ impl Value {
             }
             _ => false,
         })
+    }
+
+    /// A text equal for two values exactly when [`Value::same`] says they
+    /// are (sets and `distinct` hash it); `None` when anything inside is
+    /// unknown or not equal to itself (NaN).
+    pub fn canonical(&self) -> Option<String> {
+        let mut out = String::new();
+        self.write_canonical(&mut out).then_some(out)
+    }
+
+    fn write_canonical(&self, out: &mut String) -> bool {
+        use std::fmt::Write;
+        match &self.kind {
+            Kind::Unknown(_) => return false,
+            Kind::Number(n) if n.is_nan() => return false,
+            Kind::Null => out.push('n'),
+            Kind::Bool(b) => out.push(if *b { 't' } else { 'f' }),
+            // `0.0 == -0.0`: one text for both.
+            Kind::Number(n) => {
+                let _ = write!(out, "d{};", if *n == 0.0 { 0.0 } else { *n });
+            }
+            Kind::Str(s) => {
+                let _ = write!(out, "s{}:{s}", s.len());
+            }
+            Kind::List(items) => {
+                out.push('[');
+                for i in items {
+                    if !i.write_canonical(out) {
+                        return false;
+                    }
+                }
+                out.push(']');
+            }
+            Kind::Object(entries) => {
+                let mut sorted: Vec<&Entry> = entries.iter().collect();
+                sorted.sort_by(|a, b| a.key.cmp(&b.key));
+                out.push('{');
+                for e in sorted {
+                    let _ = write!(out, "{}:{}", e.key.len(), e.key);
+                    if !e.value.write_canonical(out) {
+                        return false;
+                    }
+                }
+                out.push('}');
+            }
+        }
+        true
     }
 
     /// Plain JSON (unknown becomes `null`), for tests and comparisons.
@@ -242,4 +292,25 @@ pub fn fmt_number(n: f64) -> String {
     } else {
         format!("{n}")
     }
+}
+
+/// Entries with repeated keys reduced to the last of each, in the order of
+/// those last ones: what writing them one by one into an object gives
+/// (in one pass, for objects of any size).
+pub fn keep_last(entries: Vec<Entry>) -> Vec<Entry> {
+    let mut last: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        last.insert(e.key.as_str(), i);
+    }
+    if last.len() == entries.len() {
+        return entries;
+    }
+    let keep: Vec<bool> = (0..entries.len())
+        .map(|i| last[entries[i].key.as_str()] == i)
+        .collect();
+    entries
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(e, k)| k.then_some(e))
+        .collect()
 }
