@@ -22,8 +22,8 @@ pub fn repository_root() -> Result<PathBuf, String> {
         .to_path_buf())
 }
 
-/// What a path that is not a regular file is, in words.
-fn kind(meta: &std::fs::Metadata) -> &'static str {
+/// What a path that is not a regular file is, in words (for messages).
+pub fn describe_file_type(meta: &std::fs::Metadata) -> &'static str {
     let t = meta.file_type();
     #[cfg(unix)]
     {
@@ -56,7 +56,7 @@ fn resolve_inside(path: &Path, root: &Path) -> Result<PathBuf, String> {
     }
     let meta = std::fs::metadata(&real).map_err(|e| e.to_string())?;
     if !meta.is_file() {
-        return Err(format!("{}: refused", kind(&meta)));
+        return Err(format!("{}: refused", describe_file_type(&meta)));
     }
     Ok(real)
 }
@@ -82,7 +82,7 @@ pub fn read_text(path: &Path, root: &Path, max: u64) -> Result<String, String> {
     let file = open_nonblocking(&real).map_err(|e| e.to_string())?;
     let meta = file.metadata().map_err(|e| e.to_string())?;
     if !meta.is_file() {
-        return Err(format!("{}: refused", kind(&meta)));
+        return Err(format!("{}: refused", describe_file_type(&meta)));
     }
     let mut bytes = Vec::with_capacity(meta.len().min(max) as usize + 1);
     file.take(max + 1)

@@ -10,12 +10,13 @@
 //! Figures (debug build, the shared 2-core machine, `/usr/bin/time -v`)
 //! are in each test's comment: before the fix → after.
 
+mod common;
+
+use common::bounded::{self, Run};
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -23,12 +24,6 @@ use serde_json::Value;
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// Address space a run may use, in KiB (`ulimit -v`): 2 GiB.
 const MEMORY_KIB: u64 = 2 * 1024 * 1024;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 /// A finding as (rule, file, line, column, message).
 type Found = (String, String, u64, u64, String);
@@ -89,56 +84,18 @@ fn write(dir: &Path, rel: &str, text: impl AsRef<[u8]>) {
 /// `chlint check --format json .` in `cwd`, bounded in time and memory;
 /// asserts no panic, no signal and an exit code of 0, 1 or 2.
 fn check(cwd: &Path) -> Run {
-    let bin = env!("CARGO_BIN_EXE_chlint");
-    let mut child = Command::new("sh")
-        .arg("-c")
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
         .arg(format!("ulimit -v {MEMORY_KIB} && exec \"$0\" \"$@\""))
-        .args([bin, "check", "--format", "json", "."])
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("chlint starts");
-    let started = Instant::now();
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_reader = thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let err_reader = thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chlint in {} did not end within {TIMEOUT:?}", cwd.display());
-        }
-        thread::sleep(Duration::from_millis(5));
-    };
-    let stdout = String::from_utf8_lossy(&out_reader.join().unwrap()).into_owned();
-    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned();
-    let code = status
-        .code()
-        .unwrap_or_else(|| panic!("chlint was killed by a signal (out of memory?)\n{stderr}"));
-    assert!(matches!(code, 0..=2), "chlint exited with {code}\n{stderr}");
-    assert!(
-        !stderr.contains("panicked") && !stdout.contains("panicked"),
-        "chlint panicked:\n{stderr}"
-    );
-    Run {
-        code,
-        stdout,
-        stderr,
-    }
+        .args([
+            env!("CARGO_BIN_EXE_chlint"),
+            "check",
+            "--format",
+            "json",
+            ".",
+        ])
+        .current_dir(cwd);
+    bounded::run(cmd, &format!("chlint in {}", cwd.display()), TIMEOUT)
 }
 
 /// The 1-based line of the first line of `file` in `dir` containing `text`.

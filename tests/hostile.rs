@@ -7,23 +7,18 @@
 //! `CHLINT_HOSTILE_OUT=DIR` writes every case into DIR (to measure time and
 //! memory on a release build by hand).
 
+mod common;
+
+use common::bounded::{self, Run};
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::thread;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 /// Longest any run may take (the debug binary, two runs in parallel).
 const TIMEOUT: Duration = Duration::from_secs(20);
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 impl Run {
     fn json(&self) -> Value {
@@ -80,59 +75,12 @@ fn chlint_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_chlint"));
     cmd.args(args)
         .current_dir(cwd)
-        .env_remove("CHLINT_DEBUG_PANIC")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env_remove("CHLINT_DEBUG_PANIC");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let started = Instant::now();
-    let mut child = cmd.spawn().expect("chlint starts");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_reader = thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let err_reader = thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "`chlint {args:?}` in {} did not end within {TIMEOUT:?}",
-                cwd.display()
-            );
-        }
-        thread::sleep(Duration::from_millis(5));
-    };
-    let stdout = String::from_utf8_lossy(&out_reader.join().unwrap()).into_owned();
-    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned();
-    let code = status
-        .code()
-        .unwrap_or_else(|| panic!("`chlint {args:?}` was killed by a signal\n{stderr}"));
-    assert!(
-        matches!(code, 0..=2),
-        "`chlint {args:?}` exited with {code}\n{stderr}"
-    );
-    assert!(
-        !stderr.contains("panicked") && !stdout.contains("panicked"),
-        "`chlint {args:?}` panicked:\n{stderr}"
-    );
-    Run {
-        code,
-        stdout,
-        stderr,
-    }
+    let what = format!("`chlint {args:?}` in {}", cwd.display());
+    bounded::run(cmd, &what, TIMEOUT)
 }
 
 /// `chlint check --format json .` in a case folder.

@@ -4,20 +4,15 @@
 //! fails otherwise), exits with 0, 1 or 2, and no distinctive secret string
 //! appears in its stdout, its stderr or any file it wrote.
 
+mod common;
+
+use common::bounded::{self, Run};
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::thread;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 impl Run {
     fn all(&self) -> String {
@@ -90,48 +85,9 @@ fn mkfifo(at: &Path) {
 }
 
 fn chlint(cwd: &Path, args: &[&str]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chlint"))
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("chlint starts");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out = thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let err = thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`chlint {args:?}` did not end within {TIMEOUT:?}");
-        }
-        thread::sleep(Duration::from_millis(5));
-    };
-    let stdout = String::from_utf8_lossy(&out.join().unwrap()).into_owned();
-    let stderr = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
-    let code = status.code().expect("not killed by a signal");
-    assert!(matches!(code, 0..=2), "exit {code}\n{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    Run {
-        code,
-        stdout,
-        stderr,
-    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chlint"));
+    cmd.args(args).current_dir(cwd);
+    bounded::run(cmd, &format!("`chlint {args:?}`"), TIMEOUT)
 }
 
 const SERVER: &str = "<clickhouse>\n  <listen_host>0.0.0.0</listen_host>\n</clickhouse>\n";

@@ -492,29 +492,6 @@ fn read_regular(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
     Ok((bytes.len() as u64 <= max).then_some(bytes))
 }
 
-/// What a path that is not a regular file is, for a message.
-fn describe_file_type(meta: &std::fs::Metadata) -> &'static str {
-    let t = meta.file_type();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if t.is_fifo() {
-            return "a FIFO";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
-    }
-    if t.is_dir() {
-        "a folder"
-    } else {
-        "not a regular file"
-    }
-}
-
 /// Why `metadata` failed on a path, in words.
 fn describe_missing(path: &Path, error: &std::io::Error) -> String {
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
@@ -737,7 +714,10 @@ impl Workspace {
         };
         let meta = std::fs::metadata(path).map_err(|e| skipped(describe_missing(path, &e)))?;
         if !meta.is_file() {
-            return Err(skipped(format!("not read: {}", describe_file_type(&meta))));
+            return Err(skipped(format!(
+                "not read: {}",
+                crate::safe_file::describe_file_type(&meta)
+            )));
         }
         if let Some(reason) = self.outside_roots(path) {
             return Err(skipped(reason));

@@ -2,6 +2,7 @@
 //! module and uses part of it.
 #![allow(dead_code)]
 
+pub mod bounded;
 pub mod ch18;
 pub mod chdb;
 pub mod live;
