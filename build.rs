@@ -22,15 +22,13 @@ fn main() {
     let mut out = String::from(
         "/// The page of a rule, by code.\npub fn page(code: &str) -> Option<&'static str> {\n    Some(match code {\n",
     );
-    let root = std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo");
+    // The pages' text goes into the generated file itself, not an
+    // include_str! of their absolute paths: a target folder shared by
+    // checkouts in other places (CI caches, pre-commit's clones) may keep
+    // this output while the checkout it named is gone.
     for (code, file) in &pages {
-        let path = Path::new(&root).join("rules").join(file);
-        writeln!(
-            out,
-            "        {code:?} => include_str!({:?}),",
-            path.display().to_string()
-        )
-        .unwrap();
+        let text = std::fs::read_to_string(Path::new("rules").join(file)).expect("a rule page");
+        writeln!(out, "        {code:?} => {text:?},").unwrap();
     }
     out.push_str("        _ => return None,\n    })\n}\n");
     let dest = Path::new(&std::env::var("OUT_DIR").expect("set by cargo")).join("rule_pages.rs");
