@@ -1,7 +1,7 @@
 //! One run of `chlint check`: discover, lower, run the rules, settle where
 //! each finding points.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::clickhouse::element::Element;
@@ -281,17 +281,31 @@ pub fn check_paths(ws: &mut Workspace, paths: &[PathBuf]) -> Report {
     // After merging: the labels of the routes are texts too.
     crate::deploy::terraform::scrub(&mut unique, &sensitive_texts);
     let (mut unique, mut implied) = repeats::set_aside_implied(unique);
-    // Secrets no parser reports as values (in comments, in URLs), in every
-    // file a finding shows, reported or set aside.
-    let shown: HashSet<SourceId> = unique
+    // Secrets no parser reports as values (in comments, in URLs), on every
+    // line a finding shows, reported or set aside.
+    let mut quoted: HashMap<SourceId, Vec<std::ops::Range<usize>>> = HashMap::new();
+    for span in unique
         .iter()
         .chain(implied.iter().map(|i| &i.finding))
-        .flat_map(|f| {
-            std::iter::once(f.primary.source).chain(f.related.iter().map(|r| r.span.source))
-        })
-        .collect();
-    for source in shown {
-        crate::mask::incidental_secrets(source, &ws.sources.get(source).text, &mut secret_spans);
+        .flat_map(|f| std::iter::once(f.primary).chain(f.related.iter().map(|r| r.span)))
+    {
+        let text = ws.sources.get(span.source).text.as_bytes();
+        let (start, end) = (
+            (span.start as usize).min(text.len()),
+            (span.end as usize).min(text.len()),
+        );
+        let line_start = memchr::memrchr(b'\n', &text[..start]).map_or(0, |n| n + 1);
+        let line_end = memchr::memchr(b'\n', &text[end..]).map_or(text.len(), |n| end + n);
+        quoted
+            .entry(span.source)
+            .or_default()
+            .push(line_start..line_end);
+    }
+    for (source, mut ranges) in quoted {
+        ranges.sort_by_key(|r| (r.start, r.end));
+        ranges.dedup();
+        let text = &ws.sources.get(source).text;
+        crate::mask::incidental_secrets_in(source, text, &ranges, &mut secret_spans);
     }
     implied.sort_by_cached_key(|i| {
         let loc = ws.sources.locate(i.finding.primary);

@@ -174,13 +174,42 @@ fn xml_values(source: SourceId, text: &str, out: &mut Vec<Span>) {
 /// -->`, `# password: old`), from the word on; and the userinfo of a URL
 /// (`https://user:pass@host`: the password, or a lone token before `@`).
 pub fn incidental_secrets(source: SourceId, text: &str, out: &mut Vec<Span>) {
-    comment_secrets(source, text, out);
+    let whole = std::iter::once(0..text.len()).collect::<Vec<_>>();
+    incidental_secrets_in(source, text, &whole, out);
+}
+
+/// [`incidental_secrets`] for the comments that reach into `quoted` (byte
+/// ranges, sorted by start: the lines findings show). Looking into every
+/// comment of every file a finding points at was most of the time of a
+/// large run (Helm values files are mostly comments); a comment no finding
+/// shows never reaches an output.
+pub fn incidental_secrets_in(
+    source: SourceId,
+    text: &str,
+    quoted: &[std::ops::Range<usize>],
+    out: &mut Vec<Span>,
+) {
+    comment_secrets(source, text, quoted, out);
     url_userinfo(source, text, out);
 }
 
-fn comment_secrets(source: SourceId, text: &str, out: &mut Vec<Span>) {
+/// Does `start..end` meet one of `quoted` (sorted by start)?
+fn meets(quoted: &[std::ops::Range<usize>], start: usize, end: usize) -> bool {
+    let first_after = quoted.partition_point(|q| q.start <= end);
+    quoted[..first_after].iter().rev().any(|q| q.end >= start)
+}
+
+fn comment_secrets(
+    source: SourceId,
+    text: &str,
+    quoted: &[std::ops::Range<usize>],
+    out: &mut Vec<Span>,
+) {
     let bytes = text.as_bytes();
     let mut mask = |start: usize, end: usize| {
+        if !meets(quoted, start, end) {
+            return;
+        }
         let lower = text[start..end].to_ascii_lowercase();
         // The first word, the longest one where several start.
         let first = SECRET_WORDS
@@ -201,8 +230,17 @@ fn comment_secrets(source: SourceId, text: &str, out: &mut Vec<Span>) {
     }
     // `#` and `//` comments (YAML, HCL, shell-like): the first of a line at
     // its start or after a blank, to the line's end.
-    let mut line = 0;
-    while line < bytes.len() {
+    for q in quoted {
+        let start = q.start.min(bytes.len());
+        let line = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |n| n + 1);
+        hash_comments(bytes, line, q.end.min(bytes.len()), &mut mask);
+    }
+}
+
+/// `#` and `//` comments of the lines from `line` (a line's start) to
+/// `until`, each given to `mask` as its range after the marker.
+fn hash_comments(bytes: &[u8], mut line: usize, until: usize, mask: &mut impl FnMut(usize, usize)) {
+    while line < bytes.len() && line <= until {
         let end = memchr::memchr(b'\n', &bytes[line..]).map_or(bytes.len(), |n| line + n);
         let comment = memchr::memchr2_iter(b'#', b'/', &bytes[line..end])
             .map(|n| line + n)
@@ -499,6 +537,31 @@ mod tests {
             masked("- psswrd = hunter2\nb: ok\n"),
             "- psswrd = *******\nb: ok\n"
         );
+    }
+
+    /// Comments are looked into where a quoted line reaches them: a
+    /// multi-line XML comment that started above the line too.
+    #[test]
+    fn only_comments_on_quoted_lines_are_looked_into() {
+        let text = "# password: one\nx: 1\n<!-- a\npassword: two -->\ny: 2 # password: three\n";
+        let line = |n: usize| {
+            let start: usize = text.split_inclusive('\n').take(n - 1).map(str::len).sum();
+            start..start + text.split('\n').nth(n - 1).unwrap().len()
+        };
+        let masked_at = |quoted: Vec<std::ops::Range<usize>>| {
+            let mut spans = Vec::new();
+            incidental_secrets_in(SourceId(0), text, &quoted, &mut spans);
+            let mut words: Vec<&str> = spans
+                .iter()
+                .map(|s| text[s.start as usize..s.end as usize].trim())
+                .collect();
+            words.sort();
+            words
+        };
+        assert_eq!(masked_at(vec![line(2)]), Vec::<&str>::new());
+        assert_eq!(masked_at(vec![line(1)]), [": one"]);
+        assert_eq!(masked_at(vec![line(4)]), [": two"]);
+        assert_eq!(masked_at(vec![line(2), line(5)]), [": three"]);
     }
 
     #[test]
