@@ -76,6 +76,10 @@ pub struct SourceFile {
     /// file nothing is reported in never pays for it (a 30 MB file of empty
     /// lines would take 120 MB).
     index: OnceLock<Index>,
+    /// The path as printed, made once: a large run locates tens of
+    /// thousands of findings, and each printing looks the path's folders
+    /// up among the named inputs.
+    shown: OnceLock<String>,
 }
 
 #[derive(Debug)]
@@ -96,6 +100,11 @@ fn count_chars(bytes: &[u8]) -> usize {
 }
 
 impl SourceFile {
+    /// [`display_path`] of the file's path.
+    pub fn shown(&self) -> &str {
+        self.shown.get_or_init(|| display_path(&self.path))
+    }
+
     pub fn new(path: PathBuf, text: impl Into<Cow<'static, str>>, kind: SourceKind) -> SourceFile {
         SourceFile {
             path,
@@ -104,6 +113,7 @@ impl SourceFile {
             opaque: AtomicBool::new(false),
             pinned: AtomicBool::new(false),
             index: OnceLock::new(),
+            shown: OnceLock::new(),
         }
     }
 
@@ -371,7 +381,7 @@ impl SourceMap {
 
     /// The file a span is reported in, as [`SourceMap::locate`] names it.
     pub fn file_name(&self, span: Span) -> String {
-        display_path(&self.get(self.to_host(span).source).path)
+        self.get(self.to_host(span).source).shown().to_string()
     }
 
     pub fn locate(&self, span: Span) -> Location {
@@ -380,7 +390,7 @@ impl SourceMap {
         let (line, column) = file.line_col(span.start);
         let (end_line, end_column) = file.line_col(span.end);
         Location {
-            file: display_path(&file.path),
+            file: file.shown().to_string(),
             line,
             column,
             end_line,
