@@ -7,7 +7,7 @@
 //! rendered Helm output or from Terraform `kubernetes_*` resources (once
 //! converted to the Kubernetes field names) go through the same code.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::container::{build_server, Container, Env, EnvVar, FileSrc};
@@ -887,13 +887,26 @@ impl<'a> Routes<'a> {
             .collect();
         candidates.sort_unstable();
         candidates.dedup();
-        for &p in &candidates {
-            let svc = &self.objects[p];
-            if !selects(svc.value.path("spec.selector"), w.labels) {
-                continue;
-            }
-            let nearest = index.nearest("Service", &svc.name, w.obj);
-            if !nearest.iter().any(|(q, _)| *q == p) {
+        let selecting: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&p| selects(self.objects[p].value.path("spec.selector"), w.labels))
+            .collect();
+        // Of each name, the copies nearest the workload: looked up once per
+        // name (a tree of many copies has many candidates of each name).
+        let mut selecting_names: Vec<&str> = selecting
+            .iter()
+            .map(|&p| self.objects[p].name.as_str())
+            .collect();
+        selecting_names.sort_unstable();
+        selecting_names.dedup();
+        let nearest: HashSet<usize> = selecting_names
+            .into_iter()
+            .flat_map(|name| index.nearest("Service", name, w.obj))
+            .map(|(q, _)| q)
+            .collect();
+        for p in selecting {
+            if !nearest.contains(&p) {
                 continue;
             }
             if out.services.len() == MAX_ROUTES_PER_WORKLOAD {
