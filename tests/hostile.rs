@@ -15,17 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 /// Longest any run may take (the debug binary, two runs in parallel).
 const TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}", self.stdout))
-    }
-
     /// Findings of one rule, as (file, line, column, message).
     fn findings(&self, rule: &str) -> Vec<(String, u64, u64, String)> {
         self.json()["findings"]

@@ -26,11 +26,6 @@ impl Run {
         }
     }
 
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}", self.stdout))
-    }
-
     /// (line, message) of every finding of `rule`.
     fn findings(&self, rule: &str) -> Vec<(u64, String)> {
         self.json()["findings"]

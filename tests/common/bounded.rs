@@ -14,6 +14,14 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl Run {
+    /// The standard output as JSON (`--format json`).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}", self.stdout))
+    }
+}
+
 /// Run `cmd` (chlint, or a shell that limits and then runs it); `what`
 /// names it in failure messages.
 pub fn run(mut cmd: Command, what: &str, timeout: Duration) -> Run {
